@@ -1,0 +1,86 @@
+"""Read commands: validate, plan, status. None of them deploys anything or imports pulumi."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from tenantwave.cli import render
+from tenantwave.errors import EXIT_USAGE, ConfigError
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+@click.command()
+@json_option
+@click.pass_obj
+def validate(options: Any, as_json: bool) -> None:
+    """Check platform.yaml, tiers/ and tenants/; report every problem at once."""
+    from tenantwave.inventory import build_inventory
+    from tenantwave.waves import build_waves
+
+    try:
+        project = options.workspace().project
+    except ConfigError as exc:
+        if not as_json:
+            raise
+        echo_json({"valid": False, "problems": [p.__dict__ for p in exc.problems], "warnings": []})
+        raise SystemExit(EXIT_USAGE) from None
+    stacks = build_inventory(project)
+    waves = build_waves(project, stacks)
+    counts = {
+        "tiers": len(project.tiers),
+        "tenants": len(project.tenants),
+        "environments": len(project.environments),
+        "stacks": len(stacks),
+        "waves": len(waves),
+    }
+    if as_json:
+        echo_json({"valid": True, "problems": [], "warnings": list(project.warnings), "counts": counts})
+        return
+    for warning in project.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"ok: {counts['tiers']} tiers, {counts['tenants']} tenants, {counts['environments']} environments, "
+        f"{counts['stacks']} stacks in {counts['waves']} waves"
+    )
+
+
+@click.command()
+@click.option("--release", "-r", required=True, metavar="VERSION", help="The release to plan.")
+@click.option("--wave", "-w", type=int, metavar="N", help="Only this wave.")
+@json_option
+@click.pass_obj
+def plan(options: Any, release: str, wave: int | None, as_json: bool) -> None:
+    """Show the waves of a release and each stack's state: eligible, blocked or done."""
+    from tenantwave.plan import build_plan
+    from tenantwave.release import check_release
+
+    check_release(release)
+    workspace = options.workspace()
+    the_plan = build_plan(workspace.project, workspace.ledger.release_history(release), wave)
+    if as_json:
+        echo_json(the_plan.to_json())
+        return
+    render.plan(the_plan)
+
+
+@click.command()
+@json_option
+@click.pass_obj
+def status(options: Any, as_json: bool) -> None:
+    """Per stack: the release it runs, its last result and when."""
+    from tenantwave.status import fleet_status
+
+    workspace = options.workspace()
+    states = fleet_status(workspace.project, workspace.ledger)
+    if as_json:
+        echo_json({"stacks": [state.to_json() for state in states]})
+        return
+    render.status(states)

@@ -1,0 +1,77 @@
+"""The one root exception of the tool, and the exit codes it maps to.
+
+Exit codes (documented in the README):
+    0  everything asked for was done
+    1  a deployment failed
+    2  bad input or usage (configuration, arguments, missing Pulumi CLI)
+    3  blocked by the lifecycle or a gate: nothing could run
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BLOCKED = 3
+
+
+class PlatformError(Exception):
+    """Root of every error the tool reports to a person. Never shown as a traceback."""
+
+    exit_code: int = EXIT_USAGE
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def lines(self) -> list[str]:
+        return [self.message]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong (or worth a warning) in the configuration: file, field, what to do."""
+
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(PlatformError):
+    """The configuration has one or more problems; all of them are carried together."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the configuration")
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class UsageError(PlatformError):
+    """A command was asked for something that cannot be: wrong argument, unknown name."""
+
+    exit_code = EXIT_USAGE
+
+
+class LedgerError(PlatformError):
+    """The ledger cannot be read or written (locked, unreachable, wrong schema)."""
+
+    exit_code = EXIT_USAGE
+
+
+class EngineUnavailable(PlatformError):
+    """The deployment engine cannot start (for instance: the Pulumi CLI is not installed)."""
+
+    exit_code = EXIT_USAGE

@@ -1,0 +1,67 @@
+"""Plain records read from and written to the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    release: str
+    command: str
+    wave: int | None
+    engine: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    user: str | None
+    simulated: bool
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    id: int
+    run_id: str
+    release: str
+    stack: str
+    environment: str
+    kind: str
+    tier: str
+    tenants: tuple[str, ...]
+    operation: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    error: str | None
+    log_path: str | None
+    fingerprint: str | None
+    resources: int | None
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    stack: str
+    current_release: str | None  # what it runs (last successful up/rollback), None if destroyed/never
+    last: DeploymentRecord | None  # the last attempt, whatever its outcome
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The result of trying to claim a stack: ours (deployment_id set) or held by another run."""
+
+    stack: str
+    granted: bool
+    deployment_id: int | None = None
+    held_by: str | None = None
+    took_over: str | None = None  # the stale run whose claim was settled to grant this one
+
+
+@dataclass(frozen=True)
+class Approval:
+    release: str
+    wave: int
+    approved_by: str
+    approved_at: datetime
+    comment: str | None
