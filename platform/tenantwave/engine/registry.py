@@ -1,0 +1,47 @@
+"""Choosing an engine: `pulumi`, `mock`, or `module:factory` for a custom one."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from typing import Any
+
+from tenantwave.engine.base import Engine, EngineContext
+from tenantwave.errors import EngineUnavailable, UsageError
+
+ENGINE_ENV = "PLATFORM_ENGINE"
+BUILTIN = {
+    "pulumi": "tenantwave.engine.pulumi:create",
+    "mock": "tenantwave.engine.mock:create",
+}
+_SPEC_RE = re.compile(r"\A[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
+
+
+def engine_spec(cli_value: str | None, configured: str) -> str:
+    """--engine, then PLATFORM_ENGINE, then platform.yaml's `engine:`."""
+    return cli_value or os.environ.get(ENGINE_ENV) or configured
+
+
+def load_engine(spec: str, context: EngineContext) -> Engine:
+    target = BUILTIN.get(spec, spec)
+    if not _SPEC_RE.match(target):
+        known = ", ".join(BUILTIN)
+        raise UsageError(f"engine {spec!r}: use one of {known}, or module:factory for a custom engine")
+    module_name, _, attribute = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"engine {spec!r}: cannot import {module_name}: {exc}") from None
+    factory: Any = getattr(module, attribute, None)
+    if not callable(factory):
+        raise UsageError(f"engine {spec!r}: {module_name} has no callable {attribute!r}")
+    engine = factory(context)
+    missing = [name for name in ("prepare", "up", "preview", "destroy", "refresh", "outputs", "close")
+               if not callable(getattr(engine, name, None))]
+    if missing:
+        raise UsageError(f"engine {spec!r}: the object from {target} lacks {', '.join(missing)}")
+    return engine  # type: ignore[no-any-return]
+
+
+__all__ = ["ENGINE_ENV", "EngineUnavailable", "engine_spec", "load_engine"]
