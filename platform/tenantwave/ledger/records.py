@@ -56,6 +56,7 @@ class Claim:
     deployment_id: int | None = None
     held_by: str | None = None
     took_over: str | None = None  # the stale run whose claim was settled to grant this one
+    already_current: bool = False  # not granted: the stack already runs the release (another run)
 
 
 @dataclass(frozen=True)

@@ -301,8 +301,13 @@ class Ledger:
         commit: str | None = None,
         simulated: bool = False,
         log_path: str | None = None,
+        unless_current: str | None = None,
     ) -> Claim:
         """Atomically take `stack` for this run and open its deployment record.
+
+        With `unless_current`, a stack that already runs that release with the same fingerprint
+        (another run finished it after this run planned) is released again and reported as
+        `already_current`: checking after the claim is what makes two runs deploy it only once.
 
         A claim held by a run whose heartbeat is older than `stale_after` is settled (its
         deployment marked abandoned) and taken over; any other claim is reported as held.
@@ -321,6 +326,10 @@ class Ledger:
             if took_over is None:
                 holder = self._claim_holder(stack.name)
                 return Claim(stack=stack.name, granted=False, held_by=holder)
+        if unless_current is not None and self._is_current(stack.name, unless_current, fingerprint):
+            with self._begin() as conn:
+                conn.execute(delete(s.claims).where(s.claims.c.stack == stack.name, s.claims.c.run_id == run_id))
+            return Claim(stack=stack.name, granted=False, already_current=True)
         with self._begin() as conn:
             deployment_id = conn.execute(
                 insert(s.deployments).values(
@@ -346,6 +355,19 @@ class Ledger:
                 .values(deployment_id=deployment_id)
             )
         return Claim(stack=stack.name, granted=True, deployment_id=int(deployment_id), took_over=took_over)
+
+    def _is_current(self, stack: str, release: str, fingerprint: str | None) -> bool:
+        d = s.deployments
+        with self._begin() as conn:
+            row = conn.execute(
+                select(d.c.release, d.c.fingerprint, d.c.operation)
+                .where(d.c.stack == stack, d.c.status == "succeeded")
+                .order_by(d.c.id.desc())
+                .limit(1)
+            ).first()
+        if row is None or row.operation not in DEPLOYING_OPERATIONS or row.release != release:
+            return False
+        return fingerprint is None or row.fingerprint in (None, fingerprint)
 
     def _claim_holder(self, stack: str) -> str | None:
         with self._begin() as conn:
