@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tenantwave.config import Project
-from tenantwave.history import ReleaseHistory
+from tenantwave.history import Deployed, ReleaseHistory
 from tenantwave.inventory import Stack
 
 State = Literal["eligible", "blocked", "done"]
@@ -62,9 +62,9 @@ class Lifecycle:
     def verdict(self, stack: Stack, fingerprint: str | None = None) -> Verdict:
         release = self.history.release
         current = self.history.current.get(stack.name)
-        if current is not None and current.release == release:
-            if fingerprint is None or current.fingerprint in (None, fingerprint):
-                return Verdict("done", (f"already on {release}",))
+        same_config = current is not None and (fingerprint is None or current.fingerprint in (None, fingerprint))
+        if current is not None and current.release == release and same_config:
+            return Verdict("done", (f"already on {release}",))
         reasons: list[str] = []
         gap = self._phase_gaps[stack.phase_index]
         if gap is not None:
@@ -95,10 +95,8 @@ class Lifecycle:
                 gaps.append(f"tenant {tenant_id} has not deployed {release} to {', '.join(missing)}")
         return gaps
 
-    def _why_eligible(self, stack: Stack, current: object) -> str:
-        from tenantwave.history import Deployed
-
-        if not isinstance(current, Deployed):
+    def _why_eligible(self, stack: Stack, current: Deployed | None) -> str:
+        if current is None:
             return "not deployed yet"
         if current.release == self.history.release:
             return f"on {current.release} but its configuration changed since (tier parameters or members)"

@@ -7,33 +7,50 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tenantwave.config import Project
+from tenantwave.errors import UsageError
 from tenantwave.ledger import Ledger, resolve_url
 from tenantwave.loader import find_project, load_project
 
 LEDGER_ENV = "PLATFORM_LEDGER_URL"
+ENGINE_ENV = "PLATFORM_ENGINE"
+SIMULATED_LEDGER = "sqlite:///.platform/simulated.db"
+SIMULATED_ENGINES = frozenset({"mock"})
 
 
 @dataclass(frozen=True)
 class Workspace:
     project: Project
     ledger: Ledger
+    engine: str  # the engine spec in force: --engine, PLATFORM_ENGINE, then platform.yaml
 
     @property
     def root(self) -> Path:
         return self.project.root
 
+    @property
+    def state_dir(self) -> Path:
+        return self.project.root / ".platform"
 
-def ledger_url(project: Project, override: str | None = None) -> str:
-    """--ledger, then PLATFORM_LEDGER_URL, then platform.yaml's `ledger:` (relative to the project)."""
-    url = override or os.environ.get(LEDGER_ENV) or project.platform.ledger
+
+def ledger_url(project: Project, override: str | None = None, engine: str | None = None) -> str:
+    """--ledger, then PLATFORM_LEDGER_URL, then (for the mock engine) a ledger of its own so that
+    simulated history never mixes with real history, then platform.yaml's `ledger:`."""
+    if override or os.environ.get(LEDGER_ENV):
+        url = override or os.environ[LEDGER_ENV]
+    elif engine in SIMULATED_ENGINES:
+        url = SIMULATED_LEDGER
+    else:
+        url = project.platform.ledger
     return resolve_url(url, project.root)
 
 
-def open_workspace(project_dir: Path | None, ledger: str | None = None) -> Workspace:
-    root = project_dir.resolve() if project_dir is not None else find_project(Path.cwd())
-    if project_dir is not None and not (root / "platform.yaml").is_file():
-        from tenantwave.errors import UsageError
-
-        raise UsageError(f"--project {project_dir}: no platform.yaml in {root}")
+def open_workspace(project_dir: Path | None, ledger: str | None = None, engine: str | None = None) -> Workspace:
+    if project_dir is not None:
+        root = project_dir.resolve()
+        if not (root / "platform.yaml").is_file():
+            raise UsageError(f"--project {project_dir}: no platform.yaml in {root}")
+    else:
+        root = find_project(Path.cwd())
     project = load_project(root)
-    return Workspace(project=project, ledger=Ledger(ledger_url(project, ledger)))
+    spec = engine or os.environ.get(ENGINE_ENV) or project.platform.engine
+    return Workspace(project=project, ledger=Ledger(ledger_url(project, ledger, spec)), engine=spec)

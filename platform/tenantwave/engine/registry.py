@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from typing import Any
 
 from tenantwave.engine.base import Engine, EngineContext
 from tenantwave.errors import EngineUnavailable, UsageError
 
-ENGINE_ENV = "PLATFORM_ENGINE"
 BUILTIN = {
     "pulumi": "tenantwave.engine.pulumi:create",
     "mock": "tenantwave.engine.mock:create",
 }
 _SPEC_RE = re.compile(r"\A[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
-
-
-def engine_spec(cli_value: str | None, configured: str) -> str:
-    """--engine, then PLATFORM_ENGINE, then platform.yaml's `engine:`."""
-    return cli_value or os.environ.get(ENGINE_ENV) or configured
 
 
 def load_engine(spec: str, context: EngineContext) -> Engine:
@@ -44,4 +37,4 @@ def load_engine(spec: str, context: EngineContext) -> Engine:
     return engine  # type: ignore[no-any-return]
 
 
-__all__ = ["ENGINE_ENV", "EngineUnavailable", "engine_spec", "load_engine"]
+__all__ = ["EngineUnavailable", "load_engine"]

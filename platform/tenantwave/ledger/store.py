@@ -376,13 +376,14 @@ class Ledger:
     def _take_stale_claim(
         self, run_id: str, stack: str, release: str, now: datetime, stale_after: timedelta
     ) -> str | None:
-        c = s.claims
+        t = s.claims
+        c = t.c
         with self._begin() as conn:
-            row = conn.execute(select(c).where(c.stack == stack)).first()
+            row = conn.execute(select(t).where(c.stack == stack)).first()
             if row is None or row.heartbeat_at >= now - stale_after:
                 return None
             taken = conn.execute(
-                update(c)
+                update(t)
                 .where(c.stack == stack, c.run_id == row.run_id, c.heartbeat_at == row.heartbeat_at)
                 .values(run_id=run_id, release=release, claimed_at=now, heartbeat_at=now, deployment_id=None)
             ).rowcount
@@ -409,13 +410,14 @@ class Ledger:
         """Settle every claim and run whose heartbeat is older than `stale_after`; the stacks freed."""
         now = utcnow()
         cutoff = now - stale_after
-        c = s.claims
+        t = s.claims
+        c = t.c
         with self._begin() as conn:
-            stale = conn.execute(select(c).where(c.heartbeat_at < cutoff)).all()
+            stale = conn.execute(select(t).where(c.heartbeat_at < cutoff)).all()
             freed: list[str] = []
             for row in stale:
                 gone = conn.execute(
-                    delete(c).where(c.stack == row.stack, c.run_id == row.run_id, c.heartbeat_at == row.heartbeat_at)
+                    delete(t).where(c.stack == row.stack, c.run_id == row.run_id, c.heartbeat_at == row.heartbeat_at)
                 ).rowcount
                 if gone == 1:
                     self._abandon(conn, row.run_id, row.deployment_id, now)
