@@ -6,10 +6,11 @@ being served before its lower environments go; one stack at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tenantwave.errors import UsageError
 from tenantwave.inventory import Stack, build_inventory
+from tenantwave.ledger import StackStatus
 from tenantwave.plan import StackPlan
 from tenantwave.rollout import RolloutPlan
 from tenantwave.selection import Targets
@@ -60,10 +61,10 @@ def plan_teardown(
     )
 
 
-def _recorded_stack(workspace: Workspace, name: str, recorded: dict[str, object]) -> Stack:
+def _recorded_stack(workspace: Workspace, name: str, recorded: Mapping[str, StackStatus]) -> Stack:
     """A stack the ledger knows but the configuration no longer has (e.g. a removed tenant)."""
     status = recorded.get(name)
-    last = getattr(status, "last", None)
+    last = status.last if status else None
     if last is None:
         raise UsageError(f"--stack {name}: no such stack in the configuration or the ledger")
     phase_of = workspace.project.phase_of

@@ -1,0 +1,47 @@
+# Set-up and everyday commands. `make demo` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+RELEASE ?= 1.4.0
+
+.PHONY: install demo test lint bench clean-demo
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The whole example rollout, wave after wave, simulated with the mock engine (no cloud, no Pulumi
+# CLI, its own ledger in .platform/simulated.db), approving production waves as an operator would.
+demo: $(STAMP)
+	@export PLATFORM_ENGINE=mock; set -e; \
+	$(BIN)/platform validate; \
+	waves=$$($(BIN)/platform validate --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["counts"]["waves"])'); \
+	for wave in $$(seq 1 $$waves); do \
+	  echo; echo "=== wave $$wave of $$waves ==="; \
+	  phase=$$($(BIN)/platform plan --release $(RELEASE) --wave $$wave --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["waves"][0]["phase"])'); \
+	  if [ "$$phase" = production ]; then \
+	    $(BIN)/platform approve --release $(RELEASE) --wave $$wave --by demo-operator --comment "make demo"; \
+	  fi; \
+	  $(BIN)/platform up --release $(RELEASE) --wave $$wave --yes; \
+	done; \
+	echo; $(BIN)/platform status
+
+clean-demo:
+	rm -f .platform/simulated.db .platform/simulated.db-wal .platform/simulated.db-shm
+	rm -rf .platform/simulated .platform/logs
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
