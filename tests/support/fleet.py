@@ -1,0 +1,45 @@
+"""Writing small projects for tests: platform.yaml, tiers/ and tenants/ from Python data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXAMPLE = Path(__file__).resolve().parents[2]
+
+LIFECYCLE = [
+    {"phase": "testing", "environments": ["testing"]},
+    {"phase": "staging", "environments": ["staging"]},
+    {"phase": "production", "environments": ["production-us", "production-eu"]},
+]
+
+
+def write_project(
+    root: Path,
+    tiers: dict[str, dict[str, Any]],
+    tenants: dict[str, dict[str, Any]],
+    lifecycle: list[dict[str, Any]] | None = None,
+    **platform: Any,
+) -> Path:
+    """A project directory with the given tiers and tenants (ids -> YAML mappings)."""
+    root.mkdir(parents=True, exist_ok=True)
+    document = {"lifecycle": lifecycle or LIFECYCLE, **platform}
+    (root / "platform.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    for folder, items in (("tiers", tiers), ("tenants", tenants)):
+        (root / folder).mkdir(exist_ok=True)
+        for item_id, content in items.items():
+            (root / folder / f"{item_id}.yaml").write_text(yaml.safe_dump(content, sort_keys=False))
+    return root
+
+
+def copy_example(root: Path) -> Path:
+    """A copy of the example fleet checked in at the repository root."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLE / "platform.yaml", root / "platform.yaml")
+    shutil.copy(EXAMPLE / "Pulumi.yaml", root / "Pulumi.yaml")
+    for folder in ("tiers", "tenants"):
+        shutil.copytree(EXAMPLE / folder, root / folder)
+    return root
