@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 
 from support.fleet import write_project
-from support.testengine import test_engine  # noqa: F401 - the fixture, for this directory's tests
 from tenantwave.workspace import Workspace, open_workspace
 
 

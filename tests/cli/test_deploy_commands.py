@@ -1,0 +1,187 @@
+"""`platform up`, `approve` and `destroy` through click's CliRunner: exact output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from support.fleet import copy_example
+from support.testengine import SPEC, ScriptedEngine, Step
+from tenantwave.cli import cli
+
+pytestmark = pytest.mark.cli
+RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = copy_example(tmp_path / "fleet")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PLATFORM_ENGINE", raising=False)
+    monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
+    monkeypatch.setenv("USER", "ops-alice")
+    return root
+
+
+def platform(*args: str) -> Any:
+    result = CliRunner().invoke(cli, ["--engine", SPEC, *args], catch_exceptions=False)
+    result.text = RUN_ID.sub("RUN", result.output)
+    return result
+
+
+def test_up_first_wave_exact_output(project: Path, test_engine: ScriptedEngine) -> None:
+    result = platform("up", "--release", "1.4.0", "--wave", "1")
+    assert result.exit_code == 0
+    assert result.text == (
+        "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
+        "  deploy   testing.pool.basic: not deployed yet\n"
+        "run RUN: 1 stack(s); logs in .platform/logs/RUN\n"
+        "start testing.pool.basic\n"
+        "  testing.pool.basic: 0/4 resources\n"
+        "  testing.pool.basic: 4/4 resources\n"
+        "ok testing.pool.basic\n"
+        "run RUN: 1 succeeded\n"
+    )
+    log = next((project / ".platform" / "logs").glob("*/testing.pool.basic.log"))
+    assert log.read_text() == "test engine: testing.pool.basic 1.4.0\n"
+
+
+def test_up_again_has_nothing_to_do(project: Path, test_engine: ScriptedEngine) -> None:
+    platform("up", "--release", "1.4.0", "--wave", "1")
+    result = platform("up", "--release", "1.4.0", "--wave", "1")
+    assert result.exit_code == 0
+    assert result.text == (
+        "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
+        "  done     testing.pool.basic: already on 1.4.0\n"
+        "nothing to do: every selected stack is already on 1.4.0\n"
+    )
+
+
+def test_closed_gate_exits_3_with_the_reason(project: Path, test_engine: ScriptedEngine) -> None:
+    result = platform("up", "--release", "1.4.0", "--wave", "2")
+    assert result.exit_code == 3
+    assert result.text == (
+        "release 1.4.0, wave 2 of 10: 1 stack(s)\n"
+        "gate closed for wave 2:\n"
+        "  - wave 1 is not complete: 1 of 1 stacks not on 1.4.0 yet (testing.pool.basic); "
+        "run `platform up --release 1.4.0 --wave 1`\n"
+        "nothing deployed: blocked by the wave gate\n"
+    )
+    assert test_engine.calls == []
+
+
+def test_lifecycle_block_on_a_targeted_run_exits_3(project: Path, test_engine: ScriptedEngine) -> None:
+    result = platform("up", "--release", "1.4.0", "--stack", "production-us.silo.ironclad")
+    assert result.exit_code == 3
+    assert result.text == (
+        "release 1.4.0, targeted run (--stack production-us.silo.ironclad): 1 stack(s)\n"
+        "  blocked  production-us.silo.ironclad: release 1.4.0 has not completed phase testing: "
+        "0 of 1 required environment (still to deploy: testing)\n"
+        "nothing deployed: blocked by the lifecycle\n"
+    )
+
+
+def test_failed_stack_exits_1_and_names_its_log(project: Path, test_engine: ScriptedEngine) -> None:
+    test_engine.steps["testing.pool.basic"] = Step("failed", error="Error: boom")
+    result = platform("up", "--release", "1.4.0", "--wave", "1")
+    assert result.exit_code == 1
+    assert "FAILED testing.pool.basic: Error: boom\n" in result.text
+    assert result.text.endswith(
+        "run RUN: 1 failed\n  testing.pool.basic: log " + str(project / ".platform/logs/RUN/testing.pool.basic.log\n")
+    )
+
+
+def test_up_json_report(project: Path, test_engine: ScriptedEngine) -> None:
+    result = platform("up", "--release", "1.4.0", "--wave", "1", "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["status"] == "succeeded" and report["wave"] == 1 and report["gate"]["open"] is True
+    assert [(s["name"], s["result"], s["resources"]) for s in report["stacks"]] == [
+        ("testing.pool.basic", "succeeded", 4)
+    ]
+
+
+def test_up_needs_a_wave_or_targets(project: Path, test_engine: ScriptedEngine) -> None:
+    result = CliRunner().invoke(cli, ["up", "--release", "1.4.0"])
+    assert result.exit_code == 2
+    assert result.output == ("error: choose what to deploy: --wave N, or targets (--stack, --tenant, --tier, --env)\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--wave", "11"], "error: --wave 11: this project has waves 1 to 10\n"),
+        (["--tenant", "helios"], "error: --tenant helios: no such name (did you mean helios-bank?)\n"),
+        (["--wave", "1", "--shard", "3/2"], "error: --shard 3/2: k must be between 1 and n (n at most 1000)\n"),
+        (["--wave", "1", "--shard", "x"], "error: --shard 'x': write k/n, e.g. 2/4 for the second of four shards\n"),
+    ],
+)
+def test_bad_arguments_exit_2_without_deploying(
+    project: Path, test_engine: ScriptedEngine, args: list[str], message: str
+) -> None:
+    result = platform("up", "--release", "1.4.0", *args)
+    assert (result.exit_code, result.output) == (2, message)
+    assert test_engine.calls == []
+
+
+def test_unknown_engine_is_a_usage_error(project: Path) -> None:
+    result = CliRunner().invoke(cli, ["--engine", "nosuch", "up", "--release", "1.4.0", "--wave", "1"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
+        "  deploy   testing.pool.basic: not deployed yet\n"
+        "error: engine 'nosuch': use one of pulumi, mock, or module:factory for a custom engine\n"
+    )
+
+
+def test_approve_records_who_and_opens_the_gate(project: Path, test_engine: ScriptedEngine) -> None:
+    for wave in range(1, 7):
+        assert platform("up", "--release", "1.4.0", "--wave", str(wave)).exit_code == 0
+    held = platform("up", "--release", "1.4.0", "--wave", "7")
+    assert held.exit_code == 3
+    assert "  - wave 7 (phase production) needs an approval: run `platform approve --release 1.4.0 --wave 7`\n" in (
+        held.text
+    )
+    approved = platform("approve", "--release", "1.4.0", "--wave", "7", "--comment", "CHG-42")
+    assert approved.exit_code == 0
+    assert re.fullmatch(r"wave 7 of 1\.4\.0 approved by ops-alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\n", approved.text)
+    go = platform("up", "--release", "1.4.0", "--wave", "7")
+    assert go.exit_code == 0
+    assert "approved by ops-alice at " in go.text
+    assert test_engine.operations()[-2:] == ["production-us.pool.basic", "production-eu.pool.basic"]
+
+
+def test_destroy_refuses_a_pool_stack_that_serves_tenants(project: Path, test_engine: ScriptedEngine) -> None:
+    result = platform("destroy", "--stack", "staging.pool.basic", "--yes")
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: staging.pool.basic still serves corner-bakery: move or remove those tenants first, "
+        "or pass --force to destroy it anyway\n"
+    )
+
+
+def test_destroy_a_tenant_goes_production_first(project: Path, test_engine: ScriptedEngine) -> None:
+    result = platform("destroy", "--tenant", "helios-bank", "--yes")
+    assert result.exit_code == 0, result.output
+    assert test_engine.operations("destroy") == [
+        "production-eu.silo.helios-bank",
+        "production-us.silo.helios-bank",
+        "staging.silo.helios-bank",
+    ]
+    assert result.text.startswith(
+        "  destroy  production-eu.silo.helios-bank: no successful deployment recorded\n"
+        "  destroy  production-us.silo.helios-bank: no successful deployment recorded\n"
+        "  destroy  staging.silo.helios-bank: no successful deployment recorded\n"
+    )
+
+
+def test_destroy_without_a_terminal_needs_yes(project: Path, test_engine: ScriptedEngine) -> None:
+    result = platform("destroy", "--tenant", "ironclad")
+    assert result.exit_code == 2
+    assert result.output.endswith("error: destroy asks for confirmation: pass --yes to destroy without a terminal\n")
+    assert test_engine.calls == []
