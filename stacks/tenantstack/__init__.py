@@ -1,0 +1,13 @@
+"""The resources of a tenantwave stack: a pool stack (one tier, its member tenants) or a silo stack.
+
+Modules, one per component, each a plain function of the typed `StackSpec`:
+
+- `spec`       the stack config (namespace `tenantwave`) parsed into a pydantic model
+- `naming`     Kubernetes and AWS names derived from validated ids, always within limits
+- `tags`       the `tenant`, `tier`, `environment`, `release` tags and labels on every resource
+- `kubernetes` namespace, workload (Deployment, Service, HPA, PDB), NetworkPolicy, quota, ConfigMap
+- `data`       DynamoDB table or Aurora PostgreSQL cluster (retained on delete by default)
+- `queue`      SQS queue and its dead-letter queue
+- `identity`   IAM roles and policies scoped to one tenant's resources
+- `silo`/`pool` the two kinds of stack; `program` picks one and exports the outputs
+"""
