@@ -16,7 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -172,37 +172,31 @@ class Runner:
     # -- execution ---------------------------------------------------------------------------
 
     def _execute(self, stacks: list[Stack], jobs: dict[str, StackJob]) -> list[Outcome]:
-        pending = list(stacks)
-        running: dict[Future[Outcome], Stack] = {}
-        outcomes: dict[str, Outcome] = {}
-        failures = 0
-        with ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="stack") as pool:
-            while pending or running:
-                stop_new = self.cancel.is_set() or failures > self.options.failure_budget
-                while pending and not stop_new and len(running) < self.options.concurrency:
-                    stack = pending.pop(0)
-                    running[pool.submit(self._deploy, stack, jobs[stack.name])] = stack
-                if stop_new and pending:
-                    reason = "cancelled before it started" if self.cancel.is_set() else (
-                        "not started: the failure budget of this run is spent"
-                    )
-                    for stack in pending:
-                        outcomes[stack.name] = Outcome(stack.name, "not-started", error=reason)
-                    pending.clear()
-                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+        """Workers pull the next stack themselves (no round trip through this thread between two
+        stacks); this thread relays events to the listener and watches for a hard cancel."""
+        work = _WorkQueue(stacks, self.options.failure_budget, self.cancel)
+        workers = min(self.options.concurrency, len(stacks))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stack") as pool:
+            futures = [pool.submit(self._worker, work, jobs) for _ in range(workers)]
+            while not all(f.done() for f in futures):
+                wait(futures, timeout=0.1, return_when=FIRST_COMPLETED)
                 self._drain()
-                for future in done:
-                    outcome = future.result()
-                    running.pop(future)
-                    outcomes[outcome.stack] = outcome
-                    failures += outcome.status == "failed"
-                    self.listener.stack_finished(outcome)
-                if self.cancel.hard and running:
-                    outcomes.update(self._abandon_running(running, jobs))
+                if self.cancel.hard and work.in_flight:
+                    work.finish_many(self._abandon_running(work.in_flight, jobs))
                     pool.shutdown(wait=False, cancel_futures=True)
                     break
-            self._drain()
-        return [outcomes[s.name] for s in stacks if s.name in outcomes]
+            for future in futures:
+                if future.done() and future.exception() is not None:
+                    raise future.exception()  # type: ignore[misc]
+        self._drain()
+        work.settle_unstarted()
+        return [work.outcomes[s.name] for s in stacks if s.name in work.outcomes]
+
+    def _worker(self, work: _WorkQueue, jobs: dict[str, StackJob]) -> None:
+        while (stack := work.next()) is not None:
+            outcome = self._deploy(stack, jobs[stack.name])
+            if work.finish(outcome):
+                self._events.put(("finished", outcome))
 
     def _deploy(self, stack: Stack, job: StackJob) -> Outcome:
         started = time.monotonic()
@@ -259,9 +253,9 @@ class Runner:
         except LedgerError as exc:
             _append(job.log_path, f"the ledger could not record this result: {exc.message}\n")
 
-    def _abandon_running(self, running: dict[Future[Outcome], Stack], jobs: dict[str, StackJob]) -> dict[str, Outcome]:
-        outcomes = {}
-        for stack in running.values():
+    def _abandon_running(self, running: list[Stack], jobs: dict[str, StackJob]) -> list[Outcome]:
+        outcomes = []
+        for stack in running:
             for record in self.ledger.deployments(run_id=self._run_id, stack=stack.name):
                 if record.status == "running":
                     self.ledger.finish_deployment(
@@ -271,9 +265,9 @@ class Runner:
                         status="cancelled",
                         error="stopped at once by a second interrupt; the engine may have left the stack locked",
                     )
-            outcomes[stack.name] = Outcome(
-                stack.name, "cancelled", error="stopped at once", log_path=str(jobs[stack.name].log_path)
-            )
+            outcome = Outcome(stack.name, "cancelled", error="stopped at once", log_path=str(jobs[stack.name].log_path))
+            outcomes.append(outcome)
+            self.listener.stack_finished(outcome)
         return outcomes
 
     def _progress(self, event: Progress) -> None:
@@ -287,6 +281,8 @@ class Runner:
                 return
             if kind == "started":
                 self.listener.stack_started(payload)
+            elif kind == "finished":
+                self.listener.stack_finished(payload)
             else:
                 self.listener.progress(payload)
 
@@ -348,6 +344,58 @@ class Runner:
             log_dir=str(log_dir) if log_dir else None,
             cancelled=self.cancel.is_set(),
         )
+
+
+class _WorkQueue:
+    """The stacks still to start, shared by the workers; decides when to stop starting new ones."""
+
+    def __init__(self, stacks: list[Stack], failure_budget: int, cancel: CancelToken) -> None:
+        self._pending = list(reversed(stacks))
+        self._lock = threading.Lock()
+        self._budget = failure_budget
+        self._cancel = cancel
+        self._failures = 0
+        self._running: dict[str, Stack] = {}
+        self.outcomes: dict[str, Outcome] = {}
+
+    def next(self) -> Stack | None:
+        with self._lock:
+            if not self._pending or self._cancel.is_set() or self._failures > self._budget:
+                return None
+            stack = self._pending.pop()
+            self._running[stack.name] = stack
+            return stack
+
+    def finish(self, outcome: Outcome) -> bool:
+        """Record a worker's outcome; False if a hard cancel already settled that stack."""
+        with self._lock:
+            if self._running.pop(outcome.stack, None) is None:
+                return False
+            self.outcomes[outcome.stack] = outcome
+            self._failures += outcome.status == "failed"
+            return True
+
+    def finish_many(self, outcomes: list[Outcome]) -> None:
+        with self._lock:
+            for outcome in outcomes:
+                self._running.pop(outcome.stack, None)
+                self.outcomes[outcome.stack] = outcome
+
+    @property
+    def in_flight(self) -> list[Stack]:
+        with self._lock:
+            return list(self._running.values())
+
+    def settle_unstarted(self) -> None:
+        reason = (
+            "cancelled before it started"
+            if self._cancel.is_set()
+            else "not started: the failure budget of this run is spent"
+        )
+        with self._lock:
+            for stack in self._pending:
+                self.outcomes[stack.name] = Outcome(stack.name, "not-started", error=reason)
+            self._pending.clear()
 
 
 def _append(path: Path, text: str) -> None:

@@ -6,26 +6,32 @@ that does not exist yet return an empty history instead of creating the file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from tenantwave.errors import LedgerError
 from tenantwave.history import Deployed, ReleaseHistory, Success
 from tenantwave.ledger import schema as s
+from tenantwave.ledger import statements as q
 from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus
 
 DEPLOYING_OPERATIONS = ("up", "rollback")
+_SQLITE_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def utcnow() -> datetime:
@@ -108,12 +114,21 @@ class Ledger:
     def _begin(self) -> Iterator[Connection]:
         self._migrate()
         try:
-            with self._get_engine().begin() as conn:
+            with self._writer_lock(), self._get_engine().begin() as conn:
                 yield conn
         except IntegrityError:
             raise
         except (DBAPIError, SQLAlchemyError) as exc:
             raise self._error(exc) from None
+
+    def _writer_lock(self) -> Any:
+        """SQLite allows one writer at a time, and a thread that finds the file locked sleeps in
+        SQLite's busy handler for milliseconds at a time: threads of one process take turns on a
+        lock instead (other processes still meet the busy timeout). PostgreSQL needs none."""
+        if not self.is_sqlite:
+            return contextlib.nullcontext()
+        with _LOCKS_GUARD:
+            return _SQLITE_LOCKS.setdefault(self.url, threading.Lock())
 
     def _error(self, exc: BaseException) -> LedgerError:
         detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
@@ -313,58 +328,55 @@ class Ledger:
         deployment marked abandoned) and taken over; any other claim is reported as held.
         """
         now = utcnow()
-        took_over: str | None = None
+        opening = _Opening(run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current)
         try:
-            with self._begin() as conn:
+            with self._begin() as conn:  # the common case, one transaction: claim, check, open
                 conn.execute(
-                    insert(s.claims).values(
-                        stack=stack.name, run_id=run_id, release=release, claimed_at=now, heartbeat_at=now
-                    )
+                    q.INSERT_CLAIM,
+                    {"stack": stack.name, "run_id": run_id, "release": release, "claimed_at": now, "heartbeat_at": now},
                 )
+                return self._open_deployment(conn, opening, now, took_over=None)
         except IntegrityError:
-            took_over = self._take_stale_claim(run_id, stack.name, release, now, stale_after)
-            if took_over is None:
-                holder = self._claim_holder(stack.name)
-                return Claim(stack=stack.name, granted=False, held_by=holder)
-        if unless_current is not None and self._is_current(stack.name, unless_current, fingerprint):
-            with self._begin() as conn:
-                conn.execute(delete(s.claims).where(s.claims.c.stack == stack.name, s.claims.c.run_id == run_id))
-            return Claim(stack=stack.name, granted=False, already_current=True)
+            pass  # claimed already: by a live run, or by one that died
+        took_over = self._take_stale_claim(run_id, stack.name, release, now, stale_after)
+        if took_over is None:
+            return Claim(stack=stack.name, granted=False, held_by=self._claim_holder(stack.name))
         with self._begin() as conn:
-            deployment_id = conn.execute(
-                insert(s.deployments).values(
-                    run_id=run_id,
-                    release=release,
-                    commit=commit,
-                    stack=stack.name,
-                    environment=stack.environment,
-                    kind=stack.kind,
-                    tier=stack.tier,
-                    tenants=json.dumps(list(stack.tenants)),
-                    operation=operation,
-                    status="running",
-                    fingerprint=fingerprint,
-                    started_at=now,
-                    simulated=simulated,
-                    log_path=log_path,
-                )
-            ).inserted_primary_key[0]
-            conn.execute(
-                update(s.claims)
-                .where(s.claims.c.stack == stack.name, s.claims.c.run_id == run_id)
-                .values(deployment_id=deployment_id)
-            )
-        return Claim(stack=stack.name, granted=True, deployment_id=int(deployment_id), took_over=took_over)
+            return self._open_deployment(conn, opening, now, took_over=took_over)
 
-    def _is_current(self, stack: str, release: str, fingerprint: str | None) -> bool:
-        d = s.deployments
-        with self._begin() as conn:
-            row = conn.execute(
-                select(d.c.release, d.c.fingerprint, d.c.operation)
-                .where(d.c.stack == stack, d.c.status == "succeeded")
-                .order_by(d.c.id.desc())
-                .limit(1)
-            ).first()
+    def _open_deployment(self, conn: Connection, o: _Opening, now: datetime, took_over: str | None) -> Claim:
+        """Inside the claiming transaction: skip a stack already current, else open its record."""
+        name = o.stack.name
+        if o.unless_current is not None and self._is_current(conn, name, o.unless_current, o.fingerprint):
+            conn.execute(q.DELETE_CLAIM, {"b_stack": name, "b_run": o.run_id})
+            return Claim(stack=name, granted=False, already_current=True, took_over=took_over)
+        key = conn.execute(
+            q.INSERT_DEPLOYMENT,
+            {
+                "run_id": o.run_id,
+                "release": o.release,
+                "commit": o.commit,
+                "stack": name,
+                "environment": o.stack.environment,
+                "kind": o.stack.kind,
+                "tier": o.stack.tier,
+                "tenants": json.dumps(list(o.stack.tenants)),
+                "operation": o.operation,
+                "status": "running",
+                "fingerprint": o.fingerprint,
+                "started_at": now,
+                "simulated": o.simulated,
+                "log_path": o.log_path,
+            },
+        ).inserted_primary_key
+        assert key is not None
+        deployment_id = int(key[0])
+        conn.execute(q.SET_CLAIM_DEPLOYMENT, {"b_stack": name, "b_run": o.run_id, "b_deployment": deployment_id})
+        return Claim(stack=name, granted=True, deployment_id=deployment_id, took_over=took_over)
+
+    @staticmethod
+    def _is_current(conn: Connection, stack: str, release: str, fingerprint: str | None) -> bool:
+        row = conn.execute(q.LAST_SUCCESS, {"b_stack": stack}).first()
         if row is None or row.operation not in DEPLOYING_OPERATIONS or row.release != release:
             return False
         return fingerprint is None or row.fingerprint in (None, fingerprint)
@@ -441,18 +453,15 @@ class Ledger:
         log_path: str | None = None,
     ) -> None:
         """Record the outcome and release the claim, in one transaction."""
-        values: dict[str, Any] = {"status": status, "ended_at": utcnow(), "error": error}
-        if resources is not None:
-            values["resources"] = resources
-        if log_path is not None:
-            values["log_path"] = log_path
         with self._begin() as conn:
             conn.execute(
-                update(s.deployments)
-                .where(s.deployments.c.id == deployment_id, s.deployments.c.status == "running")
-                .values(**values)
+                q.FINISH_DEPLOYMENT,
+                {"b_id": deployment_id, "b_status": status, "b_ended": utcnow(), "b_error": error,
+                 "b_resources": resources},
             )
-            conn.execute(delete(s.claims).where(and_(s.claims.c.stack == stack, s.claims.c.run_id == run_id)))
+            if log_path is not None:
+                conn.execute(update(s.deployments).where(s.deployments.c.id == deployment_id).values(log_path=log_path))
+            conn.execute(q.DELETE_CLAIM, {"b_stack": stack, "b_run": run_id})
 
     # -- approvals ----------------------------------------------------------------------------
 
@@ -496,6 +505,21 @@ class Ledger:
             )
             rows = conn.execute(select(d).join(latest, d.c.id == latest.c.id))
             return {r.stack: _deployment(r) for r in rows if r.stack in wanted}
+
+
+@dataclass(frozen=True)
+class _Opening:
+    """What a claim records when it opens a deployment."""
+
+    run_id: str
+    stack: Any
+    release: str
+    operation: str
+    fingerprint: str | None
+    commit: str | None
+    simulated: bool
+    log_path: str | None
+    unless_current: str | None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
