@@ -7,9 +7,12 @@
 options that matter for data (protect, retain_on_delete), plus the stack outputs. Secret values are
 masked. Nothing is deployed and no Pulumi CLI, cloud account or network is needed.
 
-Pulumi's runtime state is process-global, so simulations run one at a time (a module lock), each in
-a fresh `contextvars.Context` so no state leaks from one run into the next. Warm, a stack takes a
-few tens of milliseconds; the first run pays for importing the providers' SDKs.
+Pulumi's runtime state is process-global, so simulations run one at a time, on one dedicated
+thread (its event loop lives as long as the process; callers' threads and loops are untouched),
+each in a fresh `contextvars.Context` so no state leaks from one run into the next. For speed,
+the mock monitor is called inline on that loop (no thread-pool hop per resource) and Pulumi's
+per-resource stack-trace capture (only useful for error reporting by a real engine) is skipped.
+Warm, a stack takes a few tens of milliseconds; the first run pays for importing the providers.
 
 Users: the `mock` engine (tenantwave.engine.mock) and offline PR previews, which diff the graphs of
 two revisions (`diff_graphs`). To simulate another checkout of the program in the same process,
@@ -21,7 +24,10 @@ separate revision.)
 from __future__ import annotations
 
 import argparse
+import asyncio
+import concurrent.futures
 import contextvars
+import gc
 import hashlib
 import importlib
 import json
@@ -35,7 +41,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -48,6 +56,7 @@ DEFAULT_REGION = "us-east-1"
 
 _LOCK = threading.Lock()
 _loaded_from: Path | None = None
+_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenantwave-simulate")
 
 
 class SimulationError(Exception):
@@ -181,7 +190,7 @@ async def _resolve_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
 # -- the mock provider and recording monitor -------------------------------------------------
 
 
-def _camel_free_name(inputs: Mapping[str, Any], fallback: str) -> str:
+def _physical_name(inputs: Mapping[str, Any], fallback: str) -> str:
     for key in ("name", "clusterIdentifier", "identifier"):
         value = inputs.get(key)
         if isinstance(value, str) and value:
@@ -194,10 +203,15 @@ def _short_hash(text: str) -> str:
 
 
 class _Provider(pulumi_mocks.Mocks):
-    """Plays the cloud: returns the attributes a real create would (ARNs, URLs, endpoints)."""
+    """Plays the cloud: returns the attributes a real create computes (ARNs, URLs, endpoints).
+
+    Only computed attributes are returned: the runtime resolves every other output to its input,
+    as after a real create, and skipping the echo keeps a simulation fast.
+    """
 
     def __init__(self, region: str) -> None:
         self.region = region
+        self.last_inputs: dict[str, Any] = {}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getRegion:getRegion":
@@ -207,17 +221,16 @@ class _Provider(pulumi_mocks.Mocks):
         return {}, None
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        state = dict(args.inputs)
+        self.last_inputs = args.inputs
         if args.typ.startswith("kubernetes:"):
-            metadata = state.get("metadata") or {}
+            metadata = args.inputs.get("metadata") or {}
             name = metadata.get("name") or args.name
             namespace = metadata.get("namespace")
-            return (f"{namespace}/{name}" if namespace else name), state
+            return (f"{namespace}/{name}" if namespace else name), {}
         if not args.typ.startswith("aws:"):
-            return f"{args.name}-id", state
-        name = _camel_free_name(state, args.name)
-        state.update(self._aws_attributes(args.typ, name))
-        return name, state
+            return f"{args.name}-id", {}
+        name = _physical_name(args.inputs, args.name)
+        return name, self._aws_attributes(args.typ, name)
 
     def _aws_attributes(self, typ: str, name: str) -> dict[str, Any]:
         region, account = self.region, MOCK_ACCOUNT
@@ -247,12 +260,13 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def __init__(self, provider: _Provider) -> None:
         super().__init__(provider)
+        self.provider = provider
         self.declared: list[DeclaredResource] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object)
+            inputs = self.provider.last_inputs
             self.declared.append(
                 DeclaredResource(
                     urn=response.urn,
@@ -305,9 +319,40 @@ def _stack_name(stack_config: Mapping[str, str]) -> str:
     return stack_config.get(f"{PULUMI_PROJECT}:stack", "simulated")
 
 
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs what the runtime hands to `run_in_executor` at once, on the loop's own thread.
+
+    (A ThreadPoolExecutor only because asyncio insists on one; it never starts a thread.)
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine, as a thread pool would
+            future.set_exception(exc)
+        return future
+
+
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
+
+
+def _simulation_loop() -> asyncio.AbstractEventLoop:
+    """The event loop of the simulation thread (created once)."""
+    try:
+        return asyncio.get_event_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        loop.set_default_executor(_InlineExecutor())
+        asyncio.set_event_loop(loop)
+        return loop
+
+
 def _run_in_fresh_context(
     entry: Callable[[], None], stack_config: Mapping[str, str], secret_keys: Iterable[str]
 ) -> ResourceGraph:
+    _simulation_loop()
     stack = _stack_name(stack_config)
     pulumi.runtime.set_all_config(dict(stack_config), list(secret_keys))
     provider = _Provider(stack_config.get("aws:region", DEFAULT_REGION))
@@ -316,7 +361,23 @@ def _run_in_fresh_context(
     root = settings.get_root_resource()
     _sync_await(run_pulumi_func(entry))
     outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {})))
-    return ResourceGraph(project=PULUMI_PROJECT, stack=stack, resources=tuple(monitor.declared), outputs=outputs)
+    resources = tuple(sorted(monitor.declared, key=lambda r: (r.type, r.name, r.urn)))
+    return ResourceGraph(project=PULUMI_PROJECT, stack=stack, resources=resources, outputs=outputs)
+
+
+def _simulate_on_this_thread(
+    entry: Callable[[], None], stack_config: Mapping[str, str], secret_keys: tuple[str, ...]
+) -> ResourceGraph:
+    capture = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = _no_stack_trace
+    collecting = gc.isenabled()
+    gc.disable()  # a run allocates little but often; full collections over the SDKs' objects cost more
+    try:
+        return contextvars.Context().run(_run_in_fresh_context, entry, stack_config, secret_keys)
+    finally:
+        pulumi_resource._get_stack_trace = capture
+        if collecting:
+            gc.enable()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -332,10 +393,10 @@ def declared_resources(
     Raises SimulationError (one line) when the program fails, whatever the cause.
     """
     with _LOCK:
-        program = load_program(project_root)
-        context = contextvars.Context()
         try:
-            return context.run(_run_in_fresh_context, program.main, stack_config, tuple(secret_keys))
+            program = load_program(project_root)
+            job = _THREAD.submit(_simulate_on_this_thread, program.main, dict(stack_config), tuple(secret_keys))
+            return job.result()
         except SimulationError:
             raise
         except Exception as exc:
