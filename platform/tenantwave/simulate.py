@@ -211,7 +211,8 @@ class _Provider(pulumi_mocks.Mocks):
 
     def __init__(self, region: str) -> None:
         self.region = region
-        self.last_inputs: dict[str, Any] = {}
+        # (type, name) -> inputs of registrations not yet recorded (registrations may interleave)
+        self.pending_inputs: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getRegion:getRegion":
@@ -221,7 +222,7 @@ class _Provider(pulumi_mocks.Mocks):
         return {}, None
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self.last_inputs = args.inputs
+        self.pending_inputs.setdefault((args.typ, args.name), []).append(args.inputs)
         if args.typ.startswith("kubernetes:"):
             metadata = args.inputs.get("metadata") or {}
             name = metadata.get("name") or args.name
@@ -266,7 +267,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            inputs = self.provider.last_inputs
+            inputs = self.provider.pending_inputs[(request.type, request.name)].pop(0)
             self.declared.append(
                 DeclaredResource(
                     urn=response.urn,
