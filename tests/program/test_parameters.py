@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import one, with_members
+from program_helpers import one, with_members
 
 pytestmark = pytest.mark.unit
 

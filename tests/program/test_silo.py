@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import one, policy, resources_in
+from program_helpers import one, policy, resources_in
 
 from tenantwave.config import Project
 
@@ -36,7 +36,8 @@ def test_silo_has_its_own_namespace_table_queue_and_role(simulate) -> None:
 def test_silo_role_policy_grants_exactly_its_own_table_and_queues(simulate) -> None:
     graph = simulate(SILO)
     table_arn = graph.outputs["table_arn"]
-    queue_arns = {f"arn:aws:sqs:us-east-1:123456789012:{q.inputs['name']}" for q in graph.of_type("aws:sqs/queue:Queue")}
+    queues = graph.of_type("aws:sqs/queue:Queue")
+    queue_arns = {f"arn:aws:sqs:us-east-1:123456789012:{q.inputs['name']}" for q in queues}
     granted = resources_in(policy(one(graph, ":RolePolicy")))
     assert granted == {table_arn, f"{table_arn}/index/*", *queue_arns}
 

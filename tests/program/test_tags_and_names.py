@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tenantstack import naming
 
+from tenantstack import naming
 from tenantwave.ids import ID_PATTERN
 from tenantwave.parameters import TierParameters, cpu_millicores, memory_mib
 from tenantwave.simulate import DeclaredResource, ResourceGraph
@@ -114,7 +114,9 @@ def tier_parameters(draw: st.DrawFn) -> TierParameters:
             "resources": {
                 "cpu": draw(st.one_of(st.integers(1, 64_000).map(lambda m: f"{m}m"), st.integers(1, 64).map(str))),
                 "memory": draw(
-                    st.one_of(st.integers(1, 262_144).map(lambda n: f"{n}Mi"), st.integers(1, 256).map(lambda n: f"{n}Gi"))
+                    st.one_of(
+                        st.integers(1, 262_144).map(lambda n: f"{n}Mi"), st.integers(1, 256).map(lambda n: f"{n}Gi")
+                    )
                 ),
             },
             "autoscaling": {"min_replicas": low, "max_replicas": high, "target_cpu_percent": draw(st.integers(10, 95))},
