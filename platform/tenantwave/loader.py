@@ -19,6 +19,7 @@ from tenantwave.yamlfile import read_mapping
 
 PLATFORM_FILE = "platform.yaml"
 CONFIG_SUFFIXES = (".yaml", ".yml")
+RESERVED_TENANT_IDS = frozenset({"shared"})  # the `tenant` label of resources a pool shares
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -146,6 +147,9 @@ def _load_tenants(
     tier_files = {stem for stem, _, _ in _config_files(root, "tiers", [])}
     tenants: dict[str, Tenant] = {}
     for tenant_id, path, shown in _config_files(root, "tenants", problems):
+        if tenant_id in RESERVED_TENANT_IDS:
+            problems.append(Problem(shown, "file name", f"{tenant_id!r} is reserved (it labels pool-wide resources)"))
+            continue
         data, read_problems = read_mapping(path, shown)
         problems += read_problems
         if data is None:

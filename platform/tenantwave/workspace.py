@@ -28,6 +28,11 @@ class Workspace:
         return self.project.root
 
     @property
+    def simulated(self) -> bool:
+        """True for the mock engine: its history is simulated and kept in a ledger of its own."""
+        return self.engine in SIMULATED_ENGINES
+
+    @property
     def state_dir(self) -> Path:
         return self.project.root / ".platform"
 

@@ -72,3 +72,15 @@ def test_secret_config_is_masked(config_of) -> None:
     config = {**config_of("production-us.silo.ironclad"), "tenantwave:token": "hunter2"}
     graph = declared_resources(ROOT, config, secret_keys=["tenantwave:token"])
     assert "hunter2" not in json.dumps(graph.to_json())
+
+
+def test_secret_values_are_masked_wherever_they_nest() -> None:
+    from pulumi.runtime import rpc
+
+    from tenantwave.simulate import SECRET_MASK, _plain
+
+    secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": "hunter2"}
+    assert _plain({"env": [{"name": "TOKEN", "value": secret}], "plain": "ok"}) == {
+        "env": [{"name": "TOKEN", "value": SECRET_MASK}],
+        "plain": "ok",
+    }

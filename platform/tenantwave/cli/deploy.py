@@ -124,7 +124,7 @@ def _finish_without_running(plan: Any, workspace: Any, as_json: bool) -> None:
 def _confirm(plan: Any, workspace: Any) -> bool:
     if not sys.stdin.isatty():
         return True  # CI and pipes never prompt
-    what = "simulate" if workspace.engine == "mock" else "deploy"
+    what = "simulate" if workspace.simulated else "deploy"
     return click.confirm(f"{what} {plan.release} to {len(plan.runnable)} stack(s)?", default=False)
 
 
@@ -226,7 +226,7 @@ def _plan_json(plan: Any, workspace: Any) -> dict[str, Any]:
         "release": plan.release,
         "wave": plan.wave,
         "status": "blocked" if plan.with_state("blocked") or (plan.gate and not plan.gate.open) else "succeeded",
-        "simulated": workspace.engine == "mock",
+        "simulated": workspace.simulated,
         "gate": _gate_json(plan.gate),
         "stacks": [],
         "blocked": [{"name": p.stack.name, "reason": p.reason} for p in plan.with_state("blocked")],

@@ -81,6 +81,6 @@ def status(options: Any, as_json: bool) -> None:
     workspace = options.workspace()
     states = fleet_status(workspace.project, workspace.ledger)
     if as_json:
-        echo_json({"stacks": [state.to_json() for state in states]})
+        echo_json({"simulated": workspace.simulated, "stacks": [state.to_json() for state in states]})
         return
-    render.status(states)
+    render.status(states, simulated=workspace.simulated)

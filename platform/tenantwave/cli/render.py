@@ -50,11 +50,12 @@ def plan(the_plan: Any) -> None:
     )
 
 
-def status(states: Sequence[Any]) -> None:
+def status(states: Sequence[Any], simulated: bool = False) -> None:
     from rich.table import Table
 
     out = console()
-    table = Table(title="Fleet status", title_justify="left")
+    title = "Fleet status (simulated by the mock engine: nothing was deployed)" if simulated else "Fleet status"
+    table = Table(title=title, title_justify="left")
     for column in ("stack", "tenants", "release", "last result", "when"):
         table.add_column(column, no_wrap=column != "tenants")
     for state in states:
