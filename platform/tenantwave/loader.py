@@ -308,11 +308,16 @@ def _message(error: Any) -> str:
 
 
 def _warnings(project: Project) -> list[str]:
-    from tenantwave.inventory import unreachable_phases
+    from tenantwave.inventory import uncompletable_phases, unreachable_phases
 
     return [
         f"{PLATFORM_FILE}: require_tenant: phase {phase!r} has no connected tenant, "
         "so no deployment can ever reach it; connect a tenant to one of its environments "
         "or make the phase optional"
         for phase in unreachable_phases(project)
+    ] + [
+        f"{PLATFORM_FILE}: require_tenant: phase {phase!r} needs {required} environments but no tenant is "
+        f"connected to {', '.join(unconnected)}, so it can never complete and the phases after it never open; "
+        "connect a tenant there, lower its minimum or make the phase optional"
+        for phase, required, unconnected in uncompletable_phases(project)
     ]

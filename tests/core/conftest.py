@@ -1,0 +1,43 @@
+"""Small in-memory projects for the core tests: write platform.yaml, tiers/ and tenants/, load them."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.fleet import write_project
+from tenantwave.config import Project
+from tenantwave.loader import load_project
+
+ProjectFactory = Callable[..., Project]
+WriteFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> WriteFactory:
+    """write(tiers, tenants, lifecycle=None, **platform) -> a fresh project directory (not loaded)."""
+    numbers = itertools.count(1)
+
+    def _write(
+        tiers: dict[str, dict[str, Any]],
+        tenants: dict[str, dict[str, Any]],
+        lifecycle: list[dict[str, Any]] | None = None,
+        **platform: Any,
+    ) -> Path:
+        return write_project(tmp_path / f"project-{next(numbers)}", tiers, tenants, lifecycle, **platform)
+
+    return _write
+
+
+@pytest.fixture
+def make_project(write: WriteFactory) -> ProjectFactory:
+    """make_project(tiers, tenants, lifecycle=None, **platform) -> the loaded, validated Project."""
+
+    def _make(*args: Any, **kwargs: Any) -> Project:
+        return load_project(write(*args, **kwargs))
+
+    return _make
