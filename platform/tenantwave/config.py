@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tenantwave.parameters import TierParameters
 
@@ -80,11 +80,12 @@ class PlatformConfig(_Strict):
     engine: str = "pulumi"
     backend: str | None = Field(None, description="Pulumi backend URL; default: file backend in .platform/state")
 
-    @model_validator(mode="after")
-    def _non_empty(self) -> PlatformConfig:
-        if not self.lifecycle:
+    @field_validator("lifecycle")
+    @classmethod
+    def _non_empty(cls, lifecycle: list[Phase]) -> list[Phase]:
+        if not lifecycle:  # reported on the `lifecycle` field, not on the file as a whole
             raise ValueError("the lifecycle is empty: list at least one phase")
-        return self
+        return lifecycle
 
 
 class TierConfig(_Strict):

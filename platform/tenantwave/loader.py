@@ -286,7 +286,7 @@ def _field(prefix: str, loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif str(part).startswith(("function-", "model", "list[", "dict[")):
+        elif str(part).startswith(("function-", "list[", "dict[")):  # pydantic's validator tags, not fields
             continue
         else:
             text += f".{part}" if text else str(part)
