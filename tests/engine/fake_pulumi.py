@@ -1,0 +1,458 @@
+"""A fake `pulumi` CLI for the engine's boundary tests (run as a script through a `pulumi` shim on PATH).
+
+It answers the commands the Automation API issues (`pulumi/automation/_local_workspace.py`,
+`_stack.py`) with the output those modules parse, keeps stacks, config, outputs and history in a
+state directory, writes engine events to `--event-log` (a file for CLIs up to 3.205, a gRPC stream
+`tcp://host:port` after, as `Stack._setup_event_log` expects) and records every invocation as one
+JSON line: argv, cwd, a few environment variables (whether PULUMI_CONFIG_PASSPHRASE is present,
+never its value), whether a value came on stdin (its length only), signals received, times.
+
+Environment:
+    FAKE_PULUMI_HOME      directory with calls.jsonl, state/, scenario.json (required)
+    FAKE_PULUMI_VERSION   what `pulumi version` says (default 3.150.0: file event log)
+    FAKE_PULUMI_LOGIN     set: `whoami` succeeds against the Pulumi Cloud (user alice, org acme-corp)
+
+scenario.json: {"<operation>": {"<stack short name or *>": "<behaviour>"}} with behaviours
+    fail      a resource fails (diagnostic + resOpFailed events, Diagnostics on stdout), exit 255
+    locked    the stack is locked by another update (the DIY backend's message), exit 255
+    hang      starts, then waits for SIGINT; the first SIGINT cancels gracefully
+    stubborn  starts, ignores the first SIGINT, stops at the second
+    slow      each resource takes 0.2 s
+    leak      prints PULUMI_CONFIG_PASSPHRASE's value on stdout (the engine must redact its log)
+and "plugin-install": "fail" makes `plugin install` fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HOME = Path(os.environ["FAKE_PULUMI_HOME"])
+STATE = HOME / "state"
+VERSION = os.environ.get("FAKE_PULUMI_VERSION", "3.150.0")
+PASSPHRASE_ERROR = (
+    "error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
+    "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
+)
+RECORDED_ENV = ("PULUMI_BACKEND_URL", "PULUMI_AUTOMATION_API", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK")
+RESOURCES = (
+    ("pulumi:pulumi:Stack", "tenantwave-{stack}"),
+    ("aws:dynamodb/table:Table", "data"),
+    ("kubernetes:apps/v1:Deployment", "app"),
+)
+DATETIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+signals_seen: list[str] = []
+record: dict[str, Any] = {}
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime(DATETIME)
+
+
+def write_record() -> None:
+    record["end"] = time.time()
+    record["signals"] = signals_seen
+    line = (json.dumps(record, sort_keys=True) + "\n").encode()
+    fd = os.open(HOME / "calls.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def finish(code: int, stderr: str = "") -> None:
+    if stderr:
+        print(stderr, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    write_record()
+    os._exit(code)
+
+
+def scenario(operation: str, stack: str) -> str | None:
+    path = HOME / "scenario.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    entry = data.get(operation)
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        short = stack.rsplit("/", 1)[-1]
+        return entry.get(short) or entry.get(stack) or entry.get("*")
+    return None
+
+
+def flag(args: list[str], name: str) -> str | None:
+    value = None
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def stack_file(stack: str) -> Path:
+    return STATE / (stack.replace("/", "__") + ".json")
+
+
+def load(stack: str) -> dict[str, Any]:
+    return json.loads(stack_file(stack).read_text())
+
+
+def save(stack: str, data: dict[str, Any]) -> None:
+    path = stack_file(stack)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True))
+    tmp.replace(path)
+
+
+def require_stack(stack: str | None) -> dict[str, Any]:
+    if stack is None:
+        finish(255, "error: no stack selected; please use `pulumi stack select` to choose one")
+    if not stack_file(stack).exists():
+        finish(255, f"error: no stack named '{stack}' found")
+    return load(stack)
+
+
+def require_passphrase() -> None:
+    backend = os.environ.get("PULUMI_BACKEND_URL", "")
+    if backend.startswith("file://") and not any(
+        v in os.environ for v in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+    ):
+        finish(255, PASSPHRASE_ERROR)
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+class Events:
+    """Engine events to a file (CLI <= 3.205) or over gRPC (`tcp://`), one JSON object each."""
+
+    def __init__(self, target: str | None) -> None:
+        self.sequence = 0
+        self.target = target
+        self._file = None
+        self._queue: Any = None
+        self._thread: threading.Thread | None = None
+        if target is None:
+            return
+        if target.startswith("tcp://"):
+            self._start_grpc(target[len("tcp://") :])
+        else:
+            self._file = open(target, "a", encoding="utf-8")  # noqa: SIM115
+
+    def _start_grpc(self, address: str) -> None:
+        import queue
+
+        import grpc
+        from pulumi.runtime.proto import events_pb2, events_pb2_grpc
+
+        self._queue = queue.Queue()
+        channel = grpc.insecure_channel(address)
+        stub = events_pb2_grpc.EventsStub(channel)
+
+        def requests() -> Any:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                yield events_pb2.EventRequest(event=item)
+
+        self._thread = threading.Thread(target=lambda: stub.StreamEvents(requests()), daemon=True)
+        self._thread.start()
+
+    def emit(self, **payload: Any) -> None:
+        event = {"sequence": self.sequence, "timestamp": int(time.time()), **payload}
+        self.sequence += 1
+        line = json.dumps(event)
+        if self._file is not None:
+            self._file.write(line + "\n")
+            self._file.flush()
+        elif self._queue is not None:
+            self._queue.put(line)
+
+    def close(self) -> None:
+        if self.target is None:
+            return
+        self.emit(cancelEvent={})
+        if self._file is not None:
+            self._file.close()
+        if self._queue is not None and self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(5)
+
+
+def metadata(op: str, stack: str, kind: str, name: str) -> dict[str, Any]:
+    urn = f"urn:pulumi:{stack.rsplit('/', 1)[-1]}::tenantwave::{kind}::{name.format(stack=stack.rsplit('/', 1)[-1])}"
+    return {"op": op, "urn": urn, "type": kind, "provider": ""}
+
+
+# -- operations -----------------------------------------------------------------------------------
+
+
+class Cancelled(Exception):
+    pass
+
+
+def operate(operation: str, args: list[str]) -> None:
+    stack = flag(args, "--stack")
+    data = require_stack(stack)
+    assert stack is not None
+    require_passphrase()
+    short = stack.rsplit("/", 1)[-1]
+    behaviour = scenario(operation, stack)
+    if behaviour == "locked":
+        finish(
+            255,
+            "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+            "or delete the lock file with `pulumi cancel`.\n"
+            f"  {os.environ.get('PULUMI_BACKEND_URL', '')}/.pulumi/locks/organization/tenantwave/{short}/"
+            "2f1c6a0e.json: created by ci@runner-7 (pid 4242) at 2025-06-02T10:04:11Z",
+        )
+    events = Events(flag(args, "--event-log"))
+    title = {"up": "Updating", "preview": "Previewing update", "destroy": "Destroying", "refresh": "Refreshing"}
+    print(f"{title[operation]} ({short})", flush=True)
+    if behaviour == "leak":  # a program that prints its environment: the engine must redact the log
+        print(f"debug: PULUMI_CONFIG_PASSPHRASE={os.environ.get('PULUMI_CONFIG_PASSPHRASE')}", flush=True)
+    print("", flush=True)
+    config = {k: ("[secret]" if v["secret"] else v["value"]) for k, v in data["config"].items()}
+    events.emit(preludeEvent={"config": config})
+
+    state = {"stage": "running"}
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        signals_seen.append("SIGINT")
+        if len(signals_seen) == 1:
+            print("^C received; cancelling. If you would like to terminate immediately, press ^C again.", flush=True)
+            if behaviour != "stubborn":
+                state["stage"] = "cancelling"
+        else:
+            print("^C received; terminating", flush=True)
+            state["stage"] = "terminating"
+
+    signal.signal(signal.SIGINT, on_sigint)
+
+    existing = set(data.get("resources", []))
+    changes: dict[str, int] = {}
+    failed = False
+    try:
+        for index, (kind, name) in enumerate(RESOURCES):
+            if operation == "destroy":
+                op = "delete"
+            elif operation == "refresh":
+                op = "refresh" if existing else "same"
+            else:
+                op = "same" if kind in existing else "create"
+            meta = metadata(op, stack, kind, name)
+            events.emit(resourcePreEvent={"metadata": meta, "planning": operation == "preview"})
+            verb = {"create": "creating", "same": "", "delete": "deleting", "refresh": "refreshing"}[op]
+            label = name.format(stack=short)
+            if verb:
+                print(f" {'+' if op == 'create' else '-' if op == 'delete' else '~'}  {kind} {label} {verb} (0s)")
+            if behaviour in ("hang", "stubborn") and index == 1:
+                while state["stage"] == "running":
+                    time.sleep(0.02)
+            if behaviour == "slow":
+                time.sleep(0.2)
+            if state["stage"] != "running":
+                raise Cancelled
+            if behaviour == "fail" and kind.startswith("aws:dynamodb"):
+                message = (
+                    f"creating DynamoDB Table ({short}-data): operation error DynamoDB: CreateTable, https response "
+                    "error StatusCode: 400, RequestID: 8J1V, ResourceInUseException: Table already exists: "
+                    f"{short}-data"
+                )
+                print(f" +  {kind} {label} creating (1s) error: {message}")
+                print(f" +  {kind} {label} **creating failed** error: {message}")
+                events.emit(diagnosticEvent={"urn": meta["urn"], "message": f"{message}\n", "color": "never",
+                                             "severity": "error"})
+                events.emit(resOpFailedEvent={"metadata": meta, "status": 1, "steps": 0})
+                failed = True
+                changes["create"] = changes.get("create", 0)
+                continue
+            events.emit(resOutputsEvent={"metadata": meta, "planning": operation == "preview"})
+            done = {"create": "created", "same": "", "delete": "deleted", "refresh": "refreshed"}[op]
+            if done:
+                print(f" {'+' if op == 'create' else '-' if op == 'delete' else '~'}  {kind} {label} {done} (1s)")
+            changes[op] = changes.get(op, 0) + 1
+    except Cancelled:
+        events.emit(diagnosticEvent={"message": "update canceled\n", "color": "never", "severity": "error"})
+        events.emit(summaryEvent={"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": changes,
+                                  "PolicyPacks": {}})
+        events.close()
+        history(stack, data, operation, "failed", changes)
+        finish(255, "error: update canceled")
+
+    if failed:
+        print("Diagnostics:")
+        print(f"  aws:dynamodb:Table ({short}-data):")
+        print("    error: creating DynamoDB Table: ResourceInUseException: Table already exists")
+        print("")
+    if operation == "up" and not failed:
+        data["resources"] = [kind for kind, _ in RESOURCES]
+        data["outputs"] = {"endpoint": f"https://{short}.example.com", "db_password": "s3cr3t-out"}
+        data["secret_outputs"] = ["db_password"]
+        print("Outputs:")
+        print(f'    endpoint   : "https://{short}.example.com"')
+        print("    db_password: [secret]")
+        print("")
+    if operation == "destroy" and not failed:
+        data["resources"] = []
+        data["outputs"] = {}
+    print("Resources:")
+    for op, count in sorted(changes.items()):
+        print(f"    {count} {op}")
+    print("")
+    print("Duration: 1s")
+    events.emit(summaryEvent={"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": changes,
+                              "PolicyPacks": {}})
+    events.close()
+    if operation != "preview":
+        history(stack, data, operation, "failed" if failed else "succeeded", changes)
+    else:
+        save(stack, data)
+    if failed:
+        finish(255, f"error: {'update' if operation == 'up' else operation} failed")
+    finish(0)
+
+
+def history(stack: str, data: dict[str, Any], operation: str, result: str, changes: dict[str, int]) -> None:
+    kind = {"up": "update", "destroy": "destroy", "refresh": "refresh"}.get(operation, operation)
+    data.setdefault("history", []).insert(
+        0,
+        {
+            "version": len(data.get("history", [])) + 1,
+            "kind": kind,
+            "startTime": now(),
+            "endTime": now(),
+            "message": "",
+            "environment": {"exec.kind": "auto.local"},
+            "config": {k: {"value": v["value"], "secret": v["secret"]} for k, v in data["config"].items()},
+            "result": result,
+            "resourceChanges": changes,
+        },
+    )
+    save(stack, data)
+
+
+def main(argv: list[str]) -> None:
+    record.update(
+        argv=argv,
+        cwd=os.getcwd(),
+        env={k: os.environ.get(k) for k in RECORDED_ENV},
+        passphrase=any(v in os.environ for v in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")),
+        own_process_group=os.getpgrp() == os.getpid(),
+        start=time.time(),
+        pid=os.getpid(),
+        stdin=None,
+    )
+    STATE.mkdir(parents=True, exist_ok=True)
+    args = [a for a in argv if a != "--non-interactive"]
+    words = [a for a in args if not a.startswith("-")]
+    stack = flag(args, "--stack")
+
+    if args == ["version"]:
+        print(f"v{VERSION}")
+        finish(0)
+    if words[:1] == ["whoami"]:
+        if os.environ.get("FAKE_PULUMI_LOGIN"):
+            print(json.dumps({"user": "alice", "organizations": ["alice", "acme-corp"],
+                              "url": "https://app.pulumi.com/alice"}))
+            finish(0)
+        finish(255, "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions")
+    if words[:2] == ["org", "get-default"]:
+        print("acme-corp")
+        finish(0)
+    if words[:2] == ["stack", "select"]:
+        require_stack(stack)
+        (HOME / "current-stack").write_text(str(stack))
+        finish(0)
+    if words[:2] == ["stack", "init"]:
+        name = words[2]
+        if stack_file(name).exists():
+            finish(255, f"error: stack '{name}' already exists")
+        require_passphrase()
+        save(name, {"config": {}, "resources": [], "outputs": {}, "history": [],
+                    "secrets_provider": flag(args, "--secrets-provider") or "passphrase"})
+        (HOME / "current-stack").write_text(name)
+        print(f"Created stack '{name}'")
+        finish(0)
+    if words[:2] == ["config", "set-all"]:
+        data = require_stack(stack)
+        assert stack is not None
+        secret = False
+        for arg in args[2:]:
+            if arg in ("--plaintext", "--secret"):
+                secret = arg == "--secret"
+            elif "=" in arg and not arg.startswith("--"):
+                key, value = arg.split("=", 1)
+                data["config"][key] = {"value": value, "secret": secret}
+        save(stack, data)
+        finish(0)
+    if words[:2] == ["config", "set"]:
+        data = require_stack(stack)
+        assert stack is not None
+        key = words[2]
+        secret = "--secret" in args
+        if "--" in args:
+            value = args[args.index("--") + 1]
+        else:
+            value = sys.stdin.read().rstrip("\n")
+            record["stdin"] = len(value)
+        if secret:
+            require_passphrase()
+        data["config"][key] = {"value": value, "secret": secret}
+        save(stack, data)
+        finish(0)
+    if words[:2] == ["plugin", "ls"]:
+        path = STATE / "plugins.json"
+        plugins = json.loads(path.read_text()) if path.exists() else []
+        print(json.dumps(plugins))
+        finish(0)
+    if words[:2] == ["plugin", "install"]:
+        if scenario("plugin-install", "*") == "fail":
+            finish(255, f"error: [resource plugin {words[3]}-{words[4]}] downloading from "
+                        "https://get.pulumi.com/releases/plugins: 503 Service Unavailable")
+        path = STATE / "plugins.json"
+        plugins = json.loads(path.read_text()) if path.exists() else []
+        plugins.append({"name": words[3], "kind": words[2], "version": words[4], "size": 1000,
+                        "installTime": now(), "lastUsedTime": now()})
+        path.write_text(json.dumps(plugins))
+        finish(0)
+    if words[:2] == ["stack", "output"]:
+        data = require_stack(stack)
+        show = "--show-secrets" in args
+        outputs = {k: (v if show or k not in data.get("secret_outputs", []) else "[secret]")
+                   for k, v in data.get("outputs", {}).items()}
+        print(json.dumps(outputs, indent=2))
+        finish(0)
+    if words[:2] == ["stack", "history"]:
+        data = require_stack(stack)
+        entries = data.get("history", [])
+        if flag(args, "--page-size"):
+            entries = entries[: int(flag(args, "--page-size") or 1)]
+        if "--show-secrets" not in args:
+            entries = [dict(e, config={k: ({"secret": True} if v["secret"] else v) for k, v in e["config"].items()})
+                       for e in entries]
+        print(json.dumps(entries, indent=2))
+        finish(0)
+    if words[:1] == ["cancel"]:
+        require_stack(stack)
+        print("The currently running update has been canceled!")
+        finish(0)
+    if words[:1] and words[0] in ("up", "preview", "destroy", "refresh"):
+        operate(words[0], args)
+    finish(255, f"error: fake pulumi does not know `{' '.join(argv)}`")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

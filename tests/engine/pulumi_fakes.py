@@ -1,0 +1,122 @@
+"""Helpers for the `pulumi` engine's boundary tests: the fake CLI's shim and home, jobs, contexts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tenantwave.engine.base import EngineContext, Progress, StackJob
+from tenantwave.inventory import Stack
+
+FAKE_SCRIPT = Path(__file__).with_name("fake_pulumi.py")
+PASSPHRASE = "correct-horse-battery-staple-42"
+PROJECT_YAML = "name: tenantwave\nruntime:\n  name: python\nmain: stacks/\n"
+
+
+@dataclass
+class FakePulumi:
+    """The fake CLI's home: what it recorded, its state, and its scenario."""
+
+    home: Path
+    bin_dir: Path
+
+    def calls(self) -> list[dict[str, Any]]:
+        path = self.home / "calls.jsonl"
+        if not path.exists():
+            return []
+        calls = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return sorted(calls, key=lambda c: c["start"])
+
+    def argvs(self) -> list[list[str]]:
+        return [[a for a in c["argv"] if a != "--non-interactive"] for c in self.calls()]
+
+    def scenario(self, **behaviours: Any) -> None:
+        """e.g. scenario(up={"production.silo.acme": "fail"}); keys use '_' for '-'."""
+        data = {key.replace("_", "-"): value for key, value in behaviours.items()}
+        (self.home / "scenario.json").write_text(json.dumps(data))
+
+    def state(self, stack: str) -> dict[str, Any]:
+        return json.loads((self.home / "state" / (stack.replace("/", "__") + ".json")).read_text())
+
+    def reset_calls(self) -> None:
+        (self.home / "calls.jsonl").unlink(missing_ok=True)
+
+
+@dataclass
+class ProgressLog:
+    events: list[Progress] = field(default_factory=list)
+
+    def __call__(self, progress: Progress) -> None:
+        self.events.append(progress)
+
+
+def write_fake(bin_dir: Path) -> Path:
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shim = bin_dir / "pulumi"
+    shim.write_text(
+        f"#!{sys.executable}\n"
+        "import runpy, sys\n"
+        f"sys.argv[0] = {str(FAKE_SCRIPT)!r}\n"
+        f"runpy.run_path({str(FAKE_SCRIPT)!r}, run_name='__main__')\n"
+    )
+    shim.chmod(0o755)
+    return shim
+
+
+def make_context(project: Path, backend_url: str | None = None) -> EngineContext:
+    state_dir = project / ".platform"
+    return EngineContext(
+        project_root=project,
+        state_dir=state_dir,
+        backend_url=backend_url,
+        log_dir=state_dir / "logs",
+        environ=dict(os.environ),
+    )
+
+
+def silo_stack(tenant: str, environment: str = "production") -> Stack:
+    return Stack(
+        name=f"{environment}.silo.{tenant}",
+        environment=environment,
+        phase=environment,
+        phase_index=2,
+        kind="silo",
+        tier="premium",
+        tenant=tenant,
+        tenants=(tenant,),
+        wave_key=(2, 2),
+    )
+
+
+def make_job(
+    project: Path,
+    tenant: str,
+    *,
+    release: str = "1.4.0",
+    secrets: dict[str, str] | None = None,
+    retain_data: bool = True,
+    extra: dict[str, str] | None = None,
+) -> StackJob:
+    stack = silo_stack(tenant)
+    config = {
+        "tenantwave:kind": "silo",
+        "tenantwave:tier": "premium",
+        "tenantwave:environment": "production",
+        "tenantwave:stack": stack.name,
+        "tenantwave:tenant": tenant,
+        "tenantwave:parameters": json.dumps({"replicas": 3, "cpu": "500m"}, sort_keys=True),
+        "tenantwave:release": release,
+        **(extra or {}),
+    }
+    return StackJob(
+        stack=stack,
+        release=release,
+        config=config,
+        log_path=project / ".platform" / "logs" / "run-1" / f"{stack.name}.log",
+        secrets=secrets or {},
+        retain_data=retain_data,
+    )
