@@ -404,12 +404,40 @@ def declared_resources(
             raise SimulationError(f"{type(exc).__name__}: {_one_line(exc)}") from exc
 
 
+def simulate_batch(project_root: Path, batch: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Simulate many stacks of one project in this process (pays the pulumi imports once).
+
+    `batch`: stack name -> {"config": {namespace:key -> value}, "secret_keys": [...]}; returns stack
+    name -> {"graph": <ResourceGraph JSON>} or {"error": "<one line>"} (one failure stops nothing).
+    """
+    results: dict[str, dict[str, Any]] = {}
+    for name, item in batch.items():
+        try:
+            graph = declared_resources(project_root, item["config"], item.get("secret_keys", ()))
+        except SimulationError as exc:
+            results[name] = {"error": str(exc)}
+        else:
+            results[name] = {"graph": graph.to_json()}
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m tenantwave.simulate --root DIR --config FILE`: print the graph as JSON."""
+    """`python -m tenantwave.simulate --root DIR (--config FILE | --batch FILE)`: print JSON.
+
+    --config: one stack config; prints its graph. --batch: a JSON object stack name ->
+    {"config": {...}, "secret_keys": [...]}; prints stack name -> {"graph": ...} or {"error": ...}.
+    """
     parser = argparse.ArgumentParser(prog="python -m tenantwave.simulate", description=main.__doc__)
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (holds stacks/)")
-    parser.add_argument("--config", type=Path, required=True, help="JSON object: namespace:key -> value")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, help="JSON object: namespace:key -> value")
+    source.add_argument("--batch", type=Path, help="JSON object: stack -> {config, secret_keys}")
     args = parser.parse_args(argv)
+    if args.batch is not None:
+        batch = json.loads(args.batch.read_text(encoding="utf-8"))
+        json.dump(simulate_batch(args.root, batch), sys.stdout, sort_keys=True, separators=(",", ":"))
+        print()
+        return 0
     config = json.loads(args.config.read_text(encoding="utf-8"))
     try:
         graph = declared_resources(args.root, config)

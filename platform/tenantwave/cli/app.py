@@ -106,6 +106,8 @@ def _register() -> None:
 
     for command in (read.validate, read.plan, read.status, deploy.up, deploy.approve, deploy.destroy):
         cli.add_command(command)
+    cli.add_command(__import__("tenantwave.cli.preview", fromlist=["preview"]).preview)  # platform preview
+    cli.add_command(__import__("tenantwave.cli.ci", fromlist=["ci"]).ci)  # platform ci github
 
 
 _register()

@@ -1,0 +1,92 @@
+"""`platform preview`: what a change would do to which stacks, for a pull request."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tenantwave.errors import UsageError
+
+file_type = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+@click.command()
+@click.option("--base", required=True, metavar="REF", help="The revision the change starts from (e.g. origin/main).")
+@click.option(
+    "--head", metavar="REF", help="The revision to preview (default: the working tree, uncommitted changes included)."
+)
+@click.option("--offline", is_flag=True, help="Diff the program's declared resources under mocks (no credentials).")
+@click.option(
+    "--release",
+    default="preview",
+    show_default=True,
+    metavar="VERSION",
+    help="Release in the stack config (offline; through the engine: for stacks never deployed).",
+)
+@click.option("--markdown", "markdown_file", type=file_type, help="Write the PR comment (Markdown) here.")
+@click.option("--json", "json_file", type=file_type, help="Write the JSON document here.")
+@click.option("--fail-on-changes", is_flag=True, help="Exit 1 when any stack would change.")
+@click.pass_obj
+def preview(
+    options: Any,
+    base: str,
+    head: str | None,
+    offline: bool,
+    release: str,
+    markdown_file: Path | None,
+    json_file: Path | None,
+    fail_on_changes: bool,
+) -> None:
+    """Preview the stacks a change between two git revisions affects, and why.
+
+    \b
+    Exit codes: 0 the preview ran (whatever it found), 1 a stack could not be
+    previewed, or --fail-on-changes and something would change, 2 bad input.
+    """
+    from tenantwave.loader import find_project
+    from tenantwave.preview import PreviewRequest, exit_code, run_preview
+    from tenantwave.report import preview_json, preview_markdown, preview_text
+
+    root = _project_root(options.project_dir) if options.project_dir else find_project(Path.cwd())
+    request = PreviewRequest(project_root=root, base=base, head=head, offline=offline, release=release)
+    result = run_preview(request, _say, None if offline else _engine_step(options))
+    for line in preview_text(result):
+        click.echo(line)
+    if markdown_file is not None:
+        text = preview_markdown(result)
+        _write(markdown_file, text)
+        _say(f"wrote {markdown_file} ({len(text):,} characters)")
+    if json_file is not None:
+        _write(json_file, json.dumps(preview_json(result), indent=2) + "\n")
+        _say(f"wrote {json_file}")
+    raise SystemExit(exit_code(result, fail_on_changes))
+
+
+def _project_root(project_dir: Path) -> Path:
+    root = project_dir.resolve()
+    if not (root / "platform.yaml").is_file():
+        raise UsageError(f"--project {project_dir}: no platform.yaml in {root}")
+    return root
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _engine_step(options: Any) -> Any:
+    def step(revisions: Any, release: str, say: Any) -> Any:
+        from tenantwave.enginepreview import engine_previews
+
+        return engine_previews(options.workspace(), revisions, release, say)
+
+    return step
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
