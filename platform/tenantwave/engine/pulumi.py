@@ -498,6 +498,9 @@ def _summarise(text: str, diagnostics: Sequence[str], fallback: str) -> str:
     if not candidates:
         for raw in text.splitlines():
             line = raw.strip()
+            for prefix in ("stdout:", "stderr:"):  # CommandError's text: " stdout: <first line>" ...
+                if line.startswith(prefix):
+                    line = line[len(prefix) :].strip()
             if line.lower().startswith("error:"):
                 message = line[len("error:") :].strip()
                 if message and message not in candidates:
