@@ -3,18 +3,55 @@
 Building a statement with literal `.values(...)` costs SQLAlchemy a cache-key computation per
 call (milliseconds under the GIL with many threads); a prebuilt statement executed with a
 parameter dict is compiled once and reused. These run once or twice per stack per run.
+
+Lock order, on every backend: claims, then deployments, then runs. Every write transaction
+touches them in that order, so two PostgreSQL transactions never wait on each other in a cycle.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from tenantwave.ledger import schema as s
 
-d, c = s.deployments.c, s.claims.c
+d, c, r, a = s.deployments.c, s.claims.c, s.runs.c, s.approvals.c
 
-INSERT_CLAIM = insert(s.claims)
+ABANDONED = "abandoned: the run stopped sending heartbeats (killed or lost); settled by a later run"
+
+
+def _insert_if_new(table: Table, dialect: str, *keys: str) -> Insert:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING: no exception (which would abort a PostgreSQL
+    transaction), and the row count says whether the row is ours."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+
+
+# dialect name -> statement
+CLAIM_IF_FREE = {name: _insert_if_new(s.claims, name, "stack") for name in ("sqlite", "postgresql")}
+APPROVE_IF_NEW = {name: _insert_if_new(s.approvals, name, "release", "wave") for name in ("sqlite", "postgresql")}
+
+# The database server's clock, naive UTC like every time in the ledger: runs on several machines
+# compare heartbeats written by each other, so on PostgreSQL no client clock is trusted.
+POSTGRES_NOW = text("SELECT CAST(timezone('UTC', clock_timestamp()) AS timestamp)")
+
 INSERT_DEPLOYMENT = insert(s.deployments)
+
+CLAIM_ROW = select(s.claims).where(c.stack == bindparam("b_stack")).with_for_update()
+
+TAKE_CLAIM = (
+    update(s.claims)
+    .where(c.stack == bindparam("b_stack"), c.run_id == bindparam("b_stale_run"))
+    .values(
+        run_id=bindparam("b_run"),
+        release=bindparam("b_release"),
+        claimed_at=bindparam("b_now"),
+        heartbeat_at=bindparam("b_now"),
+        deployment_id=None,
+    )
+)
 
 SET_CLAIM_DEPLOYMENT = (
     update(s.claims)
@@ -33,7 +70,7 @@ LAST_SUCCESS = (
 
 FINISH_DEPLOYMENT = (
     update(s.deployments)
-    .where(d.id == bindparam("b_id"), d.status == "running")
+    .where(d.id == bindparam("b_id"), d.run_id == bindparam("b_run"), d.status == "running")
     .values(
         status=bindparam("b_status"),
         ended_at=bindparam("b_ended"),
@@ -41,3 +78,27 @@ FINISH_DEPLOYMENT = (
         resources=bindparam("b_resources"),
     )
 )
+
+ABANDON_DEPLOYMENTS = (
+    update(s.deployments)
+    .where(d.run_id == bindparam("b_stale_run"), d.stack == bindparam("b_stack"), d.status == "running")
+    .values(status="abandoned", ended_at=bindparam("b_now"), error=ABANDONED)
+)
+
+ABANDON_RUN = (
+    update(s.runs)
+    .where(r.id == bindparam("b_stale_run"), r.status == "running")
+    .values(status="abandoned", ended_at=bindparam("b_now"), detail=ABANDONED)
+)
+
+HEARTBEAT_CLAIMS = update(s.claims).where(c.run_id == bindparam("b_run")).values(heartbeat_at=bindparam("b_now"))
+HEARTBEAT_RUN = update(s.runs).where(r.id == bindparam("b_run")).values(heartbeat_at=bindparam("b_now"))
+
+# Runs without a heartbeat since the cutoff and without a live claim (a fresh claim is a sign of life).
+SILENT_RUNS = select(r.id).where(
+    r.status == "running",
+    r.heartbeat_at < bindparam("b_cutoff"),
+    ~exists().where(c.run_id == r.id),
+)
+
+APPROVAL = select(s.approvals).where(a.release == bindparam("b_release"), a.wave == bindparam("b_wave"))
