@@ -40,7 +40,8 @@ class FakePulumi:
         (self.home / "scenario.json").write_text(json.dumps(data))
 
     def state(self, stack: str) -> dict[str, Any]:
-        return json.loads((self.home / "state" / (stack.replace("/", "__") + ".json")).read_text())
+        data: dict[str, Any] = json.loads((self.home / "state" / (stack.replace("/", "__") + ".json")).read_text())
+        return data
 
     def reset_calls(self) -> None:
         (self.home / "calls.jsonl").unlink(missing_ok=True)

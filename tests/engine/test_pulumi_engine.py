@@ -7,6 +7,7 @@ visibly, when there is none.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import threading
 import time
@@ -116,7 +117,7 @@ def test_prepare_opens_every_stack_serially_then_operations_run_in_parallel_with
 
     # select/init never overlap (one shared current-stack file) and all end before the first `up`
     selecting = [c for c in calls if c["argv"][1:3] in (["stack", "select"], ["stack", "init"])]
-    for before, after in zip(selecting, selecting[1:], strict=False):
+    for before, after in itertools.pairwise(selecting):
         assert before["end"] <= after["start"]
     ups = [c for c in calls if "up" in c["argv"]]
     assert len(ups) == 3
@@ -132,8 +133,8 @@ def test_prepare_opens_every_stack_serially_then_operations_run_in_parallel_with
     assert {name for name, _ in provider_plugins()} == {"aws", "kubernetes"}
 
     # after prepare, every call names its stack explicitly
-    after = [a for a, c in zip(argvs, calls, strict=True) if c["start"] >= last_prepare]
-    assert after and all(stack_of(a) in {fqn(j) for j in jobs} for a in after)
+    later = [a for a, c in zip(argvs, calls, strict=True) if c["start"] >= last_prepare]
+    assert later and all(stack_of(a) in {fqn(j) for j in jobs} for a in later)
     assert all(c["own_process_group"] for c in calls if c["argv"] != ["version"])
 
 
@@ -162,8 +163,11 @@ def test_config_is_set_as_given_with_retain_data_and_secrets_as_secrets_on_stdin
     expected["tenantwave:apiKey"] = {"value": secret, "secret": True}
     assert config == expected
     on_stdin = [c for c in fake_pulumi.calls() if c["argv"][1:3] == ["config", "set"]]
-    assert {c["argv"][3]: c["stdin"] for c in on_stdin} == {"tenantwave:members": len(big), "tenantwave:apiKey": len(secret)}
-    assert ["--secret"] == [a for a in on_stdin[-1]["argv"] if a in ("--secret", "--plaintext")]
+    assert {c["argv"][3]: c["stdin"] for c in on_stdin} == {
+        "tenantwave:members": len(big),
+        "tenantwave:apiKey": len(secret),
+    }
+    assert [a for a in on_stdin[-1]["argv"] if a in ("--secret", "--plaintext")] == ["--secret"]
     for call in fake_pulumi.calls():
         assert not any(secret in arg or big in arg for arg in call["argv"])
 
@@ -292,7 +296,10 @@ def test_a_locked_stack_says_so_and_how_to_release_it(
     fake_pulumi.scenario(up={"production.silo.acme": "locked"})
     job = make_job(project, "acme")
     engine.prepare([job])
+    started = time.monotonic()
     result = engine.up(job, ProgressLog(), CancelToken())
+    # the CLI failed before writing any event: without the end marker the Automation API waits 5 s
+    assert time.monotonic() - started < 3
     assert result.status == "failed"
     assert result.error == (
         "stack production.silo.acme is locked by another update: wait for it to finish; if that update died, "
@@ -337,7 +344,9 @@ def test_destroy_keeps_protected_resources_and_the_stack_unless_data_may_go(
 # -- cancellation ----------------------------------------------------------------------------------
 
 
-def _up_in_background(engine: PulumiEngine, job: StackJob, cancel: CancelToken) -> tuple[threading.Thread, dict[str, Any]]:
+def _up_in_background(
+    engine: PulumiEngine, job: StackJob, cancel: CancelToken
+) -> tuple[threading.Thread, dict[str, Any]]:
     box: dict[str, Any] = {"progress": ProgressLog()}
 
     def work() -> None:
@@ -480,4 +489,4 @@ def _plaintext(job: StackJob) -> list[str]:
 
 def _overlapping(calls: list[dict[str, Any]]) -> bool:
     ordered = sorted(calls, key=lambda c: c["start"])
-    return any(a["end"] > b["start"] for a, b in zip(ordered, ordered[1:], strict=False))
+    return any(a["end"] > b["start"] for a, b in itertools.pairwise(ordered))

@@ -24,6 +24,8 @@ What the Automation API (pulumi 3.2xx, `pulumi/automation/_cmd.py`) does and why
   non-terminal stdin when it is not on the command line (`pkg/cmd/pulumi/config/config.go`,
   `configSetCmd.Run`). The Automation API's `set_config`/`set_all_config` put every value, secrets
   included, on the command line; the engine sends secrets (and very large values) this way instead.
+- With a file event log, `_cleanup` waits up to 5 s for the CLI's final `cancelEvent`, which a CLI
+  that fails early never writes: `run` appends that marker itself when it is missing.
 """
 
 from __future__ import annotations
@@ -192,10 +194,36 @@ class TrackedPulumiCommand(PulumiCommand):
                 if interrupter is not None:
                     interrupter.detach(process)
 
+        _close_event_log(args)
         result = CommandResult(stdout="\n".join(stdout_lines), stderr="\n".join(stderr_lines), code=code)
         if code != 0:
             raise create_command_error(result)
         return result
+
+
+def _close_event_log(args: list[str]) -> None:
+    """End a file event log with the CLI's own end marker when the CLI exited without writing it.
+
+    With a file event log (CLI <= 3.205) `Stack.up` & co. tail the file until a `cancelEvent` and,
+    in `_cleanup`, wait up to 5 s for that. A CLI that fails before its engine starts (stack
+    locked, wrong passphrase) never writes one, so every such failure would cost 5 s per stack.
+    """
+    if "--event-log" not in args:
+        return
+    index = args.index("--event-log") + 1
+    if index >= len(args) or "://" in args[index]:  # tcp://: the gRPC stream ends by itself
+        return
+    path = Path(args[index])
+    try:
+        with path.open("rb") as stream:
+            stream.seek(max(0, path.stat().st_size - 256))
+            tail = stream.read().decode("utf-8", "replace").strip().rsplit("\n", 1)[-1]
+        if '"cancelEvent"' in tail:
+            return
+        with path.open("a", encoding="utf-8") as stream:
+            stream.write('{"sequence": -1, "timestamp": 0, "cancelEvent": {}}\n')
+    except OSError:
+        return
 
 
 def find_cli(environ: Mapping[str, str]) -> str | None:
