@@ -18,7 +18,8 @@ import pytest
 from pulumi_fakes import PASSPHRASE, FakePulumi, ProgressLog, make_context, make_job
 
 from tenantwave.engine.base import CancelToken, Engine, EngineContext, Progress, Result, StackJob
-from tenantwave.engine.pulumi import PulumiEngine, create, provider_plugins
+from tenantwave.engine.pulumi import PulumiEngine, create
+from tenantwave.engine.pulumi_backend import provider_plugins
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog
 from tenantwave.engine.registry import load_engine
 from tenantwave.errors import EXIT_USAGE, EngineUnavailable

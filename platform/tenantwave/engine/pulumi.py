@@ -23,7 +23,7 @@ How it meets the Automation API's known traps (DESIGN.md §7; the source reading
   --secret` reading the value on stdin, never on a command line (the Automation API's
   `set_config`/`set_all_config` would put them there).
 - Cancellation: SIGINT to the running `pulumi` child (graceful), a second SIGINT on a hard cancel,
-  SIGKILL of its process group if it still runs `HARD_KILL_GRACE` seconds later.
+  SIGKILL of its process group if it still runs `HARD_KILL_GRACE` seconds later (`CancelWatcher`).
 - Destroy keeps data unless `retain_data` is false: `--exclude-protected` (protected resources
   stay), `tenantwave:retain_data=true` for the program (data-bearing resources are
   `retain_on_delete`), never `--remove` (the stack keeps tracking what was kept) and never
@@ -32,14 +32,10 @@ How it meets the Automation API's known traps (DESIGN.md §7; the source reading
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import json
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pulumi import automation as auto
 from pulumi.automation.errors import CommandError, ConcurrentUpdateError, StackNotFoundError
@@ -53,18 +49,16 @@ from tenantwave.engine.base import (
     Result,
     StackJob,
 )
-from tenantwave.engine.pulumi_command import Interrupter, TrackedPulumiCommand, build_command
+from tenantwave.engine.pulumi_backend import display_url, is_diy, provider_plugins
+from tenantwave.engine.pulumi_command import CancelWatcher, Interrupter, TrackedPulumiCommand, build_command
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog, plain
+from tenantwave.engine.pulumi_results import changes_of, format_changes, masked, resource_count, summarise
 from tenantwave.errors import EngineUnavailable
 
 RETAIN_KEY = "tenantwave:retain_data"
 DIY_ORGANIZATION = "organization"  # the organization part of stack names on file/object-store backends
-PROVIDER_PACKAGES = (("pulumi_aws", "aws"), ("pulumi_kubernetes", "kubernetes"))
 ARG_VALUE_LIMIT = 32 * 1024  # larger config values go on stdin: Linux caps one argument at 128 KiB
-HARD_KILL_GRACE = 10.0
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
-_GONE = frozenset({"delete", "discard", "delete-replaced", "remove-pending-replace"})
-_GENERIC_ERRORS = frozenset({"update failed", "preview failed", "destroy failed", "refresh failed"})
 
 
 def create(context: EngineContext) -> PulumiEngine:
@@ -114,7 +108,7 @@ class PulumiEngine:
 
     @property
     def diy(self) -> bool:
-        return _is_diy(self.backend)
+        return is_diy(self.backend)
 
     def organization(self) -> str:
         if self._organization is None:
@@ -141,7 +135,7 @@ class PulumiEngine:
         if not self.diy or any(var in self.workspace.env_vars for var in PASSPHRASE_VARS):
             return None
         return (
-            f"the Pulumi backend {_display_url(self.backend)} encrypts stack secrets with a passphrase: "
+            f"the Pulumi backend {display_url(self.backend)} encrypts stack secrets with a passphrase: "
             "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) in the environment"
         )
 
@@ -162,7 +156,7 @@ class PulumiEngine:
             raise EngineUnavailable(problem)
         log_path = jobs[0].log_path.parent / "pulumi-prepare.log"
         with self._lock, StackLog(log_path, self._redactor) as log:
-            log.header({"prepare": f"{len(jobs)} stack(s)", "backend": _display_url(self.backend)})
+            log.header({"prepare": f"{len(jobs)} stack(s)", "backend": display_url(self.backend)})
             for job in jobs:
                 self._open(job, log)
             self._install_plugins(log)
@@ -179,7 +173,7 @@ class PulumiEngine:
                 log.line(f"created {name}")
             self._configure(stack, job)
         except CommandError as exc:
-            reason = _summarise(str(exc), [], f"could not create or select stack {name}")
+            reason = summarise(str(exc), [], f"could not create or select stack {name}")
             log.line(f"{job.name}: {reason}")
             log.line(self._redactor(str(exc)))
             self._broken[job.name] = reason
@@ -218,7 +212,7 @@ class PulumiEngine:
                 self.workspace.install_plugin(name, version)
             except CommandError as exc:
                 log.line(self._redactor(str(exc)))
-                detail = _summarise(str(exc), [], "install failed")
+                detail = summarise(str(exc), [], "install failed")
                 raise EngineUnavailable(
                     f"could not install the Pulumi {name} plugin {version} ({detail}); "
                     f"check network access or run `pulumi plugin install resource {name} {version}`"
@@ -273,7 +267,7 @@ class PulumiEngine:
                     f"pulumi {operation}": job.name,
                     "release": job.release,
                     "stack": self._safe_fqn(job.name),
-                    "backend": _display_url(self.backend),
+                    "backend": display_url(self.backend),
                     **({"retain_data": str(job.retain_data).lower()} if operation == "destroy" else {}),
                 }
             )
@@ -292,7 +286,7 @@ class PulumiEngine:
             with (
                 EventPump(job.name, progress, log) as pump,
                 self.command.interruptible() as interrupter,
-                _CancelWatcher(cancel, interrupter, log),
+                CancelWatcher(cancel, interrupter, log.line),
             ):
                 try:
                     result = self._call(operation, stack, job, log, pump)
@@ -306,7 +300,7 @@ class PulumiEngine:
                     return Result("failed", error=f"pulumi {operation} on {job.name}: {exc}")
             if interrupter.requested:  # the stop came too late: the operation completed
                 log.line("cancel requested, but the operation had already completed")
-            log.line(f"tenantwave: {operation} succeeded: {_format_changes(result.changes)}")
+            log.line(f"tenantwave: {operation} succeeded: {format_changes(result.changes)}")
             return result
 
     def _call(self, operation: Operation, stack: auto.Stack, job: StackJob, log: StackLog, pump: EventPump) -> Result:
@@ -314,20 +308,20 @@ class PulumiEngine:
         common["color"] = "never"
         if operation == "up":
             up = stack.up(show_secrets=False, **common)
-            changes = _changes(up.summary.resource_changes)
-            return Result("succeeded", changes=changes, outputs=_masked(up.outputs), resources=_count(changes))
+            changes = changes_of(up.summary.resource_changes)
+            return Result("succeeded", changes=changes, outputs=masked(up.outputs), resources=resource_count(changes))
         if operation == "preview":
             planned = stack.preview(**common)
-            changes = _changes(planned.change_summary)
-            return Result("succeeded", changes=changes, resources=_count(changes))
+            changes = changes_of(planned.change_summary)
+            return Result("succeeded", changes=changes, resources=resource_count(changes))
         if operation == "destroy":
             # retain_data: keep protected resources (--exclude-protected); never --remove, never --ignore-protect
             destroyed = stack.destroy(show_secrets=False, exclude_protected=job.retain_data or None, **common)
-            changes = _changes(destroyed.summary.resource_changes)
-            return Result("succeeded", changes=changes, resources=_count(changes))
+            changes = changes_of(destroyed.summary.resource_changes)
+            return Result("succeeded", changes=changes, resources=resource_count(changes))
         refreshed = stack.refresh(show_secrets=False, **common)
-        changes = _changes(refreshed.summary.resource_changes)
-        return Result("succeeded", changes=changes, resources=_count(changes))
+        changes = changes_of(refreshed.summary.resource_changes)
+        return Result("succeeded", changes=changes, resources=resource_count(changes))
 
     def _failure(
         self,
@@ -350,14 +344,14 @@ class PulumiEngine:
                 f"release the lock with `pulumi cancel --stack {fqn}`"
             )
         elif isinstance(exc, StackNotFoundError):
-            error = f"stack {fqn} was not found in the backend {_display_url(self.backend)}"
+            error = f"stack {fqn} was not found in the backend {display_url(self.backend)}"
         elif "passphrase must be set" in text or "incorrect passphrase" in text:
             error = (
                 "the stack's secrets passphrase is missing or wrong: set PULUMI_CONFIG_PASSPHRASE "
                 "(or PULUMI_CONFIG_PASSPHRASE_FILE) to the passphrase the stack was created with"
             )
         else:
-            error = _summarise(text, [redact(e) for e in pump.errors], f"pulumi {operation} failed")
+            error = summarise(text, [redact(e) for e in pump.errors], f"pulumi {operation} failed")
         log.line(f"tenantwave: {operation} failed: {error}")
         return Result("failed", changes=pump.changes or {}, error=error)
 
@@ -384,131 +378,10 @@ class PulumiEngine:
         if isinstance(stack, str):
             return {}
         try:
-            return _masked(stack.outputs())
+            return masked(stack.outputs())
         except CommandError:
             return {}
 
     def close(self) -> None:
         with self._lock:
             self._stacks.clear()
-
-
-class _CancelWatcher:
-    """While an operation runs: SIGINT on cancel, a second on a hard cancel, SIGKILL if that is ignored."""
-
-    def __init__(self, cancel: CancelToken, interrupter: Interrupter, log: StackLog, poll: float = 0.05) -> None:
-        self._cancel = cancel
-        self._interrupter = interrupter
-        self._log = log
-        self._poll = poll
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="pulumi-cancel", daemon=True)
-
-    def __enter__(self) -> _CancelWatcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._done.is_set():
-            if self._cancel.is_set():
-                break
-            self._done.wait(self._poll)
-        else:
-            return
-        self._log.line("tenantwave: cancel requested: interrupting pulumi (SIGINT)")
-        self._interrupter.interrupt()
-        while not self._done.is_set() and not self._cancel.hard:
-            self._done.wait(self._poll)
-        if self._done.is_set():
-            return
-        self._log.line("tenantwave: second cancel: stopping pulumi at once (second SIGINT)")
-        self._interrupter.interrupt(hard=True)
-        if not self._done.wait(HARD_KILL_GRACE) and self._interrupter.running():
-            self._log.line(f"tenantwave: pulumi still running {HARD_KILL_GRACE:.0f}s later: SIGKILL")
-            self._interrupter.kill()
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-def provider_plugins() -> list[tuple[str, str]]:
-    """(plugin, version) of each provider SDK installed here, read without importing the SDK."""
-    plugins: list[tuple[str, str]] = []
-    for module, default_name in PROVIDER_PACKAGES:
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        name, version = default_name, ""
-        for location in spec.submodule_search_locations:
-            manifest = Path(location) / "pulumi-plugin.json"
-            if manifest.is_file():
-                data = json.loads(manifest.read_text(encoding="utf-8"))
-                name, version = str(data.get("name", default_name)), str(data.get("version", ""))
-                break
-        if not version:
-            try:
-                version = importlib.metadata.version(module)
-            except importlib.metadata.PackageNotFoundError:
-                continue
-        plugins.append((name, version.lstrip("v")))
-    return plugins
-
-
-def _is_diy(url: str) -> bool:
-    return not url.lower().startswith(("https://", "http://"))
-
-
-def _display_url(url: str) -> str:
-    """The backend URL without any password in it."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _masked(outputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: "[secret]" if getattr(out, "secret", False) else getattr(out, "value", out)
-        for key, out in outputs.items()
-    }
-
-
-def _changes(raw: Mapping[Any, int] | None) -> dict[str, int]:
-    """Pulumi's OpMap (keys are OpType, a str Enum, or plain strings from JSON) as {"create": 3, ...}."""
-    return {str(getattr(op, "value", op)): int(count) for op, count in (raw or {}).items()}
-
-
-def _count(changes: Mapping[str, int]) -> int:
-    return sum(count for op, count in changes.items() if op not in _GONE)
-
-
-def _format_changes(changes: Mapping[str, int]) -> str:
-    return ", ".join(f"{op} {count}" for op, count in sorted(changes.items())) or "no changes"
-
-
-def _summarise(text: str, diagnostics: Sequence[str], fallback: str) -> str:
-    """One or two lines from a failed command: the first error diagnostic, else the CLI's error lines."""
-    candidates = [d for d in diagnostics if d]
-    if not candidates:
-        for raw in text.splitlines():
-            line = raw.strip()
-            for prefix in ("stdout:", "stderr:"):  # CommandError's text: " stdout: <first line>" ...
-                if line.startswith(prefix):
-                    line = line[len(prefix) :].strip()
-            if line.lower().startswith("error:"):
-                message = line[len("error:") :].strip()
-                if message and message not in candidates:
-                    candidates.append(message)
-    specific = [c for c in candidates if c.lower().rstrip(".") not in _GENERIC_ERRORS]
-    chosen = (specific or candidates or [fallback])[0]
-    if len(chosen) > 300:
-        chosen = chosen[:297] + "..."
-    extra = len(specific) - 1
-    return chosen + (f"\n(and {extra} more error(s): see the log)" if extra > 0 else "")
-

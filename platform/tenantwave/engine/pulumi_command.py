@@ -43,12 +43,14 @@ from typing import Any
 from pulumi.automation import CommandResult, PulumiCommand
 from pulumi.automation.errors import InvalidVersionError, create_command_error
 
+from tenantwave.engine.base import CancelToken
 from tenantwave.errors import EngineUnavailable
 
 INSTALL_HINT = (
     "install it from https://www.pulumi.com/docs/install/ (curl -fsSL https://get.pulumi.com | sh), "
     "or run with --engine mock to simulate"
 )
+HARD_KILL_GRACE = 10.0  # seconds after a hard cancel before the CLI's process group is killed
 MISSING_CLI = f"the Pulumi CLI is not installed (pulumi not found on PATH): {INSTALL_HINT}"
 
 OnOutput = Callable[[str], Any]
@@ -252,3 +254,44 @@ def build_command(environ: Mapping[str, str]) -> TrackedPulumiCommand:
     except InvalidVersionError as exc:
         detail = " ".join(str(exc).split())
         raise EngineUnavailable(f"the Pulumi CLI at {found} cannot be used: {detail}") from None
+
+
+class CancelWatcher:
+    """While an operation runs: SIGINT on cancel, a second on a hard cancel, SIGKILL if that is ignored."""
+
+    def __init__(
+        self, cancel: CancelToken, interrupter: Interrupter, log: Callable[[str], None], poll: float = 0.05
+    ) -> None:
+        self._cancel = cancel
+        self._interrupter = interrupter
+        self._log = log
+        self._poll = poll
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="pulumi-cancel", daemon=True)
+
+    def __enter__(self) -> CancelWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            if self._cancel.is_set():
+                break
+            self._done.wait(self._poll)
+        else:
+            return
+        self._log("tenantwave: cancel requested: interrupting pulumi (SIGINT)")
+        self._interrupter.interrupt()
+        while not self._done.is_set() and not self._cancel.hard:
+            self._done.wait(self._poll)
+        if self._done.is_set():
+            return
+        self._log("tenantwave: second cancel: stopping pulumi at once (second SIGINT)")
+        self._interrupter.interrupt(hard=True)
+        if not self._done.wait(HARD_KILL_GRACE) and self._interrupter.running():
+            self._log(f"tenantwave: pulumi still running {HARD_KILL_GRACE:.0f}s later: SIGKILL")
+            self._interrupter.kill()
