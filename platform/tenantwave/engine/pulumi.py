@@ -155,6 +155,8 @@ class PulumiEngine:
         if problem is not None:
             raise EngineUnavailable(problem)
         log_path = jobs[0].log_path.parent / "pulumi-prepare.log"
+        # Pulumi.yaml's stackConfigDir: the tool writes every stack's config there, not the repo root
+        (self.context.project_root / ".platform" / "stacks").mkdir(parents=True, exist_ok=True)
         with self._lock, StackLog(log_path, self._redactor) as log:
             log.header({"prepare": f"{len(jobs)} stack(s)", "backend": display_url(self.backend)})
             for job in jobs:
