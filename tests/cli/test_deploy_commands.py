@@ -185,3 +185,19 @@ def test_destroy_without_a_terminal_needs_yes(project: Path, test_engine: Script
     assert result.exit_code == 2
     assert result.output.endswith("error: destroy asks for confirmation: pass --yes to destroy without a terminal\n")
     assert test_engine.calls == []
+
+
+def test_missing_pulumi_cli_is_one_plain_line_and_exit_2(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = CliRunner().invoke(cli, ["--engine", "pulumi", "up", "--release", "1.4.0", "--wave", "1", "--yes"])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        "error: the Pulumi CLI is not installed (pulumi not found on PATH): install it from "
+        "https://www.pulumi.com/docs/install/ (curl -fsSL https://get.pulumi.com | sh), "
+        "or run with --engine mock to simulate"
+    )
+    assert "Traceback" not in result.output
