@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
     u = make_url(url)
     return psycopg.connect(
-        host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database, autocommit=True
+        host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database, autocommit=True,
+        **({"options": str(u.query["options"])} if "options" in u.query else {}),
     )
 
 
@@ -30,8 +31,11 @@ def test_the_server_is_real_and_on_loopback(postgres_server: PostgresServer) -> 
 
 
 @pytest.mark.parametrize("attempt", [1, 2])
-def test_each_test_gets_an_empty_database_of_its_own(postgres_url: str, attempt: int) -> None:
+def test_each_test_gets_an_empty_namespace_of_its_own(postgres_url: str, attempt: int) -> None:
     with _connect(postgres_url) as conn:
-        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()
         assert tables == (0,)
         conn.execute("CREATE TABLE tw_marker (attempt int)")  # the other attempt must not see it
+        assert conn.execute("SELECT count(*) FROM tw_marker").fetchone() == (0,)
+        schema = conn.execute("SELECT current_schema()").fetchone()
+    assert schema is not None and str(schema[0]).startswith("tw_")

@@ -7,7 +7,8 @@
   as root, since PostgreSQL refuses to run as root), and stopped and removed at the end.
   No binaries: the PostgreSQL tests are skipped with the reason shown, except when `CI=true`,
   where they fail (a CI run never skips them silently).
-- `postgres_url` (function): a fresh, empty database for one test, dropped afterwards.
+- `postgres_url` (function): a fresh, empty schema for one test (the URL selects it), dropped
+  afterwards: no test sees another's tables or rows.
 - `ledger_url` (function, parametrized): the same test on a SQLite file and on PostgreSQL; the
   PostgreSQL case carries the `postgres` mark (`-m "not postgres"` leaves the server unstarted).
 """
@@ -197,36 +198,23 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """A fresh empty database on the test server for one test (dropped afterwards)."""
+    """A fresh, empty namespace on the test server for one test: its own schema, selected by the
+    URL (`?options=-csearch_path=...`), dropped afterwards. A schema costs a millisecond where
+    CREATE DATABASE costs a third of a second; tests see none of each other's tables or rows."""
     name = f"tw_{os.getpid()}_{next(_counter)}"
     with postgres_server.admin() as conn:
-        try:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
-        except psycopg.errors.InsufficientPrivilege:
-            name = ""  # an external server without CREATEDB: empty the given database instead
-    if not name:
-        _drop_ledger_tables(postgres_server.url)
-        yield postgres_server.url
-        _drop_ledger_tables(postgres_server.url)
-        return
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
     try:
-        yield postgres_server.database_url(name)
+        url = make_url(postgres_server.url).update_query_dict({"options": f"-csearch_path={name}"})
+        yield url.render_as_string(hide_password=False)
     finally:
         with postgres_server.admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def _drop_ledger_tables(url: str) -> None:
-    with psycopg.connect(_conninfo(make_url(url)), autocommit=True) as conn:
-        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                              "AND tablename LIKE 'tw\\_%'").fetchall()
-        for (table,) in tables:
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(str(table))))
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A ledger URL on each backend: a SQLite file in tmp_path, then a fresh PostgreSQL database."""
+    """A ledger URL on each backend: a SQLite file in tmp_path, then a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
     return str(request.getfixturevalue("postgres_url"))

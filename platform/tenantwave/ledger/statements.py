@@ -23,14 +23,17 @@ ABANDONED = "abandoned: the run stopped sending heartbeats (killed or lost); set
 
 def _insert_if_new(table: Table, dialect: str, *keys: str) -> Insert:
     """INSERT ... ON CONFLICT (keys) DO NOTHING: no exception (which would abort a PostgreSQL
-    transaction), and the row count says whether the row is ours."""
+    transaction). RETURNING says whether the row is ours (an INSERT's rowcount is not reliable
+    on every driver: psycopg reports -1)."""
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 # dialect name -> statement
-CLAIM_IF_FREE = {name: _insert_if_new(s.claims, name, "stack") for name in ("sqlite", "postgresql")}
+CLAIM_IF_FREE = {
+    name: _insert_if_new(s.claims, name, "stack").returning(c.stack) for name in ("sqlite", "postgresql")
+}
 APPROVE_IF_NEW = {name: _insert_if_new(s.approvals, name, "release", "wave") for name in ("sqlite", "postgresql")}
 
 # The database server's clock, naive UTC like every time in the ledger: runs on several machines

@@ -186,8 +186,13 @@ class Ledger:
             "connect_timeout": max(1, round(min(self.timeout, 10))),
             "application_name": "tenantwave",
         }
-        if "options" not in url.query:
-            connect_args["options"] = f"-c lock_timeout={int(self.timeout * 1000)}"
+        # libpq options from the URL (say, ?options=-csearch_path=ledger) are kept; the lock
+        # timeout is added to them unless the URL sets one.
+        options = str(url.query.get("options", ""))
+        if "lock_timeout" not in options:
+            options = f"{options} -c lock_timeout={int(self.timeout * 1000)}".strip()
+        connect_args["options"] = options
+        url = url.difference_update_query(["options"])
         return create_engine(url, pool_pre_ping=True, max_overflow=25, connect_args=connect_args)
 
     def _writer_lock(self) -> threading.Lock | None:
@@ -461,7 +466,7 @@ class Ledger:
         for _attempt in range(5):
             now = self._now(conn)
             values = {"stack": name, "run_id": o.run_id, "release": o.release, "claimed_at": now, "heartbeat_at": now}
-            if conn.execute(insert_if_free, values).rowcount == 1:
+            if conn.execute(insert_if_free, values).first() is not None:
                 return self._open_deployment(conn, o, now, took_over=None)
             held = conn.execute(q.CLAIM_ROW, {"b_stack": name}).first()  # locked until commit
             if held is None:
