@@ -108,6 +108,7 @@ def _register() -> None:
         cli.add_command(command)
     cli.add_command(__import__("tenantwave.cli.preview", fromlist=["preview"]).preview)  # platform preview
     cli.add_command(__import__("tenantwave.cli.ci", fromlist=["ci"]).ci)  # platform ci github
+    cli.add_command(__import__("tenantwave.cli.tenant", fromlist=["tenant"]).tenant)  # platform tenant ...
 
 
 _register()

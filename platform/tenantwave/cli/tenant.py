@@ -1,0 +1,248 @@
+"""`platform tenant add | remove | move | list`: tenant lifecycle operations.
+
+Parse, call the core (`tenancy` plans, `tenantrun` executes), print plain lines.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from tenantwave.errors import UsageError
+
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Print what would change (files and stacks); change nothing."
+)
+deploy_option = click.option(
+    "--deploy", is_flag=True, help="Also change the stacks now, in order, through the lifecycle."
+)
+engine_option = click.option("--engine", metavar="NAME", help="pulumi, mock or module:factory.")
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+release_option = click.option(
+    "--release", "-r", metavar="VERSION", help="Provision at this release (default: what the environment runs)."
+)
+
+
+@click.group()
+def tenant() -> None:
+    """Onboard, offboard, move tenants between tiers, list them."""
+
+
+@tenant.command()
+@click.argument("tenant_id", metavar="ID")
+@click.option("--tier", required=True, metavar="TIER", help="The tier the tenant is on.")
+@click.option("--env", "envs", multiple=True, required=True, metavar="NAME", help="Connected environment (repeatable).")
+@click.option("--wave", type=int, metavar="N", help="Override the tier's wave (silo tiers only).")
+@click.option("--name", metavar="TEXT", help="Display name.")
+@release_option
+@deploy_option
+@dry_run_option
+@engine_option
+@yes_option
+@click.pass_obj
+def add(options: Any, tenant_id: str, tier: str, envs: tuple[str, ...], wave: int | None, name: str | None,
+        release: str | None, deploy: bool, dry_run: bool, engine: str | None, yes: bool) -> None:
+    """Onboard a tenant: write tenants/ID.yaml; with --deploy, provision its stacks."""
+    from tenantwave.tenancy import plan_add
+
+    workspace = _workspace(options, engine, release)
+    plan = plan_add(workspace, tenant_id, tier=tier, environments=envs, wave=wave, name=name, release=release)
+    tier_model = plan.after.tiers[tier].model
+    click.echo(f"add tenant {tenant_id}: tier {tier} ({tier_model}), environments {', '.join(envs)}")
+    _carry_out(options, workspace, plan, deploy=deploy, dry_run=dry_run, yes=yes)
+
+
+@tenant.command()
+@click.argument("tenant_id", metavar="ID")
+@deploy_option
+@click.option("--delete-data", is_flag=True, help="Also delete data-bearing resources of destroyed stacks.")
+@dry_run_option
+@engine_option
+@yes_option
+@click.pass_obj
+def remove(options: Any, tenant_id: str, deploy: bool, delete_data: bool, dry_run: bool, engine: str | None,
+           yes: bool) -> None:
+    """Offboard a tenant: production first, then earlier phases; the file goes last."""
+    from tenantwave.tenancy import plan_remove
+
+    workspace = _workspace(options, engine, None)
+    plan = plan_remove(workspace, tenant_id)
+    click.echo(f"remove tenant {tenant_id}: production first, the file last")
+    _carry_out(options, workspace, plan, deploy=deploy, dry_run=dry_run, yes=yes, retain_data=not delete_data)
+
+
+@tenant.command()
+@click.argument("tenant_id", metavar="ID")
+@click.option("--tier", required=True, metavar="TIER", help="The tier to move to.")
+@release_option
+@deploy_option
+@dry_run_option
+@engine_option
+@yes_option
+@click.pass_obj
+def move(options: Any, tenant_id: str, tier: str, release: str | None, deploy: bool, dry_run: bool,
+         engine: str | None, yes: bool) -> None:
+    """Move a tenant to another tier: per environment, the new side is up before the old one goes."""
+    from tenantwave.tenancy import plan_move
+
+    workspace = _workspace(options, engine, release)
+    plan = plan_move(workspace, tenant_id, tier=tier, release=release)
+    source = plan.before.tenants[tenant_id].tier
+    models = f"{plan.before.tiers[source].model} -> {plan.after.tiers[tier].model}"
+    click.echo(f"move tenant {tenant_id}: tier {source} -> {tier} ({models})")
+    if plan.file is None and not plan.pending:
+        click.echo(f"nothing to do: tenant {tenant_id} is on tier {tier} in every environment")
+        return
+    _carry_out(options, workspace, plan, deploy=deploy, dry_run=dry_run, yes=yes)
+
+
+@tenant.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def list_tenants(options: Any, as_json: bool) -> None:
+    """Each tenant: tier, environments with the release it runs there, last result."""
+    from tenantwave.tenantlist import LIST_FORMAT_VERSION, describe_last, tenant_rows
+
+    rows = tenant_rows(options.workspace())
+    if as_json:
+        data = {"format": LIST_FORMAT_VERSION, "tenants": [row.to_json() for row in rows]}
+        click.echo(json.dumps(data, indent=2))
+        return
+    table = [("TENANT", "TIER", "RELEASE PER ENVIRONMENT", "LAST RESULT")]
+    for row in rows:
+        tier = f"{row.tier} ({row.model})" + (f", moving to {row.moving_to}" if row.moving_to else "")
+        releases = ", ".join(f"{e.environment} {e.release or '-'}" for e in row.environments)
+        table.append((row.id, tier, releases, describe_last(row.last)))
+    widths = [max(len(line[column]) for line in table) for column in range(3)]
+    for line in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[3])
+
+
+# -- shared ---------------------------------------------------------------------------------------
+
+
+def _workspace(options: Any, engine: str | None, release: str | None) -> Any:
+    from tenantwave.release import check_release
+
+    if release is not None:
+        check_release(release)
+    if engine:
+        options.engine = engine
+    return options.workspace()
+
+
+def _carry_out(options: Any, workspace: Any, plan: Any, *, deploy: bool, dry_run: bool, yes: bool,
+               retain_data: bool = True) -> None:
+    _describe(plan, deploy, retain_data)
+    if dry_run:
+        click.echo("dry run: nothing changed")
+        return
+    if not _confirmed(plan, deploy, yes):
+        click.echo("nothing changed")
+        return
+    if not deploy:
+        from tenantwave.tenantrun import apply_file_change
+
+        apply_file_change(plan)
+        click.echo(f"{plan.file.shown} {_PAST[plan.file.action]}" if plan.file else "nothing changed")
+        return
+    result = _execute(workspace, plan, retain_data)
+    _summary(result)
+    sys.exit(result.exit_code)
+
+
+_PAST = {"write": "written", "rewrite": "rewritten", "delete": "deleted"}
+
+
+def _describe(plan: Any, deploy: bool, retain_data: bool) -> None:
+    change = plan.file
+    if change is not None and change.first:
+        click.echo(f"  {change.action:<8} {change.shown}")
+    if deploy:
+        for step in plan.steps:
+            click.echo(_step_line(step))
+    if change is not None and not change.first:
+        when = " (after every stack succeeded)" if deploy else ""
+        click.echo(f"  {change.action:<8} {change.shown}{when}")
+    for note in plan.notes if deploy else ():
+        click.echo(f"note: {note}")
+    if deploy and any(s.action == "destroy" for s in plan.pending):
+        kept = "kept (pass --delete-data to delete them)" if retain_data else "DELETED (--delete-data)"
+        click.echo(f"note: data-bearing resources (tables, databases) of destroyed stacks are {kept}")
+    pending = [s.stack.name for s in plan.pending]
+    if not deploy and pending:
+        click.echo(f"stacks left as they are (no --deploy): {', '.join(pending)}")
+
+
+def _step_line(step: Any) -> str:
+    name = step.stack.name
+    if step.done:
+        return f"  {'done':<8} {name}: {step.why}"
+    if step.release is None:
+        return f"  {'later':<8} {name}: {step.why} (no release in {step.stack.environment} yet)"
+    return f"  {step.action:<8} {name} at {step.release}: {step.why}"
+
+
+def _confirmed(plan: Any, deploy: bool, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        if plan.destructive:
+            raise UsageError(
+                f"tenant {plan.operation} asks for confirmation: pass --yes to go ahead without a terminal"
+            )
+        return True  # CI and pipes never prompt
+    what = "change the stacks and the file" if deploy else "change the file"
+    return click.confirm(f"{what}?", default=False)
+
+
+def _execute(workspace: Any, plan: Any, retain_data: bool) -> Any:
+    from tenantwave.cli.deploy import _listener, _restore_signals, _trap_signals
+    from tenantwave.engine.base import CancelToken
+    from tenantwave.engines import open_engine
+    from tenantwave.release import source_commit
+    from tenantwave.tenantrun import TenantExecutor
+
+    engine = open_engine(workspace)
+    cancel = CancelToken()
+    listener = _listener(False)
+    previous = _trap_signals(cancel)
+    try:
+        executor = TenantExecutor(
+            workspace, engine, listener, cancel, retain_data=retain_data, commit=source_commit(workspace.root)
+        )
+        return executor.execute(plan)
+    finally:
+        _restore_signals(previous)
+        if hasattr(listener, "stop"):
+            listener.stop()
+        engine.close()
+
+
+def _summary(result: Any) -> None:
+    plan = result.plan
+    changed = result.count("succeeded")
+    stop = result.stopped_at
+    if stop is None:
+        file_note = f"; {plan.file.shown} {_PAST[plan.file.action]}" if result.file_changed and plan.file else ""
+        done = {"add": "added", "remove": "removed", "move": f"moved to tier {plan.tier}"}[plan.operation]
+        click.echo(f"tenant {plan.tenant} {done}: {changed} stack(s) changed{file_note}")
+        if plan.operation == "remove":
+            click.echo("the ledger keeps the tenant's history")
+        return
+    click.echo(f"stopped at {stop.step.stack.name}: {stop.status}: {stop.detail}")
+    if stop.report is not None:
+        for outcome in stop.report.outcomes:
+            if outcome.status in ("failed", "cancelled") and outcome.log_path:
+                click.echo(f"  {outcome.stack}: log {outcome.log_path}")
+    if plan.operation == "add":
+        click.echo(
+            f"{plan.file.shown} is written; finish with `platform up --release {stop.step.release} "
+            f"--tenant {plan.tenant}`"
+        )
+    else:
+        unchanged = f"{plan.file.shown} is unchanged; " if plan.file else ""
+        click.echo(f"{unchanged}rerun the same command to resume")

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.fleet import copy_example
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the example fleet as the current directory, its ledger in .platform/ledger.db."""
+    root = copy_example(tmp_path / "fleet")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PLATFORM_ENGINE", raising=False)
+    monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
+    monkeypatch.delenv("PLATFORM_PROJECT", raising=False)
+    monkeypatch.setenv("USER", "ops-alice")
+    return root
