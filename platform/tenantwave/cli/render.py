@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
-
-import click
 
 STATE_STYLE = {"eligible": "green", "blocked": "yellow", "done": "dim", "running": "cyan"}
 
@@ -13,7 +12,7 @@ STATE_STYLE = {"eligible": "green", "blocked": "yellow", "done": "dim", "running
 def console() -> Any:
     from rich.console import Console
 
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout  # click swaps it under CliRunner too (get_text_stream is deprecated in click 8.5)
     return Console(file=stream, width=None if stream.isatty() else 160, highlight=False, soft_wrap=False)
 
 
