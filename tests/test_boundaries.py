@@ -1,0 +1,162 @@
+"""The import boundaries of DESIGN.md §2, checked in fresh interpreters (this one has imported everything).
+
+- the planning path (`--help`, `validate`, `plan`, `status`) never imports pulumi or the providers;
+- the core never imports the front-end libraries (click, rich);
+- `platform/` is a source root, never a package, and `platform` stays the standard library's module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE_ROOT = ROOT / "platform"
+HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes")
+FRONT_END = ("click", "rich")
+
+
+def run_python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLATFORM_", "TENANTWAVE_"))}
+    env["PYTHONPATH"] = str(SOURCE_ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def loaded(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.unit
+def test_import_linter_contracts_are_kept() -> None:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    assert lint_imports.exists(), "import-linter is part of the dev extras"
+    result = subprocess.run(
+        [str(lint_imports), "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 broken" in result.stdout
+    assert "The planning path never imports pulumi or the providers KEPT" in result.stdout
+    assert "The core never imports the front end libraries (click, rich) KEPT" in result.stdout
+
+
+@pytest.mark.cli
+def test_planning_commands_do_not_import_pulumi(tmp_path: Path) -> None:
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    result = run_python(
+        f"""
+        import json, sys
+        from click.testing import CliRunner
+        from tenantwave.cli import cli
+
+        heavy = {HEAVY!r}
+        seen = {{}}
+        runner = CliRunner()
+        for name, args in [
+            ("import", None),
+            ("--help", ["--help"]),
+            ("plan --help", ["plan", "--help"]),
+            ("validate", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "validate"]),
+            ("plan", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "plan", "--release", "1.0.0", "--json"]),
+            ("plan table", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "plan", "--release", "1.0.0"]),
+            ("status", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "status", "--json"]),
+        ]:
+            if args is not None:
+                result = runner.invoke(cli, args, catch_exceptions=False)
+                assert result.exit_code == 0, (name, result.output)
+            seen[name] = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
+        print(json.dumps(seen))
+        """
+    )
+    assert loaded(result) == {
+        "import": [],
+        "--help": [],
+        "plan --help": [],
+        "validate": [],
+        "plan": [],
+        "plan table": [],
+        "status": [],
+    }
+    assert not (tmp_path / "ledger.db").exists()  # the read commands created no ledger
+
+
+@pytest.mark.unit
+def test_the_check_itself_sees_pulumi_when_it_is_imported() -> None:
+    """The technique can fail: importing the stack program's engine adapter does show pulumi."""
+    result = run_python(
+        f"""
+        import json, sys
+        import pulumi  # noqa: F401
+        print(json.dumps({{"seen": sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})[:1]}}))
+        """
+    )
+    assert loaded(result) == {"seen": ["pulumi"]}
+
+
+def core_modules() -> list[str]:
+    package = SOURCE_ROOT / "tenantwave"
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(SOURCE_ROOT).with_suffix("").parts
+        if parts[1:2] == ("cli",):
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+@pytest.mark.unit
+def test_no_core_module_imports_click_or_rich() -> None:
+    modules = core_modules()
+    assert {"tenantwave.lifecycle", "tenantwave.loader", "tenantwave.plan", "tenantwave.ledger"} <= set(modules)
+    result = run_python(
+        f"""
+        import importlib, json, sys
+        found = {{}}
+        for name in {modules!r}:
+            importlib.import_module(name)
+            found[name] = sorted(m for m in sys.modules if m.split(".")[0] in {FRONT_END!r})
+            found[name] += sorted(m for m in sys.modules if m == "tenantwave.cli" or m.startswith("tenantwave.cli."))
+        print(json.dumps(found))
+        """
+    )
+    offenders = {name: seen for name, seen in loaded(result).items() if seen}
+    # the first module that pulls a front-end library in is the culprit
+    assert offenders == {}, f"first offender: {next(iter(offenders), None)}"
+
+
+@pytest.mark.unit
+def test_platform_is_a_source_root_not_a_package() -> None:
+    assert SOURCE_ROOT.is_dir()
+    assert not (SOURCE_ROOT / "__init__.py").exists()
+    assert not (SOURCE_ROOT / "platform.py").exists()
+    assert not list(SOURCE_ROOT.rglob("platform.py")), "no module may be named platform"
+    assert not list(SOURCE_ROOT.glob("*/platform/__init__.py"))
+    # with the source root on the path (as installed), `platform` is still the standard library's
+    result = run_python(
+        """
+        import json, platform, sysconfig
+        print(json.dumps({"stdlib": platform.__file__.startswith(sysconfig.get_paths()["stdlib"]),
+                          "version": bool(platform.python_version())}))
+        """,
+        cwd=ROOT,
+    )
+    assert loaded(result) == {"stdlib": True, "version": True}
