@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from tenancy_helpers import files, ledger_rows, platform, roll_out
 
 from support.testengine import ScriptedEngine
-from tenancy_helpers import files, ledger_rows, platform, roll_out
 
 pytestmark = pytest.mark.cli
 

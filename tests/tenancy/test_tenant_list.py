@@ -1,0 +1,43 @@
+"""`platform tenant list`: tier, environments with the release per environment, last result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tenancy_helpers import platform, roll_out
+
+from support.testengine import ScriptedEngine, Step
+
+pytestmark = pytest.mark.cli
+
+
+def test_list_before_anything_is_deployed(project: Path, test_engine: ScriptedEngine) -> None:
+    lines = platform("tenant", "list").text.splitlines()
+    assert lines[0].split() == ["TENANT", "TIER", "RELEASE", "PER", "ENVIRONMENT", "LAST", "RESULT"]
+    assert lines[1].split() == ["acme-labs", "basic", "(pool)", "production-us", "-", "-"]
+    assert len(lines) == 11
+
+
+def test_list_shows_release_per_environment_and_last_result(project: Path, test_engine: ScriptedEngine) -> None:
+    roll_out()
+    test_engine.steps["production-eu.pool.standard"] = Step("failed")
+    platform("up", "--release", "1.4.0", "--stack", "production-eu.pool.standard", "--force", "--yes")
+    text = platform("tenant", "list").text
+    evergreen = next(line for line in text.splitlines() if line.startswith("evergreen"))
+    assert evergreen.split() == [
+        "evergreen", "standard", "(pool)", "staging", "1.4.0,", "production-eu", "1.4.0",
+        "up", "1.4.0", "failed", "(production-eu.pool.standard)",
+    ]
+    data = json.loads(platform("tenant", "list", "--json").output)
+    assert data["format"] == 1
+    helios = next(t for t in data["tenants"] if t["id"] == "helios-bank")
+    assert (helios["tier"], helios["model"], helios["name"], helios["moving_to"]) == (
+        "premium", "silo", "Helios Bank", None
+    )
+    assert [(e["environment"], e["release"], e["last"]["status"]) for e in helios["environments"]] == [
+        ("staging", "1.4.0", "succeeded"),
+        ("production-us", "1.4.0", "succeeded"),
+        ("production-eu", "1.4.0", "succeeded"),
+    ]
