@@ -111,4 +111,5 @@ def race_worker(url: str, names: list[str], finish: bool, seed: int, barrier: An
         ledger.close()
         results.put((run_id, outcomes, None))
     except BaseException as exc:
-        results.put(("", [], f"{type(exc).__name__}: {exc}"))
+        cause = exc.__context__  # the driver's error behind a LedgerError, for the test report
+        results.put(("", [], f"{type(exc).__name__}: {exc}" + (f" (from {cause!r})" if cause else "")))

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -231,9 +233,15 @@ class Ledger:
         return self._transaction(work, write=False)
 
     def _transaction(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        """Retried: a PostgreSQL deadlock or serialization failure (a few times), and a SQLite
+        "database is locked" that came back before the busy timeout was spent (SQLite skips its
+        busy handler in some cases: a connection opened while another one checkpoints or recovers
+        the WAL, a journal mode switch), until the timeout is spent."""
         memory = self.is_sqlite and self._sqlite_path() is None
-        attempts = 4
-        for attempt in range(attempts):
+        deadline = time.monotonic() + self.timeout
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 engine = self._write_engine() if write else self._get_engine()
                 if write or memory:
@@ -242,12 +250,14 @@ class Ledger:
                 with engine.begin() as conn:
                     return work(conn)
             except DBAPIError as exc:
-                if attempt < attempts - 1 and getattr(exc.orig, "sqlstate", None) in RETRIED_SQLSTATES:
+                if attempt < 4 and getattr(exc.orig, "sqlstate", None) in RETRIED_SQLSTATES:
+                    continue
+                if self.is_sqlite and "database is locked" in str(exc.orig) and time.monotonic() < deadline - 0.05:
+                    time.sleep(min(0.05 * attempt, 0.5, max(0.0, deadline - time.monotonic())) * random.random())
                     continue
                 raise self._error(exc) from None
             except SQLAlchemyError as exc:
                 raise self._error(exc) from None
-        raise AssertionError("unreachable")
 
     def _error(self, exc: BaseException) -> LedgerError:
         detail = _one_line(str(getattr(exc, "orig", None) or exc))
@@ -278,12 +288,15 @@ class Ledger:
     # -- schema -------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        """Bring the schema up to date once per Ledger. An up-to-date ledger is only read (no write
+        lock: reading never waits for a writer); creating or upgrading it is one write transaction."""
         if self._ready:
             return
         with self._setup:
             if self._ready:
                 return
-            self._transaction(self._migrate_in, write=True)
+            if self._transaction(_stored_version, write=False) != s.SCHEMA_VERSION:
+                self._transaction(self._migrate_in, write=True)  # checks the version again, locked
             self._ready = True
 
     def _migrate_in(self, conn: Connection) -> None:
