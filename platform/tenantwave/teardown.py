@@ -74,7 +74,7 @@ def _recorded_stack(workspace: Workspace, name: str, recorded: Mapping[str, Stac
         environment=last.environment,
         phase=phase.phase if phase else "?",
         phase_index=index,
-        kind=last.kind,
+        kind="pool" if last.kind == "pool" else "silo",
         tier=last.tier,
         tenant=last.tenants[0] if last.kind == "silo" and last.tenants else None,
         tenants=last.tenants,
