@@ -23,7 +23,7 @@ Id = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # "1" is not a wave, "yes" not a bool
 
 
 class Phase(_Strict):

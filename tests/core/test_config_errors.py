@@ -101,13 +101,22 @@ CASES = [
     ),
     case(
         "wrong-type-int",
-        ["tiers/basic.yaml: wave: input should be a valid integer, unable to parse string as an integer, got 'first'"],
+        ["tiers/basic.yaml: wave: input should be a valid integer, got 'first'"],
         tiers={**TIERS, "basic": {"model": "pool", "wave": "first"}},
     ),
     case(
+        "wrong-type-quoted-number",
+        ["tiers/basic.yaml: wave: input should be a valid integer, got '1'"],
+        raw={"tiers/basic.yaml": 'model: pool\nwave: "1"\n'},
+    ),
+    case(
+        "wrong-type-quoted-bool",
+        ["platform.yaml: require_tenant: input should be a valid boolean, got 'no'"],
+        require_tenant="no",
+    ),
+    case(
         "wrong-type-bool",
-        ["platform.yaml: lifecycle[2].optional: input should be a valid boolean, unable to interpret input, "
-         "got 'maybe'"],
+        ["platform.yaml: lifecycle[2].optional: input should be a valid boolean, got 'maybe'"],
         lifecycle=[
             {"phase": "testing", "environments": ["testing"]},
             {"phase": "staging", "environments": ["staging"]},
