@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
@@ -39,3 +41,24 @@ def test_each_test_gets_an_empty_namespace_of_its_own(postgres_url: str, attempt
         assert conn.execute("SELECT count(*) FROM tw_marker").fetchone() == (0,)
         schema = conn.execute("SELECT current_schema()").fetchone()
     assert schema is not None and str(schema[0]).startswith("tw_")
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_missing_binaries_fail_in_ci_and_skip_visibly_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    from support.postgres import _unavailable
+
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="no PostgreSQL server binaries"):
+        _unavailable("no PostgreSQL server binaries")
+
+
+def test_binaries_are_found_in_an_explicit_directory_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("initdb", "pg_ctl", "postgres"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.setenv("PLATFORM_TEST_POSTGRES_BINDIR", str(tmp_path))
+    assert find_bindir() == tmp_path
+    (tmp_path / "pg_ctl").unlink()  # incomplete: the next candidate (or none) is used
+    assert find_bindir() != tmp_path
