@@ -33,7 +33,8 @@ def memory_mib(value: str) -> int:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `replicas: "3"` or `dedicated: "no"` are type errors, not silently converted
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Resources(_Strict):
@@ -41,6 +42,14 @@ class Resources(_Strict):
 
     cpu: str = Field("250m", description="CPU per replica, e.g. 250m or 1.5")
     memory: str = Field("256Mi", description="memory per replica, e.g. 512Mi or 2Gi")
+
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _cpu_number(cls, value: object) -> object:
+        """`cpu: 1` or `cpu: 0.5` in YAML are numbers; they are valid CPU quantities too."""
+        if isinstance(value, bool):
+            return value
+        return str(value) if isinstance(value, int | float) else value
 
     @field_validator("cpu")
     @classmethod

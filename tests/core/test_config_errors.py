@@ -278,8 +278,7 @@ CASES = [
     ),
     case(
         "invalid-merged-parameter-type",
-        ["tenants/acme.yaml: parameters.rate_limit.burst: input should be a valid integer, "
-         "unable to parse string as an integer, got 'lots'"],
+        ["tenants/acme.yaml: parameters.rate_limit.burst: input should be a valid integer, got 'lots'"],
         tenants={"acme": {**ACME, "parameters": {"rate_limit": {"burst": "lots"}}}},
     ),
     case(
@@ -430,3 +429,16 @@ def test_plan_refuses_a_broken_configuration_too(write) -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines()[0] == "error: 7 problems in the configuration:"
     assert not (root / ".platform").exists()  # nothing written, no ledger created
+
+
+@pytest.mark.unit
+def test_tier_parameters_are_strict_but_accept_numeric_cpu() -> None:
+    from pydantic import ValidationError
+
+    from tenantwave.parameters import TierParameters
+
+    assert TierParameters.model_validate({"resources": {"cpu": 2}}).resources.cpu == "2"
+    assert TierParameters.model_validate({"resources": {"cpu": 0.5}}).resources.cpu == "0.5"
+    for bad in ({"replicas": "3"}, {"storage": {"dedicated": "no"}}, {"resources": {"cpu": True}}):
+        with pytest.raises(ValidationError):
+            TierParameters.model_validate(bad)
