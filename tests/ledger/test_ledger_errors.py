@@ -119,7 +119,12 @@ def test_a_briefly_locked_sqlite_ledger_just_waits(tmp_path: Path) -> None:
     url = f"sqlite:///{path}"
     Ledger(url).schema_version()
     other = hold_write_lock(path)
-    release = threading.Timer(0.3, lambda: (other.rollback(), other.close()))
+
+    def let_go() -> None:
+        other.rollback()
+        other.close()
+
+    release = threading.Timer(0.3, let_go)
     release.start()
     try:
         run_id = Ledger(url, timeout=10).start_run(release=RELEASE, command="up", engine="test")

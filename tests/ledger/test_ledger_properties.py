@@ -6,7 +6,7 @@ abandoned exactly when the model says so, and a run that lost its claim cannot f
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -135,7 +135,7 @@ def test_random_interleavings_keep_the_invariants(ledger_url: str) -> None:
     raw = create_engine(raw_url(ledger_url))
     try:
         run_state_machine_as_test(
-            lambda: LedgerMachine(ledger, raw),
+            cast(Any, lambda: LedgerMachine(ledger, raw)),  # a factory is accepted like a class
             settings=settings(
                 max_examples=25, stateful_step_count=15, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,10 +16,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
     u = make_url(url)
-    return psycopg.connect(
-        host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database, autocommit=True,
-        **({"options": str(u.query["options"])} if "options" in u.query else {}),
-    )
+    params: dict[str, Any] = {"host": u.host, "port": u.port, "user": u.username, "dbname": u.database}
+    if u.password:
+        params["password"] = u.password
+    if "options" in u.query:
+        params["options"] = str(u.query["options"])
+    return psycopg.connect(autocommit=True, **params)
 
 
 def test_the_server_is_real_and_on_loopback(postgres_server: PostgresServer) -> None:
