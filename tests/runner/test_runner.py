@@ -262,14 +262,14 @@ def test_an_engine_exception_fails_that_stack_only(open_ws: Any, test_engine: Sc
 
 
 def test_a_killed_run_is_settled_and_its_stacks_redeployed(
-    open_ws: Any, test_engine: ScriptedEngine, wide_fleet: Path
+    open_ws: Any, test_engine: ScriptedEngine, wide_fleet: Path, ledger_url: str
 ) -> None:
     from sqlalchemy import update
 
     from tenantwave.inventory import build_inventory
     from tenantwave.ledger import schema
 
-    ws = open_ws(wide_fleet)
+    ws = open_ws(wide_fleet, ledger_url)
     run(ws, test_engine, 1)
     stack = next(s for s in build_inventory(ws.project) if s.name == "production-us.silo.t07")
     dead = ws.ledger.start_run(release=RELEASE, command="up", engine="test")
@@ -288,17 +288,18 @@ def test_a_killed_run_is_settled_and_its_stacks_redeployed(
     assert {r.id: r.status for r in ws.ledger.runs()}[dead] == "abandoned"
 
 
-def test_two_simultaneous_runs_deploy_every_stack_once(
-    open_ws: Any, test_engine: ScriptedEngine, wide_fleet: Path, tmp_path: Path
+def test_simultaneous_runs_deploy_every_stack_once(
+    open_ws: Any, test_engine: ScriptedEngine, wide_fleet: Path, ledger_url: str
 ) -> None:
-    ws = open_ws(wide_fleet)
+    """Four runs of the same wave against one ledger (SQLite file, PostgreSQL): no double deployment."""
+    ws = open_ws(wide_fleet, ledger_url)
     run(ws, test_engine, 1)
     test_engine.calls.clear()
     test_engine.default = Step(delay=0.05)
     reports: list[Any] = []
 
     def one_run() -> None:
-        reports.append(run(open_ws(wide_fleet), test_engine, 2, concurrency=3))
+        reports.append(run(open_ws(wide_fleet, ledger_url), test_engine, 2, concurrency=3))
 
     threads = [threading.Thread(target=one_run) for _ in range(4)]
     for thread in threads:
@@ -310,3 +311,4 @@ def test_two_simultaneous_runs_deploy_every_stack_once(
     successes = [d for d in ws.ledger.deployments(release=RELEASE) if d.status == "succeeded"]
     assert len(successes) == 13  # wave 1 + the 12 stacks of wave 2, each once
     assert sum(r.count("succeeded") for r in reports) == 12
+    assert all(d.status != "running" for d in ws.ledger.deployments())
