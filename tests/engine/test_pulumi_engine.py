@@ -340,6 +340,9 @@ def test_destroy_keeps_protected_resources_and_the_stack_unless_data_may_go(
     config = fake_pulumi.state(fqn(job))["config"]
     assert config["tenantwave:retain_data"]["value"] == str(retain_data).lower()
     assert f"retain_data: {str(retain_data).lower()}" in job.log_path.read_text()
+    # deleting data needs an `up` with retain_data=false first: retain_on_delete lives in the state
+    operations = [a[0] for a in fake_pulumi.argvs() if a[0] in OPERATIONS]
+    assert operations == (["up", "destroy"] if retain_data else ["up", "up", "destroy"])
 
 
 # -- cancellation ----------------------------------------------------------------------------------

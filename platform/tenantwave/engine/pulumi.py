@@ -24,7 +24,8 @@ How it meets the Automation API's known traps (DESIGN.md §7; the source reading
   `set_config`/`set_all_config` would put them there).
 - Cancellation: SIGINT to the running `pulumi` child (graceful), a second SIGINT on a hard cancel,
   SIGKILL of its process group if it still runs `HARD_KILL_GRACE` seconds later (`CancelWatcher`).
-- Destroy keeps data unless `retain_data` is false: `--exclude-protected` (protected resources
+- Destroy keeps data unless `retain_data` is false (then an `up` with retain_data=false runs first,
+  so the state no longer retains them): `--exclude-protected` (protected resources
   stay), `tenantwave:retain_data=true` for the program (data-bearing resources are
   `retain_on_delete`), never `--remove` (the stack keeps tracking what was kept) and never
   `--ignore-protect`.
@@ -256,6 +257,14 @@ class PulumiEngine:
         return self._operate("preview", job, progress, cancel)
 
     def destroy(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
+        if not job.retain_data:
+            # retain_on_delete lives in the state of the last update: lift it with an `up` that
+            # runs the program with tenantwave:retain_data=false first, or destroy would leave the
+            # tables and databases behind while reporting them deleted.
+            lifted = self._operate("up", job, progress, cancel)
+            if not lifted.ok:
+                error = f"could not lift data retention before destroying: {lifted.error}"
+                return Result(lifted.status, error=error)
         return self._operate("destroy", job, progress, cancel)
 
     def refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
