@@ -44,6 +44,8 @@ from tenantwave.revisions import (
 from tenantwave.stackconfig import stack_config
 
 DEFAULT_RELEASE = "preview"
+SIMULATION_SECONDS = 120  # a simulation process that runs longer is stopped; its stacks fail
+SIMULATION_SECONDS_PER_STACK = 5
 Mode = Literal["offline", "engine"]
 StackStatus = Literal["changed", "unchanged", "added", "removed", "failed"]
 Say = Callable[[str], None]
@@ -212,31 +214,41 @@ def _batch(project: Project | None, stacks: list[Any], release: str) -> dict[str
 @dataclass
 class _Run:
     process: subprocess.Popen[bytes] | None
+    output: Path | None = None
 
 
 def _start(root: Path, batch: Mapping[str, Any], batch_file: Path) -> _Run:
+    """Start one simulation process; its output goes to a file (a pipe could fill up and stall it)."""
     if not batch:
         return _Run(None)
     batch_file.write_text(json.dumps(batch), encoding="utf-8")
+    output = batch_file.with_suffix(".out")
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # leave no __pycache__ in the user's stacks/
     command = [sys.executable, "-m", "tenantwave.simulate", "--root", str(root), "--batch", str(batch_file)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=root)
-    return _Run(process)
+    with output.open("wb") as stdout, batch_file.with_suffix(".err").open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, env=env, cwd=root)
+    return _Run(process, output)
 
 
 def _finish(run: _Run, batch: Mapping[str, Any], side: str) -> dict[str, dict[str, Any]]:
     """stack -> {"graph": ...} or {"error": ...}; a crashed simulation marks each of its stacks failed."""
-    if run.process is None:
+    if run.process is None or run.output is None:
         return {}
-    stdout, stderr = run.process.communicate()
-    if run.process.returncode == 0:
+    limit = SIMULATION_SECONDS + SIMULATION_SECONDS_PER_STACK * len(batch)
+    try:
+        returncode = run.process.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        run.process.kill()
+        run.process.wait()
+        return {name: {"error": f"the simulation at the {side} did not finish in {limit} s"} for name in batch}
+    if returncode == 0:
         try:
-            results: dict[str, dict[str, Any]] = json.loads(stdout)
+            results: dict[str, dict[str, Any]] = json.loads(run.output.read_bytes())
             return results
         except ValueError:
             pass
-    lines = stderr.decode(errors="replace").strip().splitlines()
-    reason = lines[-1] if lines else f"exit code {run.process.returncode}"
+    lines = run.output.with_suffix(".err").read_text(errors="replace").strip().splitlines()
+    reason = lines[-1] if lines else f"exit code {returncode}"
     return {name: {"error": f"the simulation at the {side} failed: {reason}"} for name in batch}
 
 
