@@ -3,53 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
+from preview_helpers import TINY_LIFECYCLE, TINY_TENANTS, TINY_TIERS, add_program, commit, git
 
 from support.fleet import EXAMPLE, copy_example, write_project
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "test",
-    "GIT_AUTHOR_EMAIL": "test@example.test",
-    "GIT_COMMITTER_NAME": "test",
-    "GIT_COMMITTER_EMAIL": "test@example.test",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-}
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env={**_env(), **GIT_ENV})
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
-
-
-def commit(root: Path, message: str = "change") -> str:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "--allow-empty", "-m", message)
-    return git(root, "rev-parse", "HEAD")
-
-
-def add_program(root: Path) -> None:
-    shutil.copytree(EXAMPLE / "stacks", root / "stacks", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (root / ".gitignore").write_text("__pycache__/\n.platform/\n")
-
-
-def edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 @pytest.fixture
@@ -64,18 +23,6 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PLATFORM_ENGINE", raising=False)
     monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
     return root
-
-
-TINY_TIERS = {
-    "basic": {
-        "model": "pool",
-        "wave": 1,
-        "environments": ["production-us"],
-        "parameters": {"replicas": 2, "queue": {"enabled": False}},
-    }
-}
-TINY_TENANTS = {"acme": {"tier": "basic", "environments": ["production-us"]}}
-TINY_LIFECYCLE = [{"phase": "production", "environments": ["production-us"]}]
 
 
 @pytest.fixture

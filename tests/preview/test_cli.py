@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from preview_helpers import commit, edit_yaml, git
 
-from conftest import commit, edit_yaml, git
 from support.testengine import SPEC, ScriptedEngine
 from tenantwave.cli import cli
 

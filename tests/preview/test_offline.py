@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from preview_helpers import commit, edit_yaml
 
-from conftest import commit, edit_yaml
 from tenantwave.preview import Preview, PreviewRequest, exit_code, run_preview
 from tenantwave.report import preview_json, preview_markdown
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from preview_helpers import TINY_LIFECYCLE, TINY_TENANTS, TINY_TIERS
 
-from conftest import TINY_LIFECYCLE, TINY_TENANTS, TINY_TIERS
 from support.fleet import write_project
 from tenantwave.changes import AffectedStack
 from tenantwave.graphdiff import PropertyChange, ResourceChange, StackDiff

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from preview_helpers import commit, git
 
-from conftest import commit, git
 from tenantwave.errors import UsageError
 from tenantwave.revisions import WORKING_TREE, Revision, changed_files, export_tree, open_repository, resolve
 
