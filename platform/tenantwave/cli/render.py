@@ -16,55 +16,96 @@ def console() -> Any:
     return Console(file=stream, width=None if stream.isatty() else 160, highlight=False, soft_wrap=False)
 
 
-def plan(the_plan: Any) -> None:
-    from rich.table import Table
+# Above this many rows a view is printed as plain aligned text: rich lays a table out in time and
+# memory that grow fast with its rows (about 25 s for a plan of 25,000 stacks).
+RICH_MAX_ROWS = 2000
+PLAIN_TENANTS = 3
+PLAN_COLUMNS = ("stack", "tenants", "state", "reason")
 
-    out = console()
+
+def plan(the_plan: Any) -> None:
+    rows = sum(len(wave_plan.stacks) for wave_plan in the_plan.waves)
+    plain = rows > RICH_MAX_ROWS
+    out = None if plain else console()
     totals = {"eligible": 0, "blocked": 0, "done": 0}
     for wave_plan in the_plan.waves:
         wave = wave_plan.wave
-        table = Table(
-            title=f"Wave {wave.number} of {the_plan.total_waves} · phase {wave.phase} · tier wave {wave.tier_wave}",
-            title_justify="left",
-            expand=False,
-        )
-        table.add_column("stack", no_wrap=True)
-        table.add_column("tenants")
-        table.add_column("state", no_wrap=True)
-        table.add_column("reason")
+        title = f"Wave {wave.number} of {the_plan.total_waves} · phase {wave.phase} · tier wave {wave.tier_wave}"
+        cells = []
         for item in wave_plan.stacks:
             totals[item.state] += 1
             state = item.state + (" (running)" if item.running else "")
-            table.add_row(
-                item.stack.name,
-                ", ".join(item.stack.tenants) or "(untenanted)",
-                f"[{STATE_STYLE[item.state]}]{state}[/]",
-                item.reason,
-            )
-        out.print(table)
+            cells.append((item.stack.name, _tenants(item.stack.tenants, plain), state, item.reason))
+        if out is None:
+            plain_table(title, PLAN_COLUMNS, cells)
+        else:
+            out.print(_plan_table(title, cells))
     count = sum(totals.values())
-    out.print(
+    summary = (
         f"release {the_plan.release}: {count} stacks: {totals['eligible']} eligible, "
         f"{totals['blocked']} blocked, {totals['done']} done"
     )
+    if out is None:
+        sys.stdout.write(summary + "\n")
+    else:
+        out.print(summary)
+
+
+def _plan_table(title: str, cells: list[tuple[str, str, str, str]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("stack", no_wrap=True)
+    table.add_column("tenants")
+    table.add_column("state", no_wrap=True)
+    table.add_column("reason")
+    for name, tenants, state, reason in cells:
+        style = STATE_STYLE[state.split(" ", 1)[0]]
+        table.add_row(name, tenants, f"[{style}]{state}[/]", reason)
+    return table
+
+
+def _tenants(tenants: Sequence[str], plain: bool) -> str:
+    """The tenants a stack serves; in plain text at most PLAIN_TENANTS of them (a pool serves thousands)."""
+    if not tenants:
+        return "(untenanted)"
+    if plain and len(tenants) > PLAIN_TENANTS:
+        return ", ".join(tenants[:PLAIN_TENANTS]) + f" and {len(tenants) - PLAIN_TENANTS} more"
+    return ", ".join(tenants)
+
+
+def plain_table(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
+    """A table as aligned plain text (one line per row, the last column unpadded), written at once."""
+    widths = [max([len(column), *(len(row[index]) for row in cells)]) for index, column in enumerate(columns)]
+
+    def line(row: Sequence[str]) -> str:
+        padded = [value.ljust(width) for value, width in zip(row[:-1], widths, strict=False)]
+        return "  ".join([*padded, row[-1]]).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    text = [title, line(columns), rule, *(line(row) for row in cells), ""]
+    sys.stdout.write("\n".join(text) + "\n")
+
+
+STATUS_COLUMNS = ("stack", "tenants", "release", "last result", "when")
 
 
 def status(states: Sequence[Any], simulated: bool = False) -> None:
-    from rich.table import Table
-
-    out = console()
     title = "Fleet status (simulated by the mock engine: nothing was deployed)" if simulated else "Fleet status"
-    table = Table(title=title, title_justify="left")
-    for column in ("stack", "tenants", "release", "last result", "when"):
-        table.add_column(column, no_wrap=column != "tenants")
+    plain = len(states) > RICH_MAX_ROWS
+    cells = []
     for state in states:
         last = "-" if state.last_status is None else f"{state.last_operation} {state.last_release}: {state.last_status}"
         name = state.name if state.in_config else f"{state.name} (not in config)"
-        table.add_row(
-            name,
-            ", ".join(state.tenants) or "(untenanted)",
-            state.current_release or "-",
-            last,
-            state.last_at or "-",
-        )
-    out.print(table)
+        cells.append((name, _tenants(state.tenants, plain), state.current_release or "-", last, state.last_at or "-"))
+    if plain:
+        plain_table(title, STATUS_COLUMNS, cells)
+        return
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in STATUS_COLUMNS:
+        table.add_column(column, no_wrap=column != "tenants")
+    for row in cells:
+        table.add_row(*row)
+    console().print(table)

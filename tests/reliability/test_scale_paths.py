@@ -1,0 +1,101 @@
+"""The fast paths the scale work added give the same answers as the plain ones they replace."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_helpers import ROOT
+
+from support.fleet import copy_example
+from tenantwave.cli.read import json_text
+from tenantwave.inventory import build_inventory
+from tenantwave.loader import load_project
+from tenantwave.stackconfig import fingerprint, stack_settings
+
+sys.path.insert(0, str(ROOT / "bench"))
+from fleetgen import FleetShape, generate_fleet
+
+pytestmark = pytest.mark.unit
+
+
+def reference_fingerprint(project: Any, stack: Any) -> str:
+    canonical = json.dumps(stack_settings(project, stack), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("fleet", ["example", "generated"])
+def test_fingerprints_equal_the_hash_of_the_whole_settings(tmp_path: Path, fleet: str) -> None:
+    if fleet == "example":
+        root = copy_example(tmp_path / "example")
+    else:
+        root = generate_fleet(tmp_path / "generated", FleetShape(tenants=300, override_share=0.5))
+    project = load_project(root)
+    stacks = build_inventory(project)
+    assert {stack.kind for stack in stacks} == {"pool", "silo"}
+    assert [fingerprint(project, stack) for stack in stacks] == [reference_fingerprint(project, s) for s in stacks]
+
+
+def test_a_tenant_without_overrides_has_its_tiers_parameters(tmp_path: Path) -> None:
+    project = load_project(copy_example(tmp_path / "example"))
+    for tenant in project.tenants.values():
+        tier = project.tiers[tenant.tier].config.parameters
+        if not tenant.config.parameters:
+            assert tenant.parameters == tier
+        else:
+            assert tenant.parameters != tier
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        [],
+        {"a": []},
+        {"waves": [{"number": 1, "stacks": [{"name": "a", "tenants": ["x"]}, {"name": "b", "last": None}]}]},
+        {"nested": [[1, 2], [{"a": {"b": [1]}}], []], "text": "ünïcode \"quoted\"\n", "n": 1.5, "t": True},
+    ],
+)
+def test_json_text_is_the_same_document(data: Any) -> None:
+    assert json.loads(json_text(data)) == data
+
+
+def test_json_text_puts_each_record_on_one_line() -> None:
+    text = json_text({"stacks": [{"name": "a", "tenants": ["x", "y"]}, {"name": "b", "tenants": []}]})
+    assert text.splitlines() == [
+        "{",
+        '  "stacks": [',
+        '    {"name": "a", "tenants": ["x", "y"]},',
+        '    {"name": "b", "tenants": []}',
+        "  ]",
+        "}",
+    ]
+
+
+def test_a_plan_too_big_for_a_rich_table_lists_every_stack_as_plain_text(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tenantwave.cli import cli
+    from tenantwave.cli.render import RICH_MAX_ROWS
+
+    root = generate_fleet(tmp_path / "big", FleetShape(tenants=1000))
+    args = ["--project", str(root), "--ledger", f"sqlite:///{tmp_path / 'none.db'}", "plan", "--release", "2.0.0"]
+    table = CliRunner().invoke(cli, args)
+    document = json.loads(CliRunner().invoke(cli, [*args, "--json"]).stdout)
+
+    assert table.exit_code == 0, table.output
+    stacks = [stack for wave in document["waves"] for stack in wave["stacks"]]
+    assert len(stacks) > RICH_MAX_ROWS
+    first_words = [line.split("  ")[0] for line in table.stdout.splitlines()]
+    assert sorted(name for name in first_words if name in {s["name"] for s in stacks}) == sorted(
+        s["name"] for s in stacks
+    )
+    eligible, blocked = (sum(1 for s in stacks if s["state"] == state) for state in ("eligible", "blocked"))
+    assert table.stdout.splitlines()[-1] == (
+        f"release 2.0.0: {len(stacks)} stacks: {eligible} eligible, {blocked} blocked, 0 done"
+    )
+    assert " and 2" in table.stdout or " more" in table.stdout  # a pool's thousands of tenants are abbreviated
