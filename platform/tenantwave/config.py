@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tenantwave.checkconfig import CommandCheck, HealthCheck, Hook, HttpCheck, unique_names
 from tenantwave.parameters import TierParameters
 
 DEFAULT_LEDGER_URL = "sqlite:///.platform/ledger.db"
@@ -44,6 +45,10 @@ class PhasePolicy(_Strict):
     approval: bool = False
     bake_minutes: Annotated[float, Field(ge=0, le=10_080)] | None = None
     failure_budget: Annotated[int, Field(ge=0)] | None = None
+    checks: list[HealthCheck] | None = None  # None: the rollout's checks; []: none
+    auto_rollback: bool | None = None
+
+    _unique_checks = field_validator("checks")(unique_names)
 
 
 class Rollout(_Strict):
@@ -53,6 +58,10 @@ class Rollout(_Strict):
     bake_minutes: Annotated[float, Field(ge=0, le=10_080)] = 0
     concurrency: Annotated[int, Field(ge=1, le=256)] = DEFAULT_CONCURRENCY
     phases: dict[Id, PhasePolicy] = Field(default_factory=dict)
+    checks: list[HealthCheck] = Field(default_factory=list)  # health checks of every phase
+    auto_rollback: bool = False  # roll a wave's failed or unhealthy stacks back after the wave
+
+    _unique_checks = field_validator("checks")(unique_names)
 
     def for_phase(self, phase: str) -> ResolvedPolicy:
         own = self.phases.get(phase, PhasePolicy())
@@ -62,6 +71,8 @@ class Rollout(_Strict):
             failure_budget=(
                 own.failure_budget if own.failure_budget is not None else self.failure_budget
             ),
+            checks=tuple(own.checks if own.checks is not None else self.checks),
+            auto_rollback=own.auto_rollback if own.auto_rollback is not None else self.auto_rollback,
         )
 
 
@@ -70,6 +81,8 @@ class ResolvedPolicy:
     approval: bool
     bake_minutes: float
     failure_budget: int
+    checks: tuple[HttpCheck | CommandCheck, ...] = ()
+    auto_rollback: bool = False
 
 
 class PlatformConfig(_Strict):
@@ -95,6 +108,7 @@ class TierConfig(_Strict):
     overridable: list[str] = Field(default_factory=list, description="parameters a tenant may override")
     parameters: TierParameters = TierParameters()
     description: str | None = None
+    before_deploy: Hook | None = None  # runs before each stack of the tier is updated
 
 
 class TenantConfig(_Strict):

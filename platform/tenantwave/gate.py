@@ -3,6 +3,11 @@
 Wave N starts only when wave N-1 is complete for the release (every stack on it, failures within
 the failure budget), its bake time has passed since it finished, and, where the policy of wave
 N's phase asks for one, an approval was recorded with `platform approve`.
+
+Health checks: an `unhealthy` stack (a check failed after it deployed, or at a later `verify`)
+counts as failed, and the reason names the check. When wave N-1's phase has checks and a bake
+time, its checks must also have passed again after the bake: a `platform verify` of wave N-1 that
+succeeded and started after the bake ended.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tenantwave.config import Project
-from tenantwave.ledger.records import Approval, DeploymentRecord
+from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord
 from tenantwave.plan import WavePlan
 
-FAILED = ("failed", "cancelled", "abandoned")
+FAILED = ("failed", "unhealthy", "cancelled", "abandoned")
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,15 @@ def evaluate_gate(
     previous_results: dict[str, DeploymentRecord],
     approval: Approval | None,
     now: datetime,
+    verification: RunRecord | None = None,
 ) -> GateVerdict:
+    """`verification`: the last `platform verify` run of the previous wave, if any."""
     number = wave.wave.number
     reasons: list[str] = []
     if previous is not None:
         reasons.extend(_previous_wave(project, release, previous, previous_results, now))
+        if not reasons:
+            reasons.extend(_verified(project, release, previous, previous_results, verification))
     policy = project.platform.rollout.for_phase(wave.wave.phase)
     if policy.approval and approval is None:
         reasons.append(
@@ -75,6 +84,7 @@ def _previous_wave(
             f"wave {number} has {len(failed)} failed stack{'s' if len(failed) != 1 else ''} "
             f"({_names(failed)}), over its failure budget of {policy.failure_budget}: "
             f"fix and rerun wave {number}"
+            + _unhealthy(failed, results)
         )
     if not reasons and policy.bake_minutes > 0:
         finished = [r.ended_at for r in results.values() if r.status == "succeeded" and r.ended_at]
@@ -88,6 +98,47 @@ def _previous_wave(
                     f"(in {_duration(left)})"
                 )
     return reasons
+
+
+def _verified(
+    project: Project,
+    release: str,
+    previous: WavePlan,
+    results: dict[str, DeploymentRecord],
+    verification: RunRecord | None,
+) -> list[str]:
+    """After the bake of a phase with checks, a passing `verify` of the wave must follow it."""
+    number = previous.wave.number
+    policy = project.platform.rollout.for_phase(previous.wave.phase)
+    finished = [r.ended_at for r in results.values() if r.status == "succeeded" and r.ended_at]
+    if not policy.checks or policy.bake_minutes <= 0 or not finished:
+        return []
+    baked_at = max(finished) + timedelta(minutes=policy.bake_minutes)
+    command = f"`platform verify --release {release} --wave {number}`"
+    if verification is None or verification.started_at < baked_at:
+        return [
+            f"wave {number} has baked since {baked_at:%H:%M:%S}Z; its health checks must pass again "
+            f"after the bake: run {command}"
+        ]
+    if verification.status != "succeeded":
+        return [
+            f"the health checks of wave {number} failed at {verification.started_at:%H:%M:%S}Z "
+            f"({verification.detail or verification.status}): fix and run {command} again"
+        ]
+    return []
+
+
+def _unhealthy(failed: list[str], results: dict[str, DeploymentRecord]) -> str:
+    """Which check failed where, for the stacks among `failed` that are unhealthy."""
+    details = [
+        f"{name}: {results[name].error or 'a health check failed'}"
+        for name in failed
+        if results[name].status == "unhealthy"
+    ]
+    if not details:
+        return ""
+    shown = "; ".join(details[:3]) + (f"; and {len(details) - 3} more" if len(details) > 3 else "")
+    return f"; unhealthy: {shown}"
 
 
 def _failed(record: DeploymentRecord | None) -> bool:

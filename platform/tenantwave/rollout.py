@@ -90,7 +90,8 @@ def _gate(
         previous_plan = WavePlan(previous, evaluate(project, history, previous.stacks))
         results = ledger.stack_results(release, [s.name for s in previous.stacks])
     approval = ledger.approval(release, wave.number)
-    return evaluate_gate(project, release, wave_plan, previous_plan, results, approval, now)
+    verification = ledger.last_run(release=release, command="verify", wave=previous.number) if previous else None
+    return evaluate_gate(project, release, wave_plan, previous_plan, results, approval, now, verification)
 
 
 def _forced(plan: StackPlan, release: str) -> StackPlan:

@@ -20,16 +20,18 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJob
 from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, LedgerError, PlatformError, UsageError
 from tenantwave.inventory import Stack
 from tenantwave.rollout import RolloutPlan
 from tenantwave.stackconfig import fingerprint, stack_config
+from tenantwave.stackhealth import SKIPPED_HOOKS, after_deploy, before_deploy
 from tenantwave.workspace import Workspace
 
-OutcomeStatus = Literal["succeeded", "failed", "cancelled", "held", "skipped", "not-started"]
+OutcomeStatus = Literal["succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started"]
+FAILED_OUTCOMES = ("failed", "unhealthy")
 Operation = Literal["up", "destroy", "rollback"]
 
 
@@ -54,6 +56,7 @@ class RunOptions:
     stale_after: timedelta = timedelta(minutes=2)
     heartbeat_seconds: float = 15.0
     retain_data: bool = True
+    skip_hooks: bool = False  # --skip-hooks: tiers' before_deploy hooks do not run (recorded on the run)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        if self.cancelled or any(o.status in ("failed", "cancelled") for o in self.outcomes):
+        if self.cancelled or any(o.status in (*FAILED_OUTCOMES, "cancelled") for o in self.outcomes):
             return EXIT_FAILED
         if self.count("succeeded") == 0 and self.blocked_anything:
             return EXIT_BLOCKED
@@ -133,6 +136,7 @@ class Runner:
         self.cancel = cancel or CancelToken()
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._run_id: str | None = None
+        self._current: dict[str, str | None] = {}
 
     @property
     def ledger(self) -> Any:
@@ -151,8 +155,10 @@ class Runner:
             commit=self.options.commit,
             wave=self.plan.wave,
             simulated=self.engine.simulated,
+            detail=SKIPPED_HOOKS if self.options.skip_hooks else None,
         )
         log_dir = self._log_dir(self._run_id)
+        self._current = {p.stack.name: p.current for p in runnable_plans}
         jobs = {p.stack.name: self._job(p.stack, p.current, log_dir) for p in runnable_plans}
         try:
             self.engine.prepare(list(jobs.values()))
@@ -219,11 +225,15 @@ class Runner:
             return Outcome(stack.name, "held", error=f"in progress by run {claim.held_by}")
         self._events.put(("started", stack))
         result = self._call_engine(job)
-        self._record(stack, claim.deployment_id, result, job)
+        status: str = result.status
+        error = result.error
+        if self.options.operation != "destroy":
+            status, error = after_deploy(self.workspace.project, self.engine, stack, job, result, self.cancel)
+        self._record(stack, claim.deployment_id, result, job, status, error)
         return Outcome(
             stack.name,
-            result.status,
-            error=result.error,
+            cast(OutcomeStatus, status),
+            error=error,
             log_path=str(job.log_path),
             seconds=time.monotonic() - started,
             resources=result.resources,
@@ -231,6 +241,11 @@ class Runner:
         )
 
     def _call_engine(self, job: StackJob) -> Result:
+        if self.options.operation != "destroy":
+            project, current = self.workspace.project, self._current.get(job.name)
+            refused = before_deploy(project, self.engine, job.stack, job, current, skip=self.options.skip_hooks)
+            if refused is not None:
+                return refused
         operation = {"up": "up", "rollback": "up", "destroy": "destroy"}[self.options.operation]
         method: Callable[..., Result] = getattr(self.engine, operation)
         try:
@@ -239,15 +254,17 @@ class Runner:
             _append(job.log_path, "".join(traceback.format_exception(exc)))
             return Result("failed", error=f"engine error: {type(exc).__name__}: {exc}")
 
-    def _record(self, stack: Stack, deployment_id: int | None, result: Result, job: StackJob) -> None:
+    def _record(
+        self, stack: Stack, deployment_id: int | None, result: Result, job: StackJob, status: str, error: str | None
+    ) -> None:
         assert self._run_id is not None and deployment_id is not None
         try:
             self.ledger.finish_deployment(
                 run_id=self._run_id,
                 deployment_id=deployment_id,
                 stack=stack.name,
-                status=result.status,
-                error=result.error,
+                status=status,
+                error=error,
                 resources=result.resources,
             )
         except LedgerError as exc:
@@ -372,7 +389,7 @@ class _WorkQueue:
             if self._running.pop(outcome.stack, None) is None:
                 return False
             self.outcomes[outcome.stack] = outcome
-            self._failures += outcome.status == "failed"
+            self._failures += outcome.status in FAILED_OUTCOMES
             return True
 
     def finish_many(self, outcomes: list[Outcome]) -> None:

@@ -1,6 +1,6 @@
 """A scripted deployment engine for the runner and CLI tests (pytest plugin + engine factory).
 
-Per stack, a `Step` says what happens: succeed, fail, hang until cancelled, or raise; after a
+Per stack (or per "stack@release"), a `Step` says what happens: succeed, fail, hang until cancelled, or raise; after a
 delay, with a number of resources. The engine records every call and measures the largest number
 of operations in flight at once. It is selected like any custom engine:
 
@@ -58,6 +58,7 @@ class ScriptedEngine:
     prepared: list[list[str]] = field(default_factory=list)
     max_in_flight: int = 0
     closed: bool = False
+    stack_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # scripted outputs per stack
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -81,6 +82,8 @@ class ScriptedEngine:
         return self._operate("refresh", job, progress, cancel)
 
     def outputs(self, job: StackJob) -> Mapping[str, Any]:
+        if job.name in self.stack_outputs:
+            return dict(self.stack_outputs[job.name])
         return {"endpoint": f"http://{job.name}.example.test"}
 
     def close(self) -> None:
@@ -92,7 +95,7 @@ class ScriptedEngine:
         return [call.stack for call in self.calls if call.operation == operation]
 
     def _operate(self, operation: str, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
-        step = self.steps.get(job.name, self.default)
+        step = self.steps.get(f"{job.name}@{job.release}") or self.steps.get(job.name, self.default)
         call = Call(operation, job.name, job.release, dict(job.config), time.monotonic())
         with self._lock:
             self.calls.append(call)

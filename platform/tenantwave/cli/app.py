@@ -109,6 +109,9 @@ def _register() -> None:
     cli.add_command(__import__("tenantwave.cli.preview", fromlist=["preview"]).preview)  # platform preview
     cli.add_command(__import__("tenantwave.cli.ci", fromlist=["ci"]).ci)  # platform ci github
     cli.add_command(__import__("tenantwave.cli.tenant", fromlist=["tenant"]).tenant)  # platform tenant ...
+    health = __import__("tenantwave.cli.health", fromlist=["verify"])
+    cli.add_command(health.verify)  # platform verify
+    cli.add_command(health.rollback)  # platform rollback
 
 
 _register()

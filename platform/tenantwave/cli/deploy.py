@@ -38,18 +38,20 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--concurrency", "-c", type=click.IntRange(1, 256), help="Stacks at once (default: platform.yaml).")
 @click.option("--force", is_flag=True, help="Redeploy stacks already on the release.")
 @click.option("--commit", metavar="SHA", help="The source commit of the release (default: git HEAD).")
+@click.option("--skip-hooks", is_flag=True, help="Do not run the tiers' before_deploy hooks (recorded in the ledger).")
 @click.option("--engine", metavar="NAME", help="pulumi, mock or module:factory.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 @click.pass_obj
 def up(options: Any, release: str, wave: int | None, stacks: tuple[str, ...], tenants: tuple[str, ...],
        tiers: tuple[str, ...], envs: tuple[str, ...], shard: str | None, concurrency: int | None,
-       force: bool, commit: str | None, engine: str | None, yes: bool, as_json: bool) -> None:
+       force: bool, commit: str | None, skip_hooks: bool, engine: str | None, yes: bool, as_json: bool) -> None:
     """Deploy a release to the eligible stacks of a wave (or of the targeted stacks).
 
     Targeted runs (--stack, --tenant, --tier, --env) skip the wave gate, never the lifecycle rules.
     Rerunning the same command resumes: stacks already on the release are skipped, failed ones retried.
     """
+    from tenantwave.cli.health import auto_rollback
     from tenantwave.release import check_release, source_commit
     from tenantwave.rollout import prepare_rollout
     from tenantwave.runner import RunOptions
@@ -80,9 +82,14 @@ def up(options: Any, release: str, wave: int | None, stacks: tuple[str, ...], te
         commit=source_commit(workspace.root, commit),
         failure_budget=rollout.for_phase(phase).failure_budget,
         force=force,
+        skip_hooks=skip_hooks,
     )
     report = _run(workspace, plan, run_options, as_json)
-    _report(report, as_json)
+    if as_json:  # one JSON document: the run, with its automatic rollback inside
+        _report(report, as_json, auto_rollback(workspace, report, run_options, as_json))
+    else:
+        _report(report, as_json)
+        auto_rollback(workspace, report, run_options, as_json)
     sys.exit(report.exit_code)
 
 
@@ -178,18 +185,21 @@ def _restore_signals(previous: dict[int, Any]) -> None:
         signal.signal(signum, handler)
 
 
-def _report(report: Any, as_json: bool) -> None:
+def _report(report: Any, as_json: bool, rollbacks: Any = None) -> None:
     if as_json:
-        click.echo(json.dumps(report_json(report), indent=2))
+        document = report_json(report)
+        if rollbacks is not None:
+            document["auto_rollback"] = rollbacks.to_json()
+        click.echo(json.dumps(document, indent=2))
         return
     counts = ", ".join(
         f"{report.count(status)} {status}"
-        for status in ("succeeded", "failed", "cancelled", "held", "skipped", "not-started")
+        for status in ("succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started")
         if report.count(status)
     )
     click.echo(f"run {report.run_id}: {counts or 'nothing ran'}")
     for outcome in report.outcomes:
-        if outcome.status in ("failed", "cancelled") and outcome.log_path:
+        if outcome.status in ("failed", "unhealthy", "cancelled") and outcome.log_path:
             click.echo(f"  {outcome.stack}: log {outcome.log_path}")
     if report.simulated:
         click.echo("simulated with the mock engine: nothing was deployed")

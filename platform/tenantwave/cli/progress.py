@@ -16,6 +16,7 @@ from tenantwave.runner import Outcome
 MARK = {
     "succeeded": "ok",
     "failed": "FAILED",
+    "unhealthy": "UNHEALTHY",
     "cancelled": "cancelled",
     "held": "held",
     "skipped": "skipped",
@@ -91,7 +92,8 @@ class LiveListener:
         if task is not None:
             self.bars.remove_task(task)
         self.bars.advance(self._overall)
-        style = "green" if outcome.status == "succeeded" else "red" if outcome.status == "failed" else "yellow"
+        failed = outcome.status in ("failed", "unhealthy")
+        style = "green" if outcome.status == "succeeded" else "red" if failed else "yellow"
         line = f"[{style}]{MARK[outcome.status]}[/] {outcome.stack}"
         if outcome.status != "succeeded" and outcome.error:
             line += f": {outcome.error}"

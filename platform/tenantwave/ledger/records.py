@@ -18,6 +18,7 @@ class RunRecord:
     ended_at: datetime | None
     user: str | None
     simulated: bool
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

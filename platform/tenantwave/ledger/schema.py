@@ -59,7 +59,7 @@ deployments = Table(
     Column("tier", String(64), nullable=False),
     Column("tenants", Text, nullable=False),  # JSON list of the tenants served at the time
     Column("operation", String(16), nullable=False),  # up | destroy | rollback
-    Column("status", String(16), nullable=False),  # running | succeeded | failed | cancelled | abandoned
+    Column("status", String(16), nullable=False),  # running | succeeded | unhealthy | failed | cancelled | abandoned
     Column("fingerprint", String(64)),
     Column("started_at", DateTime, nullable=False),
     Column("ended_at", DateTime),

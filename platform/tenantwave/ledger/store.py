@@ -42,6 +42,7 @@ from tenantwave.ledger import statements as q
 from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus
 
 DEPLOYING_OPERATIONS = ("up", "rollback")
+HEALTH_STATUSES = ("succeeded", "unhealthy")  # deployments that changed the stack and ran its checks
 DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL lock timeout
 RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
 MIGRATION_LOCK = 7311902  # pg_advisory_xact_lock key: one migrating process at a time
@@ -402,6 +403,7 @@ class Ledger:
         wave: int | None = None,
         simulated: bool = False,
         user: str | None = None,
+        detail: str | None = None,
     ) -> str:
         run_id = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
@@ -422,6 +424,7 @@ class Ledger:
                     user=user or _user(),
                     host=socket.gethostname()[:200],
                     pid=os.getpid(),
+                    detail=detail,
                 )
             )
 
@@ -429,12 +432,41 @@ class Ledger:
         return run_id
 
     def finish_run(self, run_id: str, status: str, detail: str | None = None) -> None:
+        """Record how the run ended; `detail` (when given) replaces what the run started with."""
         self._write(
             lambda conn: conn.execute(
                 update(s.runs)
                 .where(s.runs.c.id == run_id)
-                .values(status=status, ended_at=self._now(conn), detail=detail)
+                .values(status=status, ended_at=self._now(conn), **({"detail": detail} if detail is not None else {}))
             )
+        )
+
+    def last_run(self, *, release: str, command: str, wave: int | None = None) -> RunRecord | None:
+        """The latest finished run of `command` for the release (and wave): e.g. the last `verify`."""
+        if not self.exists():
+            return None
+        r = s.runs
+        query = (
+            select(r)
+            .where(r.c.release == release, r.c.command == command, r.c.status != "running")
+            .order_by(r.c.started_at.desc(), r.c.id.desc())
+            .limit(1)
+        )
+        if wave is not None:
+            query = query.where(r.c.wave == wave)
+        return self._read(lambda conn: next((_run(x) for x in conn.execute(query)), None))
+
+    def mark_health(self, deployment_id: int, *, healthy: bool, error: str | None) -> bool:
+        """A later verification's verdict on a finished deployment: `unhealthy` (with the failed
+        checks as its error) or back to `succeeded`. Only succeeded/unhealthy records change."""
+        d = s.deployments
+        return self._write(
+            lambda conn: conn.execute(
+                update(d)
+                .where(d.c.id == deployment_id, d.c.status.in_(HEALTH_STATUSES))
+                .values(status="succeeded" if healthy else "unhealthy", error=None if healthy else error)
+            ).rowcount
+            == 1
         )
 
     def heartbeat(self, run_id: str) -> None:
@@ -700,6 +732,7 @@ def _run(x: Any) -> RunRecord:
         ended_at=x.ended_at,
         user=x.user,
         simulated=bool(x.simulated),
+        detail=x.detail,
     )
 
 
