@@ -7,7 +7,7 @@ Cross-file rules (a tenant's tier exists, its environments are in the lifecycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,6 +39,15 @@ class Phase(_Strict):
         return self.minimum if self.minimum is not None else len(self.environments)
 
 
+class WavePolicy(_Strict):
+    """Health rules for the stacks of one tier wave of a phase (overrides the phase's)."""
+
+    checks: list[HealthCheck] | None = None  # None: the phase's checks; []: none
+    auto_rollback: bool | None = None
+
+    _unique_checks = field_validator("checks")(unique_names)
+
+
 class PhasePolicy(_Strict):
     """Rollout rules for the waves of one phase."""
 
@@ -47,6 +56,7 @@ class PhasePolicy(_Strict):
     failure_budget: Annotated[int, Field(ge=0)] | None = None
     checks: list[HealthCheck] | None = None  # None: the rollout's checks; []: none
     auto_rollback: bool | None = None
+    waves: dict[Annotated[int, Field(ge=1, le=1000)], WavePolicy] = Field(default_factory=dict)  # by tier wave
 
     _unique_checks = field_validator("checks")(unique_names)
 
@@ -73,6 +83,18 @@ class Rollout(_Strict):
             ),
             checks=tuple(own.checks if own.checks is not None else self.checks),
             auto_rollback=own.auto_rollback if own.auto_rollback is not None else self.auto_rollback,
+        )
+
+    def for_wave(self, phase: str, tier_wave: int) -> ResolvedPolicy:
+        """The phase's policy with the checks and auto_rollback of its tier wave, where it sets them."""
+        policy = self.for_phase(phase)
+        own = self.phases.get(phase, PhasePolicy()).waves.get(tier_wave)
+        if own is None:
+            return policy
+        return replace(
+            policy,
+            checks=tuple(own.checks) if own.checks is not None else policy.checks,
+            auto_rollback=own.auto_rollback if own.auto_rollback is not None else policy.auto_rollback,
         )
 
 

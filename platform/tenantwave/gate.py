@@ -109,7 +109,7 @@ def _verified(
 ) -> list[str]:
     """After the bake of a phase with checks, a passing `verify` of the wave must follow it."""
     number = previous.wave.number
-    policy = project.platform.rollout.for_phase(previous.wave.phase)
+    policy = project.platform.rollout.for_wave(previous.wave.phase, previous.wave.tier_wave)
     finished = [r.ended_at for r in results.values() if r.status == "succeeded" and r.ended_at]
     if not policy.checks or policy.bake_minutes <= 0 or not finished:
         return []

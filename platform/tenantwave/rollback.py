@@ -93,11 +93,13 @@ def plan_rollback(
 def auto_rollback_stacks(workspace: Workspace, report: RunReport) -> tuple[str, ...]:
     """The stacks of a run that failed or are unhealthy, where their phase asks for auto_rollback."""
     rollout = workspace.project.platform.rollout
-    phases = {p.stack.name: p.stack.phase for p in report.plan.stacks}
+    stacks = {p.stack.name: p.stack for p in report.plan.stacks}
     return tuple(
         o.stack
         for o in report.outcomes
-        if o.status in FAILED_OUTCOMES and o.stack in phases and rollout.for_phase(phases[o.stack]).auto_rollback
+        if o.status in FAILED_OUTCOMES
+        and o.stack in stacks
+        and rollout.for_wave(stacks[o.stack].phase, stacks[o.stack].wave_key[1]).auto_rollback
     )
 
 

@@ -65,17 +65,18 @@ def verify_wave(workspace: Workspace, engine: Engine, release: str, wave: int, c
     waves = build_waves(project, build_inventory(project))
     check_wave(wave, len(waves))
     chosen = waves[wave - 1]
-    checks = project.platform.rollout.for_phase(chosen.phase).checks
+    checks = project.platform.rollout.for_wave(chosen.phase, chosen.tier_wave).checks
     if not checks:
         return VerifyReport(release, wave, chosen.phase, None, ())
     results = ledger.stack_results(release, [s.name for s in chosen.stacks])
+    latest = {status.stack: status.last for status in ledger.status()}  # any operation, any release
     run_id = ledger.start_run(
         release=release, command="verify", engine=engine.name, wave=wave, simulated=engine.simulated
     )
     log_dir = workspace.root / ".platform" / "logs" / run_id
     verifier = _Verifier(workspace, engine, release, checks, log_dir)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(chosen.stacks)))) as pool:
-        verdicts = tuple(pool.map(lambda s: verifier.stack(s, results.get(s.name)), chosen.stacks))
+        verdicts = tuple(pool.map(lambda s: verifier.stack(s, results.get(s.name), latest.get(s.name)), chosen.stacks))
     report = VerifyReport(release, wave, chosen.phase, run_id, verdicts)
     ledger.finish_run(run_id, "succeeded" if report.passed else "failed", detail=report.summary)
     return report
@@ -91,10 +92,13 @@ class _Verifier:
         self.checks = checks
         self.log_dir = log_dir
 
-    def stack(self, stack: Stack, record: DeploymentRecord | None) -> StackVerdict:
+    def stack(self, stack: Stack, record: DeploymentRecord | None, latest: DeploymentRecord | None) -> StackVerdict:
         if record is None or record.status not in CHECKED:
             state = "not deployed" if record is None else f"its last deployment {record.status}"
             return StackVerdict(stack.name, False, f"not on {self.release} ({state}): not checked")
+        if latest is not None and latest.id != record.id:  # rolled back, redeployed or destroyed since
+            since = f"{latest.operation} {latest.release} {latest.status} since"
+            return StackVerdict(stack.name, False, f"not on {self.release} ({since}): not checked")
         log_path = self.log_dir / f"{stack.name}.log"
         project = self.workspace.project
         job = StackJob(stack=stack, release=self.release, config=stack_config(project, stack, self.release),

@@ -194,3 +194,10 @@ def test_auto_rollback_of_a_waves_failed_and_unhealthy_stacks(
         ("rollback", "1.4.0", "succeeded"),
     ]
     assert ledger(root).deployments(stack="testing.pool.basic")[-1].release == "1.5.0"  # wave 1 untouched
+    # verifying the release it was rolled back from checks nothing there and changes no record
+    verify = platform("verify", "--release", "1.5.0", "--wave", "2", "--json")
+    assert verify.exit_code == 1
+    assert json.loads(verify.output)["stacks"][0]["summary"] == (
+        "not on 1.5.0 (rollback 1.4.0 succeeded since): not checked"
+    )
+    assert [r.status for r in ledger(root).deployments(stack="staging.pool.basic")[-2:]] == ["unhealthy", "succeeded"]

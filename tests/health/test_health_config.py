@@ -86,3 +86,24 @@ def test_bad_values_name_the_file_and_field(
 ) -> None:
     found = problems(health_fleet(tmp_path, rollout=rollout, basic=basic))
     assert any(p.startswith(expected) for p in found), found
+
+
+def test_a_tier_wave_of_a_phase_can_have_its_own_checks(tmp_path: Path) -> None:
+    rollout = {
+        "checks": [HEALTHZ],
+        "phases": {"staging": {"waves": {2: {"checks": [ALARMS], "auto_rollback": True}, 3: {"checks": []}}}},
+    }
+    rollout_policy = load_project(health_fleet(tmp_path, rollout=rollout)).platform.rollout
+    assert [c.name for c in rollout_policy.for_wave("staging", 1).checks] == ["healthz"]
+    assert not rollout_policy.for_wave("staging", 1).auto_rollback
+    assert [c.name for c in rollout_policy.for_wave("staging", 2).checks] == ["alarms"]
+    assert rollout_policy.for_wave("staging", 2).auto_rollback
+    assert rollout_policy.for_wave("staging", 3).checks == ()
+    assert [c.name for c in rollout_policy.for_wave("testing", 2).checks] == ["healthz"]
+
+
+def test_bad_wave_keys_name_the_field(tmp_path: Path) -> None:
+    found = problems(health_fleet(tmp_path, rollout={"phases": {"staging": {"waves": {0: {"checks": []}}}}}))
+    assert any(p.startswith("platform.yaml: rollout.phases.staging.waves[0]") for p in found), found
+    found = problems(health_fleet(tmp_path, rollout={"phases": {"staging": {"waves": {2: {"bake_minutes": 3}}}}}))
+    assert "platform.yaml: rollout.phases.staging.waves[2].bake_minutes: unknown key" in " ".join(found), found

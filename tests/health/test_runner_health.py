@@ -173,3 +173,18 @@ def test_after_the_bake_the_gate_waits_for_a_passing_verify(
     assert verify_wave(ws, test_engine, RELEASE, 1).passed  # healthy again: the record is succeeded again
     assert ws.ledger.deployments(stack="testing.pool.basic")[-1].status == "succeeded"
     assert prepare_rollout(ws, RELEASE, wave=2, targets=Targets(), now=later + timedelta(minutes=2)).gate.open
+
+
+def test_a_tier_wave_runs_its_own_checks(
+    tmp_path: Path, open_ws: Any, test_engine: ScriptedEngine, health_server: HealthServer
+) -> None:
+    zeta = {"kind": "http", "name": "zeta-ready", "url": "{outputs.endpoint}/ready"}
+    rollout = {"checks": [healthz()], "phases": {"staging": {"waves": {2: {"checks": [zeta]}}}}}
+    ws = open_ws(health_fleet(tmp_path / "p", rollout=rollout))
+    serve(test_engine, health_server, "testing.pool.basic", STAGING, "staging.silo.zeta")
+    health_server.script["/ready"] = [Answer(503, "not ready")]
+    for wave in (1, 2):
+        assert run(ws, test_engine, wave).count("succeeded") == 1
+    (outcome,) = run(ws, test_engine, 3).outcomes
+    assert outcome.status == "unhealthy" and outcome.error.startswith("check zeta-ready failed: GET ")
+    assert "/staging.silo.zeta/healthz" not in health_server.hits  # the phase's check is replaced
