@@ -10,8 +10,8 @@ masked. Nothing is deployed and no Pulumi CLI, cloud account or network is neede
 Pulumi's runtime state is process-global, so simulations run one at a time, on one dedicated
 thread (its event loop lives as long as the process; callers' threads and loops are untouched),
 each in a fresh `contextvars.Context` so no state leaks from one run into the next. For speed,
-the mock monitor is called inline on that loop (no thread-pool hop per resource) and Pulumi's
-per-resource stack-trace capture (only useful for error reporting by a real engine) is skipped.
+Pulumi's per-resource stack-trace capture (only useful for error reporting by a real engine) is
+skipped.
 Warm, a stack takes a few tens of milliseconds; the first run pays for importing the providers.
 
 Users: the `mock` engine (tenantwave.engine.mock) and offline PR previews, which diff the graphs of
@@ -320,21 +320,6 @@ def _stack_name(stack_config: Mapping[str, str]) -> str:
     return stack_config.get(f"{PULUMI_PROJECT}:stack", "simulated")
 
 
-class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
-    """Runs what the runtime hands to `run_in_executor` at once, on the loop's own thread.
-
-    (A ThreadPoolExecutor only because asyncio insists on one; it never starts a thread.)
-    """
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the awaiting coroutine, as a thread pool would
-            future.set_exception(exc)
-        return future
-
-
 def _no_stack_trace() -> source_pb2.StackTrace:
     return source_pb2.StackTrace()
 
@@ -345,7 +330,12 @@ def _simulation_loop() -> asyncio.AbstractEventLoop:
         return asyncio.get_event_loop()
     except RuntimeError:
         loop = asyncio.new_event_loop()
-        loop.set_default_executor(_InlineExecutor())
+        # A real pool, not an inline executor: some runtime calls made through run_in_executor
+        # wait on work that needs this loop to progress, and running them inline deadlocked
+        # pool stacks of more than ~60 members.
+        loop.set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="tenantwave-simulate-io")
+        )
         asyncio.set_event_loop(loop)
         return loop
 

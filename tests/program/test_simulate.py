@@ -84,3 +84,27 @@ def test_secret_values_are_masked_wherever_they_nest() -> None:
         "env": [{"name": "TOKEN", "value": SECRET_MASK}],
         "plain": "ok",
     }
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_a_large_pool_simulates_without_hanging(tmp_path) -> None:
+    """Regression: running the runtime's executor work inline deadlocked pools past ~60 members."""
+    from support.fleet import write_project
+    from tenantwave.inventory import build_inventory
+    from tenantwave.loader import load_project
+    from tenantwave.stackconfig import stack_config
+
+    members = 150
+    root = write_project(
+        tmp_path / "big",
+        tiers={"basic": {"model": "pool", "wave": 1}},
+        tenants={f"t{i:03d}": {"tier": "basic", "environments": ["prod"]} for i in range(members)},
+        lifecycle=[{"phase": "production", "environments": ["prod"]}],
+    )
+    project = load_project(root)
+    stack = build_inventory(project)[0]
+    graph = declared_resources(ROOT, stack_config(project, stack, "1.0.0"))
+    roles = [r for r in graph.resources if r.type == "aws:iam/role:Role"]
+    assert len(roles) == members + 1  # one per member, plus the pool workload's own role
+    assert set(graph.outputs["role_arns"]) == {f"t{i:03d}" for i in range(members)}
