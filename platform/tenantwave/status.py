@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenantwave.config import Project
 from tenantwave.inventory import build_inventory
-from tenantwave.ledger import Ledger
+
+if TYPE_CHECKING:
+    from tenantwave.ledger import Ledger
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tenantwave.config import Project
 from tenantwave.errors import UsageError
-from tenantwave.ledger import Ledger, resolve_url
+from tenantwave.ledger import open_ledger, resolve_url
 from tenantwave.loader import find_project, load_project
+
+if TYPE_CHECKING:
+    from tenantwave.ledger import Ledger
 
 LEDGER_ENV = "PLATFORM_LEDGER_URL"
 ENGINE_ENV = "PLATFORM_ENGINE"
@@ -58,4 +62,4 @@ def open_workspace(project_dir: Path | None, ledger: str | None = None, engine: 
         root = find_project(Path.cwd())
     project = load_project(root)
     spec = engine or os.environ.get(ENGINE_ENV) or project.platform.engine
-    return Workspace(project=project, ledger=Ledger(ledger_url(project, ledger, spec)), engine=spec)
+    return Workspace(project=project, ledger=open_ledger(ledger_url(project, ledger, spec)), engine=spec)

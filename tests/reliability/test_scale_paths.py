@@ -99,3 +99,37 @@ def test_a_plan_too_big_for_a_rich_table_lists_every_stack_as_plain_text(tmp_pat
         f"release 2.0.0: {len(stacks)} stacks: {eligible} eligible, {blocked} blocked, 0 done"
     )
     assert " and 2" in table.stdout or " more" in table.stdout  # a pool's thousands of tenants are abbreviated
+
+
+def test_planning_without_a_ledger_file_never_imports_sqlalchemy(tmp_path: Path) -> None:
+    import subprocess
+
+    root = copy_example(tmp_path / "example")
+    code = (
+        "import sys\n"
+        "from tenantwave.cli import main\n"
+        "root = sys.argv[1]\n"
+        "for args in (['validate'], ['plan', '--release', '1.4.0'], ['status']):\n"
+        "    sys.argv = ['platform', '--project', root, *args]\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code == 0, exit.code\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('sqlalchemy', 'pulumi')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert not (root / ".platform").exists()
+
+
+def test_a_deferred_ledger_answers_like_the_ledger(tmp_path: Path) -> None:
+    from tenantwave.ledger import Ledger, open_ledger
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    deferred = open_ledger(url)
+    assert deferred.release_history("1.4.0") == Ledger(url).release_history("1.4.0")
+    assert deferred.status() == [] and not (tmp_path / "ledger.db").exists()
+    run = deferred.start_run(release="1.4.0", command="up", engine="test")  # the real ledger, created now
+    assert [r.id for r in Ledger(url).runs()] == [run] == [r.id for r in deferred.runs()]
+    assert deferred.release_history("1.4.0") == Ledger(url).release_history("1.4.0")

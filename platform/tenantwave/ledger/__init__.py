@@ -1,4 +1,12 @@
-"""The ledger: every run and stack deployment, on SQLite (default) or PostgreSQL."""
+"""The ledger: every run and stack deployment, on SQLite (default) or PostgreSQL.
+
+`Ledger` (and SQLAlchemy with it) is imported on first use of the name; `open_ledger` gives a
+ledger that imports it only when the database is really used (see `deferred`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
 
 from tenantwave.ledger.records import (
     Approval,
@@ -7,7 +15,26 @@ from tenantwave.ledger.records import (
     RunRecord,
     StackStatus,
 )
-from tenantwave.ledger.store import Ledger, resolve_url
+from tenantwave.ledger.urls import resolve_url
+
+if TYPE_CHECKING:
+    from tenantwave.ledger.store import Ledger
+
+
+def open_ledger(url: str) -> Ledger:
+    """The ledger at `url`, opened (and SQLAlchemy imported) on first use."""
+    from tenantwave.ledger.deferred import DeferredLedger
+
+    return cast("Ledger", DeferredLedger(url))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Ledger":
+        from tenantwave.ledger.store import Ledger
+
+        return Ledger
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Approval",
@@ -16,5 +43,6 @@ __all__ = [
     "Ledger",
     "RunRecord",
     "StackStatus",
+    "open_ledger",
     "resolve_url",
 ]

@@ -40,6 +40,7 @@ from tenantwave.history import Deployed, ReleaseHistory, Success
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus
+from tenantwave.ledger.urls import resolve_url as resolve_url  # re-exported: its old home
 
 DEPLOYING_OPERATIONS = ("up", "rollback")
 HEALTH_STATUSES = ("succeeded", "unhealthy")  # deployments that changed the stack and ran its checks
@@ -58,15 +59,6 @@ T = TypeVar("T")
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def resolve_url(url: str, root: Path) -> str:
-    """A ledger URL with a relative SQLite path made relative to the project root."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        relative = url.removeprefix("sqlite:///")
-        if relative and relative != ":memory:":
-            return f"sqlite:///{(root / relative).resolve()}"
-    return url
 
 
 def redact(url: str) -> str:
