@@ -45,6 +45,7 @@ def test_a_locked_sqlite_ledger_stops_the_run_before_anything_deploys(harness_fo
     harness: Harness = harness_for(f"sqlite:///{locked_sqlite}?timeout=1")
     result = harness.up()
     assert_refused_cleanly(result, harness, "is locked")
+    assert "for more than 1 s" in result.stderr  # the URL's timeout bounds the wait, not the 30 s default
 
 
 def test_an_unreachable_postgres_ledger_stops_the_run_before_anything_deploys(harness_for: Any) -> None:

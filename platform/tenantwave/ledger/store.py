@@ -231,6 +231,7 @@ class Ledger:
         busy handler in some cases: a connection opened while another one checkpoints or recovers
         the WAL, a journal mode switch), until the timeout is spent."""
         memory = self.is_sqlite and self._sqlite_path() is None
+        self._get_engine()  # first: a SQLite URL's ?timeout=N sets self.timeout, which bounds the retries
         deadline = time.monotonic() + self.timeout
         attempt = 0
         while True:
