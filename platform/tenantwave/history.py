@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deployed:
     """The last successful deployment of a stack (what it runs now)."""
 
@@ -15,7 +15,7 @@ class Deployed:
     ended_at: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Success:
     """One successful deployment of the release under consideration."""
 

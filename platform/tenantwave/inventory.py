@@ -17,7 +17,7 @@ from tenantwave.config import Project
 Kind = Literal["pool", "silo"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stack:
     name: str
     environment: str

@@ -11,6 +11,7 @@ Every stack that is not eligible carries reasons an operator can act on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +22,7 @@ from tenantwave.inventory import Stack
 State = Literal["eligible", "blocked", "done"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     state: State
     reasons: tuple[str, ...]
@@ -59,12 +60,15 @@ class Lifecycle:
                 )
         return gaps
 
-    def verdict(self, stack: Stack, fingerprint: str | None = None) -> Verdict:
+    def verdict(self, stack: Stack, fingerprint: str | Callable[[], str] | None = None) -> Verdict:
+        """`fingerprint`: the stack's configuration now, or a function that computes it (called only
+        when the stack already runs this release, to tell done from changed)."""
         release = self.history.release
         current = self.history.current.get(stack.name)
-        same_config = current is not None and (fingerprint is None or current.fingerprint in (None, fingerprint))
-        if current is not None and current.release == release and same_config:
-            return Verdict("done", (f"already on {release}",))
+        if current is not None and current.release == release:
+            now = fingerprint() if callable(fingerprint) else fingerprint
+            if now is None or current.fingerprint in (None, now):
+                return Verdict("done", (f"already on {release}",))
         reasons: list[str] = []
         gap = self._phase_gaps[stack.phase_index]
         if gap is not None:

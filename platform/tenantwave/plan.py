@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from tenantwave.config import Project
@@ -19,7 +20,7 @@ from tenantwave.waves import Wave, build_waves
 PLAN_FORMAT_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StackPlan:
     stack: Stack
     state: State
@@ -43,7 +44,7 @@ class StackPlan:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WavePlan:
     wave: Wave
     stacks: tuple[StackPlan, ...]
@@ -62,7 +63,7 @@ class WavePlan:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     release: str
     waves: tuple[WavePlan, ...]
@@ -81,7 +82,7 @@ def evaluate(project: Project, history: ReleaseHistory, stacks: tuple[Stack, ...
     lifecycle = Lifecycle(project, history)
     plans = []
     for stack in stacks:
-        verdict = lifecycle.verdict(stack, fingerprint(project, stack))
+        verdict = lifecycle.verdict(stack, partial(fingerprint, project, stack))
         current = history.current.get(stack.name)
         plans.append(
             StackPlan(

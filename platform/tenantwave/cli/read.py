@@ -12,6 +12,7 @@ from tenantwave.cli import render
 from tenantwave.errors import EXIT_USAGE, ConfigError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+_record = json.JSONEncoder(separators=(", ", ": ")).encode  # one encoder: json.dumps(separators=) makes one per call
 
 
 def echo_json(data: Any) -> None:
@@ -39,7 +40,7 @@ def _json_parts(value: Any, margin: str) -> Iterator[str]:
         for index, item in enumerate(value):
             yield inner
             if _is_record(item):
-                yield json.dumps(item, separators=(", ", ": "))
+                yield _record(item)
             else:
                 yield from _json_parts(item, inner)
             yield ",\n" if index < len(value) - 1 else "\n"

@@ -1,18 +1,32 @@
 """A ledger opened on first use: SQLAlchemy (about a third of a second to import) is loaded only
-when the ledger is really read or written. Reading a SQLite ledger that does not exist yet (a new
-project, the example) needs no database at all: the answer is an empty history."""
+when the ledger is really written, or read in a way only it can.
+
+The planning reads (a release's history, the fleet's status) of a plain SQLite file go through the
+standard library's sqlite3, read-only, with the same SQL as the Ledger (planreads). Whenever that
+quick read cannot answer (another schema version, a locked or damaged file, anything unexpected),
+the real Ledger does the read, with its migrations, retries and error messages. A SQLite ledger
+that does not exist yet (a new project, the example) needs no database at all: the answer is an
+empty history."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenantwave.history import ReleaseHistory
+from tenantwave.ledger import planreads
 from tenantwave.ledger.records import StackStatus
 from tenantwave.ledger.urls import plain_sqlite_file
+from tenantwave.ledger.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from tenantwave.ledger.store import Ledger
+
+T = TypeVar("T")
+QUICK_TIMEOUT = 2.0  # seconds: a reader waits for a SQLite lock only while the WAL is recovered
 
 
 class DeferredLedger:
@@ -42,12 +56,42 @@ class DeferredLedger:
     def release_history(self, release: str) -> ReleaseHistory:
         if self._missing():
             return ReleaseHistory(release=release)
-        return self.real().release_history(release)
+        history = self._quick(lambda execute: planreads.release_history(execute, release))
+        return history if history is not None else self.real().release_history(release)
 
     def status(self) -> list[StackStatus]:
-        return [] if self._missing() else self.real().status()
+        if self._missing():
+            return []
+        statuses = self._quick(planreads.fleet_status)
+        return statuses if statuses is not None else self.real().status()
+
+    def _quick(self, read: Callable[[planreads.Execute], T]) -> T | None:
+        """`read` on a plain SQLite file at the current schema version, in one read-only
+        transaction with the standard library; None when it cannot be answered that way."""
+        path = plain_sqlite_file(self.url)
+        if path is None or self._real is not None:
+            return None
+        return quick_sqlite_read(path, read)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("_real", "_lock"):
             raise AttributeError(name)
         return getattr(self.real(), name)
+
+
+def quick_sqlite_read(path: Path, read: Callable[[planreads.Execute], T]) -> T | None:
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=QUICK_TIMEOUT)
+    except (sqlite3.Error, ValueError):
+        return None
+    try:
+        conn.execute("BEGIN")  # one snapshot for every statement of the read
+        execute: planreads.Execute = lambda sql, params: conn.execute(sql, params)  # noqa: E731
+        version = next(iter(execute(planreads.STORED_VERSION, {})))[0]
+        if version != SCHEMA_VERSION:
+            return None
+        return read(execute)
+    except (sqlite3.Error, ValueError, TypeError, KeyError):
+        return None  # the real ledger reads it again and says what is wrong, if anything
+    finally:
+        conn.close()

@@ -1,4 +1,4 @@
-"""Ledger tables (SQLAlchemy Core). Times are naive UTC. Bump SCHEMA_VERSION with a migration."""
+"""Ledger tables (SQLAlchemy Core). Times are naive UTC. Bump SCHEMA_VERSION (version.py) with a migration."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+from tenantwave.ledger.version import SCHEMA_VERSION as SCHEMA_VERSION  # re-exported
 
 metadata = MetaData()
 

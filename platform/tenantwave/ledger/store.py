@@ -30,19 +30,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from tenantwave.errors import LedgerError
-from tenantwave.history import Deployed, ReleaseHistory, Success
+from tenantwave.history import ReleaseHistory
+from tenantwave.ledger import planreads
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
+from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS
 from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus
 from tenantwave.ledger.urls import resolve_url as resolve_url  # re-exported: its old home
 
-DEPLOYING_OPERATIONS = ("up", "rollback")
 HEALTH_STATUSES = ("succeeded", "unhealthy")  # deployments that changed the stack and ran its checks
 DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL lock timeout
 RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
@@ -324,42 +325,16 @@ class Ledger:
     # -- reads for the planning path ---------------------------------------------------------
 
     def release_history(self, release: str) -> ReleaseHistory:
-        """Facts about `release` (one query for its successes, one for what each stack runs)."""
+        """Facts about `release` (its successes, what each stack runs), in one read transaction."""
         if not self.exists():
             return ReleaseHistory(release=release)
-        d = s.deployments
-
-        def read(conn: Connection) -> ReleaseHistory:
-            rows = conn.execute(
-                select(d.c.stack, d.c.environment, d.c.tenants).where(
-                    d.c.release == release,
-                    d.c.status == "succeeded",
-                    d.c.operation.in_(DEPLOYING_OPERATIONS),
-                )
-            )
-            successes = [Success(r.stack, r.environment, tuple(json.loads(r.tenants))) for r in rows]
-            current = _current(conn)
-            running = {r.stack: r.run_id for r in conn.execute(select(s.claims.c.stack, s.claims.c.run_id))}
-            return ReleaseHistory.from_records(release, successes, current, running)
-
-        return self._read(read)
+        return self._read(lambda conn: planreads.release_history(_executor(conn), release))
 
     def status(self) -> list[StackStatus]:
         """Per stack ever deployed: what it runs and its last attempt."""
         if not self.exists():
             return []
-        d = s.deployments
-
-        def read(conn: Connection) -> list[StackStatus]:
-            current = _current(conn)
-            latest = select(func.max(d.c.id).label("id")).group_by(d.c.stack).subquery()
-            rows = conn.execute(select(d).join(latest, d.c.id == latest.c.id).order_by(d.c.stack))
-            return [
-                StackStatus(stack=r.stack, current_release=_release(current.get(r.stack)), last=_deployment(r))
-                for r in rows
-            ]
-
-        return self._read(read)
+        return self._read(lambda conn: planreads.fleet_status(_executor(conn)))
 
     def deployments(
         self, *, release: str | None = None, run_id: str | None = None, stack: str | None = None
@@ -685,22 +660,6 @@ def _stored_version(conn: Connection) -> int | None:
     return int(version) if version is not None else None
 
 
-def _current(conn: Connection) -> dict[str, Deployed]:
-    """What each stack runs: its last successful operation, unless that was a destroy."""
-    d = s.deployments
-    latest = select(func.max(d.c.id).label("id")).where(d.c.status == "succeeded").group_by(d.c.stack).subquery()
-    rows = conn.execute(
-        select(d.c.stack, d.c.release, d.c.fingerprint, d.c.operation, d.c.ended_at).join(
-            latest, d.c.id == latest.c.id
-        )
-    )
-    return {
-        r.stack: Deployed(r.release, r.fingerprint, _iso(r.ended_at))
-        for r in rows
-        if r.operation in DEPLOYING_OPERATIONS
-    }
-
-
 def _is_current(conn: Connection, stack: str, release: str, fingerprint: str | None) -> bool:
     row = conn.execute(q.LAST_SUCCESS, {"b_stack": stack}).first()
     if row is None or row.operation not in DEPLOYING_OPERATIONS or row.release != release:
@@ -730,32 +689,12 @@ def _run(x: Any) -> RunRecord:
 
 
 def _deployment(r: Any) -> DeploymentRecord:
-    return DeploymentRecord(
-        id=r.id,
-        run_id=r.run_id,
-        release=r.release,
-        stack=r.stack,
-        environment=r.environment,
-        kind=r.kind,
-        tier=r.tier,
-        tenants=tuple(json.loads(r.tenants)),
-        operation=r.operation,
-        status=r.status,
-        started_at=r.started_at,
-        ended_at=r.ended_at,
-        error=r.error,
-        log_path=r.log_path,
-        fingerprint=r.fingerprint,
-        resources=r.resources,
-    )
+    return planreads.deployment([r._mapping[column] for column in planreads.DEPLOYMENT_FIELDS])
 
 
-def _release(deployed: Deployed | None) -> str | None:
-    return deployed.release if deployed else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None
+def _executor(conn: Connection) -> planreads.Execute:
+    """planreads' plain SQL (named :parameters) on a SQLAlchemy connection, any backend."""
+    return lambda sql, params: conn.execute(text(sql), params)
 
 
 def _user() -> str:

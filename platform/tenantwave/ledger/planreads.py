@@ -1,0 +1,120 @@
+"""The planning path's reads of the ledger: what a release has done, what each stack runs, the
+fleet's status. Plain SQL over any `execute(sql, params) -> rows` (named `:parameters`), so the
+same statements serve the Ledger (a SQLAlchemy connection, SQLite or PostgreSQL) and the quick
+read of a plain SQLite file with the standard library (`plan` and `status` then never import
+SQLAlchemy, about a third of a second).
+
+The table and column names are the ones in schema.py (a test holds them equal); the schema
+version is in version.py for the same reason: this module must not import SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from tenantwave.history import Deployed, ReleaseHistory, Success
+from tenantwave.ledger.records import DeploymentRecord, StackStatus
+
+Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
+
+DEPLOYING_OPERATIONS = ("up", "rollback")  # operations that leave a stack running a release
+_DEPLOYING = "(" + ", ".join(f"'{operation}'" for operation in DEPLOYING_OPERATIONS) + ")"
+
+STORED_VERSION = "SELECT max(version) FROM tw_schema_version"
+
+SUCCESSES = (
+    "SELECT stack, environment, tenants FROM tw_deployments "
+    f"WHERE release = :release AND status = 'succeeded' AND operation IN {_DEPLOYING}"
+)
+
+# What each stack runs: its last successful operation, unless that was a destroy.
+CURRENT = (
+    "SELECT d.stack, d.release, d.fingerprint, d.operation, d.ended_at FROM tw_deployments d "
+    "JOIN (SELECT max(id) AS id FROM tw_deployments WHERE status = 'succeeded' GROUP BY stack) latest "
+    "ON d.id = latest.id"
+)
+
+RUNNING = "SELECT stack, run_id FROM tw_claims"
+
+DEPLOYMENT_FIELDS = (
+    "id", "run_id", "release", "stack", "environment", "kind", "tier", "tenants", "operation", "status",
+    "started_at", "ended_at", "error", "log_path", "fingerprint", "resources",
+)  # fmt: skip
+
+# Each stack's last attempt, whatever its outcome.
+LATEST = (
+    f"SELECT {', '.join('d.' + column for column in DEPLOYMENT_FIELDS)} FROM tw_deployments d "
+    "JOIN (SELECT max(id) AS id FROM tw_deployments GROUP BY stack) latest ON d.id = latest.id "
+    "ORDER BY d.stack"
+)
+
+
+def release_history(execute: Execute, release: str) -> ReleaseHistory:
+    """Facts about `release`: its successes, what each stack runs, the stacks runs hold now."""
+    successes = [
+        Success(stack, environment, tuple(json.loads(tenants)))
+        for stack, environment, tenants in execute(SUCCESSES, {"release": release})
+    ]
+    running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
+    return ReleaseHistory.from_records(release, successes, current(execute), running)
+
+
+def current(execute: Execute) -> dict[str, Deployed]:
+    return {
+        stack: Deployed(release, fingerprint, _iso(ended_at))
+        for stack, release, fingerprint, operation, ended_at in execute(CURRENT, {})
+        if operation in DEPLOYING_OPERATIONS
+    }
+
+
+def fleet_status(execute: Execute) -> list[StackStatus]:
+    """Per stack ever deployed: what it runs and its last attempt."""
+    runs = current(execute)
+    statuses = []
+    for row in execute(LATEST, {}):
+        record = deployment(row)
+        deployed = runs.get(record.stack)
+        statuses.append(StackStatus(record.stack, deployed.release if deployed else None, record))
+    return statuses
+
+
+def deployment(row: Sequence[Any]) -> DeploymentRecord:
+    """A DeploymentRecord from the values of DEPLOYMENT_FIELDS, in that order."""
+    (id_, run_id, release, stack, environment, kind, tier, tenants, operation, status,
+     started_at, ended_at, error, log_path, fingerprint, resources) = row  # fmt: skip
+    started = as_datetime(started_at)
+    assert started is not None
+    return DeploymentRecord(
+        id=int(id_),
+        run_id=run_id,
+        release=release,
+        stack=stack,
+        environment=environment,
+        kind=kind,
+        tier=tier,
+        tenants=tuple(json.loads(tenants)),
+        operation=operation,
+        status=status,
+        started_at=started,
+        ended_at=as_datetime(ended_at),
+        error=error,
+        log_path=log_path,
+        fingerprint=fingerprint,
+        resources=resources,
+    )
+
+
+def as_datetime(value: datetime | str | None) -> datetime | None:
+    """A stored time: PostgreSQL's driver gives a datetime, SQLite text (as SQLAlchemy wrote it,
+    `YYYY-MM-DD HH:MM:SS.ffffff`) when read without SQLAlchemy's column types."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    moment = as_datetime(value)
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
