@@ -16,7 +16,7 @@ from tenantwave.config import PlatformConfig, Project, Tenant, TenantConfig, Tie
 from tenantwave.errors import ConfigError, Problem, UsageError
 from tenantwave.ids import id_problem
 from tenantwave.parameters import OVERRIDABLE, TierParameters, merge_overrides
-from tenantwave.yamlfile import read_mapping
+from tenantwave.parsecache import ParseCache
 
 PLATFORM_FILE = "platform.yaml"
 CONFIG_SUFFIXES = (".yaml", ".yml")
@@ -39,13 +39,24 @@ def find_project(start: Path) -> Path:
 
 def load_project(root: Path) -> Project:
     """The validated project at `root`; raises ConfigError with every problem found."""
+    cache = ParseCache(root)  # the parsed YAML of unchanged files, kept whether or not the project is valid
+    try:
+        project = _load_project(root, cache)
+    except ConfigError:
+        cache.save()
+        raise
+    cache.save()
+    return project
+
+
+def _load_project(root: Path, cache: ParseCache) -> Project:
     problems: list[Problem] = []
-    platform = _load_platform(root, problems)
+    platform = _load_platform(root, cache, problems)
     environments = (
         [env for phase in platform.lifecycle for env in phase.environments] if platform else None
     )
-    tiers = _load_tiers(root, environments, problems)
-    tenant_configs = _load_tenants(root, tiers, environments, problems)
+    tiers = _load_tiers(root, cache, environments, problems)
+    tenant_configs = _load_tenants(root, cache, tiers, environments, problems)
     if problems or platform is None:
         raise ConfigError(problems)
     project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
@@ -61,8 +72,8 @@ def load_project(root: Path) -> Project:
 # -- platform.yaml ---------------------------------------------------------------------------
 
 
-def _load_platform(root: Path, problems: list[Problem]) -> PlatformConfig | None:
-    data, read_problems = read_mapping(root / PLATFORM_FILE, PLATFORM_FILE)
+def _load_platform(root: Path, cache: ParseCache, problems: list[Problem]) -> PlatformConfig | None:
+    data, read_problems = cache.read_mapping(root / PLATFORM_FILE, PLATFORM_FILE)
     problems += read_problems
     if data is None:
         return None
@@ -115,10 +126,12 @@ def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
 # -- tiers/ ----------------------------------------------------------------------------------
 
 
-def _load_tiers(root: Path, environments: list[str] | None, problems: list[Problem]) -> dict[str, Tier]:
+def _load_tiers(
+    root: Path, cache: ParseCache, environments: list[str] | None, problems: list[Problem]
+) -> dict[str, Tier]:
     tiers: dict[str, Tier] = {}
     for tier_id, path, shown in _config_files(root, "tiers", problems):
-        data, read_problems = read_mapping(path, shown)
+        data, read_problems = cache.read_mapping(path, shown)
         problems += read_problems
         if data is None:
             continue
@@ -143,7 +156,7 @@ def _load_tiers(root: Path, environments: list[str] | None, problems: list[Probl
 
 
 def _load_tenants(
-    root: Path, tiers: dict[str, Tier], environments: list[str] | None, problems: list[Problem]
+    root: Path, cache: ParseCache, tiers: dict[str, Tier], environments: list[str] | None, problems: list[Problem]
 ) -> dict[str, Tenant]:
     tier_files = {stem for stem, _, _ in _config_files(root, "tiers", [])}
     tenants: dict[str, Tenant] = {}
@@ -151,7 +164,7 @@ def _load_tenants(
         if tenant_id in RESERVED_TENANT_IDS:
             problems.append(Problem(shown, "file name", f"{tenant_id!r} is reserved (it labels pool-wide resources)"))
             continue
-        data, read_problems = read_mapping(path, shown)
+        data, read_problems = cache.read_mapping(path, shown)
         problems += read_problems
         if data is None:
             continue
