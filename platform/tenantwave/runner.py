@@ -184,8 +184,10 @@ class Runner:
         workers = min(self.options.concurrency, len(stacks))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stack") as pool:
             futures = [pool.submit(self._worker, work, jobs) for _ in range(workers)]
-            while not all(f.done() for f in futures):
-                wait(futures, timeout=0.1, return_when=FIRST_COMPLETED)
+            while pending := [f for f in futures if not f.done()]:
+                # only the workers still running: a finished one would end every wait at once,
+                # and this thread would spin, starving the workers of the GIL for the whole tail
+                wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 self._drain()
                 if self.cancel.hard and work.in_flight:
                     work.finish_many(self._abandon_running(work.in_flight, jobs))

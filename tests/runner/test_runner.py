@@ -136,6 +136,30 @@ def test_concurrency_limit_is_respected_and_reached(
     assert test_engine.max_in_flight == 5
 
 
+def test_the_main_thread_waits_quietly_while_the_last_stacks_run(
+    open_ws: Any, test_engine: ScriptedEngine, wide_fleet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a worker has run out of stacks, the main thread must not spin on its finished future
+    (it would hold the GIL the remaining workers need to record their results)."""
+    import tenantwave.runner as runner_module
+
+    ws = open_ws(wide_fleet)
+    run(ws, test_engine, 1)
+    test_engine.default = Step(delay=0.0)
+    test_engine.steps["production-us.silo.t00"] = Step(delay=0.6)
+    waits: list[int] = []
+    real_wait = runner_module.wait
+
+    def counting_wait(*args: Any, **kwargs: Any) -> Any:
+        waits.append(1)
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "wait", counting_wait)
+    report = run(ws, test_engine, 2, concurrency=4)
+    assert report.count("succeeded") == 12
+    assert len(waits) < 40  # about one per 0.1 s (and one per finished worker), not a busy loop
+
+
 def test_approval_is_required_where_the_policy_asks(tmp_path: Path, open_ws: Any, test_engine: ScriptedEngine) -> None:
     ws = open_ws(copy_example(tmp_path / "p"))
     for wave in range(1, 7):
