@@ -247,11 +247,11 @@ def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tupl
     found: list[tuple[str, Path, str]] = []
     stems: dict[str, str] = {}
     for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):  # Path sorting is slow
-        path = Path(entry.path)
-        if path.suffix not in CONFIG_SUFFIXES or not entry.is_file():
+        stem, dot, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
+        if not stem or f"{dot}{suffix}" not in CONFIG_SUFFIXES or not entry.is_file():
             continue
-        shown = f"{folder}/{path.name}"
-        stem = path.name[: -len(path.suffix)]
+        path = Path(entry.path)
+        shown = f"{folder}/{entry.name}"
         if (why := id_problem(stem)) is not None:
             problems.append(Problem(shown, "file name", f"the file name is the id: {why}"))
             continue
@@ -274,15 +274,14 @@ def _check_environments(
         return []
     seen: set[str] = set()
     for index, env in enumerate(listed):
-        field = f"environments[{index}]"
-        if (why := id_problem(env)) is not None:
-            problems.append(Problem(shown, field, why))
+        lifecycle_env = known is not None and env in known  # a valid id already
+        if not lifecycle_env and (why := id_problem(env)) is not None:
+            problems.append(Problem(shown, f"environments[{index}]", why))
         elif env in seen:
-            problems.append(Problem(shown, field, f"{env!r} is listed twice"))
-        elif known is not None and env not in known:
-            problems.append(
-                Problem(shown, field, f"environment {env!r} is not in {where} ({', '.join(known)})")
-            )
+            problems.append(Problem(shown, f"environments[{index}]", f"{env!r} is listed twice"))
+        elif known is not None and not lifecycle_env:
+            where_known = f"{where} ({', '.join(known)})"
+            problems.append(Problem(shown, f"environments[{index}]", f"environment {env!r} is not in {where_known}"))
         seen.add(env)
     return list(listed)
 
