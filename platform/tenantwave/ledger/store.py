@@ -1,73 +1,51 @@
 """The ledger store: one class over SQLAlchemy Core, the same code on SQLite and PostgreSQL.
 
-Nothing happens in the constructor; the database is opened on first use. Reads on a SQLite ledger
-that does not exist yet return an empty history instead of creating the file.
+Nothing happens in the constructor; the database is opened on first use (connection), and its
+schema created or upgraded once per Ledger (migrations). Reads on a SQLite ledger that does not
+exist yet return an empty history instead of creating the file.
 
 Transactions: every write is one transaction that takes its locks up front and in one order
-(claims, deployments, runs). On SQLite a write starts with BEGIN IMMEDIATE (the driver's own
-transaction handling is turned off: it would start the transaction only at the first write, after
-reads that could no longer be trusted, and run DDL outside any transaction); the busy timeout
-bounds every wait, then the error says the database is locked. On PostgreSQL a claim locks the
-claim row it reads (SELECT ... FOR UPDATE), a deadlock or serialization failure is retried, and
-lock waits are bounded by lock_timeout. Times that are compared across runs (heartbeats) come from
-the database server's clock on PostgreSQL: CI runners on different machines never compare clocks.
+(claims, deployments, runs); how a claim takes its locks is in claims. A PostgreSQL deadlock or
+serialization failure is retried, and so is a SQLite "database is locked" that came back before
+the busy timeout was spent. Times that are compared across runs (heartbeats) come from the
+database server's clock on PostgreSQL: CI runners on different machines never compare clocks.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import re
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select, text, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from tenantwave.errors import LedgerError
 from tenantwave.history import ReleaseHistory
-from tenantwave.ledger import planreads
+from tenantwave.ledger import approvals, claims, connection, migrations, planreads
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
-from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS
+from tenantwave.ledger.connection import DEFAULT_TIMEOUT
+from tenantwave.ledger.connection import redact as redact  # re-exported: its old home
+from tenantwave.ledger.migrations import MIGRATION_LOCK as MIGRATION_LOCK  # re-exported: its old home
+from tenantwave.ledger.migrations import MIGRATIONS as MIGRATIONS  # re-exported: its old home
+from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS as DEPLOYING_OPERATIONS  # re-exported
 from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus
 from tenantwave.ledger.urls import resolve_url as resolve_url  # re-exported: its old home
 
 HEALTH_STATUSES = ("succeeded", "unhealthy")  # deployments that changed the stack and ran its checks
-DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL lock timeout
 RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
-MIGRATION_LOCK = 7311902  # pg_advisory_xact_lock key: one migrating process at a time
-
-# Upgrades of an existing ledger: MIGRATIONS[v] takes a database at version v-1 to version v
-# (inside the migration transaction). A new ledger is created at SCHEMA_VERSION directly.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-
-_SQLITE_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
 T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def redact(url: str) -> str:
-    """`url` with any password replaced by ***, even when it does not parse."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", url)
 
 
 class Ledger:
@@ -90,13 +68,10 @@ class Ledger:
 
     @property
     def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
+        return connection.is_sqlite(self.url)
 
     def _sqlite_path(self) -> Path | None:
-        if not self.is_sqlite:
-            return None
-        database = make_url(self.url).database
-        return Path(database) if database and database != ":memory:" else None
+        return connection.sqlite_path(self.url)
 
     def exists(self) -> bool:
         path = self._sqlite_path()
@@ -106,7 +81,7 @@ class Ledger:
         if self._engine is None:
             with self._opening:
                 if self._engine is None:
-                    engine = self._create_engine()
+                    engine, self.timeout = connection.open_engine(self.url, self.timeout)
                     self._writer = engine.execution_options(tw_write=True)
                     self._engine = engine
         return self._engine
@@ -115,106 +90,6 @@ class Ledger:
         self._get_engine()
         assert self._writer is not None
         return self._writer
-
-    def _create_engine(self) -> Engine:
-        try:
-            url = make_url(self.url)
-        except (ArgumentError, ValueError):
-            raise LedgerError(
-                f"ledger URL {self.shown_url!r} is not a database URL "
-                "(use sqlite:///path/to/ledger.db or postgresql://user@host/db)"
-            ) from None
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        try:
-            if url.drivername in ("sqlite", "sqlite+pysqlite"):
-                return self._sqlite_engine(url)
-            if url.drivername == "postgresql+psycopg":
-                return self._postgres_engine(url)
-        except (NoSuchModuleError, ImportError) as exc:
-            raise LedgerError(
-                f"ledger {self.shown_url}: the database driver is missing ({exc}); "
-                "install tenantwave[postgres] for PostgreSQL"
-            ) from None
-        except OSError as exc:
-            raise LedgerError(f"ledger {self.shown_url}: cannot create its directory: {exc}") from None
-        except (ArgumentError, ValueError, TypeError) as exc:
-            raise LedgerError(f"ledger {self.shown_url}: invalid URL: {_one_line(str(exc))}") from None
-        raise LedgerError(
-            f"ledger {self.shown_url}: only sqlite:///path and postgresql://user@host/db URLs are supported"
-        )
-
-    def _sqlite_engine(self, url: Any) -> Engine:
-        if "timeout" in url.query:
-            self.timeout = float(url.query["timeout"])
-            url = url.difference_update_query(["timeout"])
-        path = self._sqlite_path()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        memory = path is None
-        engine = create_engine(
-            url,
-            connect_args={"timeout": self.timeout, "check_same_thread": False},
-            **({"poolclass": StaticPool} if memory else {}),
-        )
-        busy_ms = int(self.timeout * 1000)
-
-        def on_connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # transactions are begun by on_begin below
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-            if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        def on_begin(conn: Connection) -> None:
-            # IMMEDIATE: a writer takes the write lock first (waiting up to the busy timeout)
-            # instead of failing to upgrade a read snapshot another process made stale.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("tw_write") else "BEGIN")
-
-        event.listen(engine, "connect", on_connect)
-        event.listen(engine, "begin", on_begin)
-        return engine
-
-    def _postgres_engine(self, url: Any) -> Engine:
-        connect_args: dict[str, Any] = {
-            "connect_timeout": max(1, round(min(self.timeout, 10))),
-            "application_name": "tenantwave",
-        }
-        # libpq options from the URL (say, ?options=-csearch_path=ledger) are kept; the lock
-        # timeout is added to them unless the URL sets one.
-        options = str(url.query.get("options", ""))
-        if "lock_timeout" not in options:
-            options = f"{options} -c lock_timeout={int(self.timeout * 1000)}".strip()
-        connect_args["options"] = options
-        url = url.difference_update_query(["options"])
-        return create_engine(url, pool_pre_ping=True, max_overflow=25, connect_args=connect_args)
-
-    def _writer_lock(self) -> threading.Lock | None:
-        """SQLite allows one writer at a time, and a thread that finds the file locked sleeps in
-        SQLite's busy handler for milliseconds at a time: threads of one process take turns on a
-        lock instead (other processes still meet the busy timeout). PostgreSQL needs none."""
-        if not self.is_sqlite:
-            return None
-        with _LOCKS_GUARD:
-            return _SQLITE_LOCKS.setdefault(self.url, threading.Lock())
-
-    @contextmanager
-    def _turn(self) -> Iterator[None]:
-        lock = self._writer_lock()
-        if lock is None:
-            yield
-            return
-        if not lock.acquire(timeout=self.timeout):
-            raise LedgerError(
-                f"ledger {self.shown_url} is locked: other threads of this process kept it busy "
-                f"for more than {self.timeout:g} s"
-            )
-        try:
-            yield
-        finally:
-            lock.release()
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction (retried on a PostgreSQL deadlock)."""
@@ -240,7 +115,7 @@ class Ledger:
             try:
                 engine = self._write_engine() if write else self._get_engine()
                 if write or memory:
-                    with self._turn(), engine.begin() as conn:
+                    with connection.writer_turn(self.url, self.timeout), engine.begin() as conn:
                         return work(conn)
                 with engine.begin() as conn:
                     return work(conn)
@@ -250,28 +125,9 @@ class Ledger:
                 if self.is_sqlite and "database is locked" in str(exc.orig) and time.monotonic() < deadline - 0.05:
                     time.sleep(min(0.05 * attempt, 0.5, max(0.0, deadline - time.monotonic())) * random.random())
                     continue
-                raise self._error(exc) from None
+                raise connection.ledger_error(self.url, self.timeout, exc) from None
             except SQLAlchemyError as exc:
-                raise self._error(exc) from None
-
-    def _error(self, exc: BaseException) -> LedgerError:
-        detail = _one_line(str(getattr(exc, "orig", None) or exc))
-        password = self._password()
-        if password:
-            detail = detail.replace(password, "***")
-        if self.is_sqlite and "database is locked" in detail:
-            return LedgerError(
-                f"ledger {self.shown_url} is locked: another process held it for more than "
-                f"{self.timeout:g} s (database is locked); retry when it is done"
-            )
-        return LedgerError(f"ledger {self.shown_url} cannot be used: {detail}")
-
-    def _password(self) -> str | None:
-        try:
-            password = make_url(self.url).password
-        except (ArgumentError, ValueError):
-            return None
-        return str(password) if password else None
+                raise connection.ledger_error(self.url, self.timeout, exc) from None
 
     def close(self) -> None:
         if self._engine is not None:
@@ -290,29 +146,15 @@ class Ledger:
         with self._setup:
             if self._ready:
                 return
-            if self._transaction(_stored_version, write=False) != s.SCHEMA_VERSION:
+            if self._transaction(migrations.stored_version, write=False) != s.SCHEMA_VERSION:
                 self._transaction(self._migrate_in, write=True)  # checks the version again, locked
             self._ready = True
 
     def _migrate_in(self, conn: Connection) -> None:
-        if not self.is_sqlite:  # SQLite: BEGIN IMMEDIATE already keeps other processes out
-            conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
-        version = _stored_version(conn)
-        if version is None:
-            s.metadata.create_all(conn, checkfirst=True)
-            conn.execute(insert(s.schema_version).values(version=s.SCHEMA_VERSION, applied_at=self._now(conn)))
-            return
-        if version > s.SCHEMA_VERSION:
-            raise LedgerError(
-                f"ledger {self.shown_url} has schema version {version}, newer than this "
-                f"tenantwave ({s.SCHEMA_VERSION}): upgrade tenantwave"
-            )
-        for target in range(version + 1, s.SCHEMA_VERSION + 1):
-            MIGRATIONS[target](conn)
-            conn.execute(insert(s.schema_version).values(version=target, applied_at=self._now(conn)))
+        migrations.migrate(conn, sqlite=self.is_sqlite, now=self._now, shown_url=self.shown_url)
 
     def schema_version(self) -> int | None:
-        return self._read(_stored_version)
+        return self._read(migrations.stored_version)
 
     def _now(self, conn: Connection) -> datetime:
         """Naive UTC: the server's clock on PostgreSQL, this machine's for SQLite (a local file)."""
@@ -439,13 +281,7 @@ class Ledger:
 
     def heartbeat(self, run_id: str) -> None:
         """The run and every claim it holds are alive now."""
-
-        def write(conn: Connection) -> None:
-            now = self._now(conn)
-            conn.execute(q.HEARTBEAT_CLAIMS, {"b_run": run_id, "b_now": now})
-            conn.execute(q.HEARTBEAT_RUN, {"b_run": run_id, "b_now": now})
-
-        self._write(write)
+        self._write(lambda conn: claims.heartbeat(conn, run_id, now=self._now))
 
     def claim(
         self,
@@ -470,100 +306,16 @@ class Ledger:
         A claim held by a run whose heartbeat is older than `stale_after` is settled (its
         deployment and run marked abandoned) and taken over; any other claim is reported as held.
         """
-        opening = _Opening(run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current)
-        return self._write(lambda conn: self._claim(conn, opening, stale_after))
-
-    def _claim(self, conn: Connection, o: _Opening, stale_after: timedelta) -> Claim:
-        name = o.stack.name
-        insert_if_free = q.CLAIM_IF_FREE[conn.dialect.name]
-        for _attempt in range(5):
-            now = self._now(conn)
-            values = {"stack": name, "run_id": o.run_id, "release": o.release, "claimed_at": now, "heartbeat_at": now}
-            if conn.execute(insert_if_free, values).first() is not None:
-                return self._open_deployment(conn, o, now, took_over=None)
-            held = conn.execute(q.CLAIM_ROW, {"b_stack": name}).first()  # locked until commit
-            if held is None:
-                continue  # released since the insert (PostgreSQL, read committed): try again
-            if held.heartbeat_at >= now - stale_after:
-                return Claim(stack=name, granted=False, held_by=held.run_id)
-            taken = conn.execute(
-                q.TAKE_CLAIM,
-                {"b_stack": name, "b_stale_run": held.run_id, "b_run": o.run_id, "b_release": o.release, "b_now": now},
-            ).rowcount
-            if taken != 1:
-                continue
-            self._abandon(conn, held.run_id, name, now)
-            return self._open_deployment(conn, o, now, took_over=str(held.run_id))
-        raise LedgerError(f"ledger {self.shown_url}: the claim on {name} kept changing under this run; retry")
-
-    def _open_deployment(self, conn: Connection, o: _Opening, now: datetime, took_over: str | None) -> Claim:
-        """Inside the claiming transaction: skip a stack already current, else open its record."""
-        name = o.stack.name
-        if o.unless_current is not None and _is_current(conn, name, o.unless_current, o.fingerprint):
-            conn.execute(q.DELETE_CLAIM, {"b_stack": name, "b_run": o.run_id})
-            return Claim(stack=name, granted=False, already_current=True, took_over=took_over)
-        key = conn.execute(
-            q.INSERT_DEPLOYMENT,
-            {
-                "run_id": o.run_id,
-                "release": o.release,
-                "commit": o.commit,
-                "stack": name,
-                "environment": o.stack.environment,
-                "kind": o.stack.kind,
-                "tier": o.stack.tier,
-                "tenants": json.dumps(list(o.stack.tenants)),
-                "operation": o.operation,
-                "status": "running",
-                "fingerprint": o.fingerprint,
-                "started_at": now,
-                "simulated": o.simulated,
-                "log_path": o.log_path,
-            },
-        ).inserted_primary_key
-        assert key is not None
-        deployment_id = int(key[0])
-        conn.execute(q.SET_CLAIM_DEPLOYMENT, {"b_stack": name, "b_run": o.run_id, "b_deployment": deployment_id})
-        return Claim(stack=name, granted=True, deployment_id=deployment_id, took_over=took_over)
-
-    @staticmethod
-    def _abandon(conn: Connection, stale_run: str, stack: str, now: datetime) -> None:
-        """The stale run's deployment of `stack` and the run itself are abandoned (claim already gone)."""
-        conn.execute(q.ABANDON_DEPLOYMENTS, {"b_stale_run": stale_run, "b_stack": stack, "b_now": now})
-        conn.execute(q.ABANDON_RUN, {"b_stale_run": stale_run, "b_now": now})
+        opening = claims.Opening(
+            run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current
+        )
+        return self._write(
+            lambda conn: claims.claim(conn, opening, stale_after, now=self._now, shown_url=self.shown_url)
+        )
 
     def settle_stale(self, stale_after: timedelta) -> list[str]:
         """Settle every claim and run whose heartbeat is older than `stale_after`; the stacks freed."""
-        t = s.claims
-        c = t.c
-
-        def write(conn: Connection) -> list[str]:
-            now = self._now(conn)
-            cutoff = now - stale_after
-            stale = conn.execute(
-                select(t).where(c.heartbeat_at < cutoff).order_by(c.stack).with_for_update()
-            ).all()
-            freed: list[str] = []
-            for row in stale:
-                if conn.execute(q.DELETE_CLAIM, {"b_stack": row.stack, "b_run": row.run_id}).rowcount == 1:
-                    self._abandon(conn, row.run_id, row.stack, now)
-                    freed.append(row.stack)
-            silent = [row.id for row in conn.execute(q.SILENT_RUNS, {"b_cutoff": cutoff})]
-            if silent:
-                d, r = s.deployments, s.runs
-                conn.execute(
-                    update(d)
-                    .where(d.c.run_id.in_(silent), d.c.status == "running")
-                    .values(status="abandoned", ended_at=now, error=q.ABANDONED)
-                )
-                conn.execute(
-                    update(r)
-                    .where(r.c.id.in_(silent), r.c.status == "running")
-                    .values(status="abandoned", ended_at=now, detail=q.ABANDONED)
-                )
-            return freed
-
-        return self._write(write)
+        return self._write(lambda conn: claims.settle_stale(conn, stale_after, now=self._now))
 
     def finish_deployment(
         self,
@@ -579,48 +331,22 @@ class Ledger:
         """Record the outcome and release the claim, in one transaction. False if the deployment
         was no longer this run's to finish (settled as abandoned after the run went silent): then
         nothing changes, and the claim another run took over stays with it."""
-
-        def write(conn: Connection) -> bool:
-            conn.execute(q.DELETE_CLAIM, {"b_stack": stack, "b_run": run_id})
-            recorded = conn.execute(
-                q.FINISH_DEPLOYMENT,
-                {"b_id": deployment_id, "b_run": run_id, "b_status": status, "b_ended": self._now(conn),
-                 "b_error": error, "b_resources": resources},
-            ).rowcount
-            if recorded and log_path is not None:
-                d = s.deployments
-                conn.execute(update(d).where(d.c.id == deployment_id).values(log_path=log_path))
-            return recorded == 1
-
-        return self._write(write)
+        return self._write(
+            lambda conn: claims.finish_deployment(
+                conn, run_id, deployment_id, stack, status, error, resources, log_path, now=self._now
+            )
+        )
 
     # -- approvals ----------------------------------------------------------------------------
 
     def approve(self, release: str, wave: int, approved_by: str, comment: str | None = None) -> Approval:
         """Record who approved `wave` of `release`; approving again keeps (and returns) the first."""
-
-        def write(conn: Connection) -> Approval:
-            conn.execute(
-                q.APPROVE_IF_NEW[conn.dialect.name],
-                {"release": release, "wave": wave, "approved_by": approved_by, "approved_at": self._now(conn),
-                 "comment": comment},
-            )
-            row = conn.execute(q.APPROVAL, {"b_release": release, "b_wave": wave}).one()
-            return Approval(row.release, row.wave, row.approved_by, row.approved_at, row.comment)
-
-        return self._write(write)
+        return self._write(lambda conn: approvals.approve(conn, release, wave, approved_by, comment, now=self._now))
 
     def approval(self, release: str, wave: int) -> Approval | None:
         if not self.exists():
             return None
-
-        def read(conn: Connection) -> Approval | None:
-            row = conn.execute(q.APPROVAL, {"b_release": release, "b_wave": wave}).first()
-            if row is None:
-                return None
-            return Approval(row.release, row.wave, row.approved_by, row.approved_at, row.comment)
-
-        return self._read(read)
+        return self._read(lambda conn: approvals.approval(conn, release, wave))
 
     def stack_results(self, release: str, stacks: Sequence[str]) -> dict[str, DeploymentRecord]:
         """The last attempt at `release` of each of `stacks` (for the wave gate)."""
@@ -636,40 +362,6 @@ class Ledger:
         )
         query = select(d).join(latest, d.c.id == latest.c.id)
         return self._read(lambda conn: {r.stack: _deployment(r) for r in conn.execute(query) if r.stack in wanted})
-
-
-@dataclass(frozen=True)
-class _Opening:
-    """What a claim records when it opens a deployment."""
-
-    run_id: str
-    stack: Any
-    release: str
-    operation: str
-    fingerprint: str | None
-    commit: str | None
-    simulated: bool
-    log_path: str | None
-    unless_current: str | None
-
-
-def _stored_version(conn: Connection) -> int | None:
-    if not inspect(conn).has_table(s.schema_version.name):
-        return None
-    version = conn.execute(select(func.max(s.schema_version.c.version))).scalar()
-    return int(version) if version is not None else None
-
-
-def _is_current(conn: Connection, stack: str, release: str, fingerprint: str | None) -> bool:
-    row = conn.execute(q.LAST_SUCCESS, {"b_stack": stack}).first()
-    if row is None or row.operation not in DEPLOYING_OPERATIONS or row.release != release:
-        return False
-    return fingerprint is None or row.fingerprint in (None, fingerprint)
-
-
-def _one_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else "unknown error"
 
 
 def _run(x: Any) -> RunRecord:

@@ -1,0 +1,170 @@
+"""Claiming stacks: the work, inside one of the Ledger's write transactions, of taking a stack for a
+run (and opening its deployment record), taking over a claim whose run went silent, settling
+stale claims and runs, and releasing a claim when the deployment ends.
+
+Each function takes its locks in the ledger's one order (claims, deployments, runs). On
+PostgreSQL a claim locks the claim row it reads (SELECT ... FOR UPDATE). `now` gives the
+ledger's time (the server's clock on PostgreSQL): a heartbeat is compared with it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from tenantwave.errors import LedgerError
+from tenantwave.ledger import schema as s
+from tenantwave.ledger import statements as q
+from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS
+from tenantwave.ledger.records import Claim
+
+Clock = Callable[[Connection], datetime]
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What a claim records when it opens a deployment."""
+
+    run_id: str
+    stack: Any
+    release: str
+    operation: str
+    fingerprint: str | None
+    commit: str | None
+    simulated: bool
+    log_path: str | None
+    unless_current: str | None
+
+
+def claim(conn: Connection, o: Opening, stale_after: timedelta, *, now: Clock, shown_url: str) -> Claim:
+    """Take `o.stack` for the run, or take over a stale claim, or report who holds it."""
+    name = o.stack.name
+    insert_if_free = q.CLAIM_IF_FREE[conn.dialect.name]
+    for _attempt in range(5):
+        at = now(conn)
+        values = {"stack": name, "run_id": o.run_id, "release": o.release, "claimed_at": at, "heartbeat_at": at}
+        if conn.execute(insert_if_free, values).first() is not None:
+            return _open_deployment(conn, o, at, took_over=None)
+        held = conn.execute(q.CLAIM_ROW, {"b_stack": name}).first()  # locked until commit
+        if held is None:
+            continue  # released since the insert (PostgreSQL, read committed): try again
+        if held.heartbeat_at >= at - stale_after:
+            return Claim(stack=name, granted=False, held_by=held.run_id)
+        taken = conn.execute(
+            q.TAKE_CLAIM,
+            {"b_stack": name, "b_stale_run": held.run_id, "b_run": o.run_id, "b_release": o.release, "b_now": at},
+        ).rowcount
+        if taken != 1:
+            continue
+        abandon(conn, held.run_id, name, at)
+        return _open_deployment(conn, o, at, took_over=str(held.run_id))
+    raise LedgerError(f"ledger {shown_url}: the claim on {name} kept changing under this run; retry")
+
+
+def _open_deployment(conn: Connection, o: Opening, now: datetime, took_over: str | None) -> Claim:
+    """Inside the claiming transaction: skip a stack already current, else open its record."""
+    name = o.stack.name
+    if o.unless_current is not None and _is_current(conn, name, o.unless_current, o.fingerprint):
+        conn.execute(q.DELETE_CLAIM, {"b_stack": name, "b_run": o.run_id})
+        return Claim(stack=name, granted=False, already_current=True, took_over=took_over)
+    key = conn.execute(
+        q.INSERT_DEPLOYMENT,
+        {
+            "run_id": o.run_id,
+            "release": o.release,
+            "commit": o.commit,
+            "stack": name,
+            "environment": o.stack.environment,
+            "kind": o.stack.kind,
+            "tier": o.stack.tier,
+            "tenants": json.dumps(list(o.stack.tenants)),
+            "operation": o.operation,
+            "status": "running",
+            "fingerprint": o.fingerprint,
+            "started_at": now,
+            "simulated": o.simulated,
+            "log_path": o.log_path,
+        },
+    ).inserted_primary_key
+    assert key is not None
+    deployment_id = int(key[0])
+    conn.execute(q.SET_CLAIM_DEPLOYMENT, {"b_stack": name, "b_run": o.run_id, "b_deployment": deployment_id})
+    return Claim(stack=name, granted=True, deployment_id=deployment_id, took_over=took_over)
+
+
+def _is_current(conn: Connection, stack: str, release: str, fingerprint: str | None) -> bool:
+    row = conn.execute(q.LAST_SUCCESS, {"b_stack": stack}).first()
+    if row is None or row.operation not in DEPLOYING_OPERATIONS or row.release != release:
+        return False
+    return fingerprint is None or row.fingerprint in (None, fingerprint)
+
+
+def heartbeat(conn: Connection, run_id: str, *, now: Clock) -> None:
+    """The run and every claim it holds are alive now."""
+    at = now(conn)
+    conn.execute(q.HEARTBEAT_CLAIMS, {"b_run": run_id, "b_now": at})
+    conn.execute(q.HEARTBEAT_RUN, {"b_run": run_id, "b_now": at})
+
+
+def abandon(conn: Connection, stale_run: str, stack: str, now: datetime) -> None:
+    """The stale run's deployment of `stack` and the run itself are abandoned (claim already gone)."""
+    conn.execute(q.ABANDON_DEPLOYMENTS, {"b_stale_run": stale_run, "b_stack": stack, "b_now": now})
+    conn.execute(q.ABANDON_RUN, {"b_stale_run": stale_run, "b_now": now})
+
+
+def settle_stale(conn: Connection, stale_after: timedelta, *, now: Clock) -> list[str]:
+    """Settle every claim and run whose heartbeat is older than `stale_after`; the stacks freed."""
+    t = s.claims
+    c = t.c
+    at = now(conn)
+    cutoff = at - stale_after
+    stale = conn.execute(select(t).where(c.heartbeat_at < cutoff).order_by(c.stack).with_for_update()).all()
+    freed: list[str] = []
+    for row in stale:
+        if conn.execute(q.DELETE_CLAIM, {"b_stack": row.stack, "b_run": row.run_id}).rowcount == 1:
+            abandon(conn, row.run_id, row.stack, at)
+            freed.append(row.stack)
+    silent = [row.id for row in conn.execute(q.SILENT_RUNS, {"b_cutoff": cutoff})]
+    if silent:
+        d, r = s.deployments, s.runs
+        conn.execute(
+            update(d)
+            .where(d.c.run_id.in_(silent), d.c.status == "running")
+            .values(status="abandoned", ended_at=at, error=q.ABANDONED)
+        )
+        conn.execute(
+            update(r)
+            .where(r.c.id.in_(silent), r.c.status == "running")
+            .values(status="abandoned", ended_at=at, detail=q.ABANDONED)
+        )
+    return freed
+
+
+def finish_deployment(
+    conn: Connection,
+    run_id: str,
+    deployment_id: int,
+    stack: str,
+    status: str,
+    error: str | None,
+    resources: int | None,
+    log_path: str | None,
+    *,
+    now: Clock,
+) -> bool:
+    """Record the outcome and release the claim; False if the deployment was no longer the run's."""
+    conn.execute(q.DELETE_CLAIM, {"b_stack": stack, "b_run": run_id})
+    recorded = conn.execute(
+        q.FINISH_DEPLOYMENT,
+        {"b_id": deployment_id, "b_run": run_id, "b_status": status, "b_ended": now(conn),
+         "b_error": error, "b_resources": resources},
+    ).rowcount
+    if recorded and log_path is not None:
+        d = s.deployments
+        conn.execute(update(d).where(d.c.id == deployment_id).values(log_path=log_path))
+    return recorded == 1
