@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tenantwave.config import Project
+from tenantwave.ledger.records import DeploymentRecord
 
 Kind = Literal["pool", "silo"]
 
@@ -85,6 +86,24 @@ def build_inventory(project: Project) -> list[Stack]:
     env_order = {env: position for position, env in enumerate(project.environments)}
     stacks.sort(key=lambda s: (s.wave_key, env_order[s.environment], s.kind, s.name))
     return stacks
+
+
+def recorded_stack(project: Project, name: str, last: DeploymentRecord) -> Stack:
+    """A stack the ledger knows but the configuration no longer has (a removed tenant, a moved
+    one), rebuilt from its last deployment record; an environment no longer in the lifecycle
+    sorts after every phase."""
+    index, phase = project.phase_of.get(last.environment, (len(project.platform.lifecycle), None))
+    return Stack(
+        name=name,
+        environment=last.environment,
+        phase=phase.phase if phase else "?",
+        phase_index=index,
+        kind="silo" if last.kind == "silo" else "pool",
+        tier=last.tier,
+        tenant=last.tenants[0] if last.kind == "silo" and last.tenants else None,
+        tenants=last.tenants,
+        wave_key=(index, 0),
+    )
 
 
 def unreachable_phases(project: Project) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tenantwave.errors import UsageError
-from tenantwave.inventory import Stack, build_inventory
+from tenantwave.inventory import Stack, build_inventory, recorded_stack
 from tenantwave.ledger import StackStatus
 from tenantwave.plan import StackPlan
 from tenantwave.rollout import RolloutPlan
@@ -67,16 +67,4 @@ def _recorded_stack(workspace: Workspace, name: str, recorded: Mapping[str, Stac
     last = status.last if status else None
     if last is None:
         raise UsageError(f"--stack {name}: no such stack in the configuration or the ledger")
-    phase_of = workspace.project.phase_of
-    index, phase = phase_of.get(last.environment, (len(workspace.project.platform.lifecycle), None))
-    return Stack(
-        name=name,
-        environment=last.environment,
-        phase=phase.phase if phase else "?",
-        phase_index=index,
-        kind="pool" if last.kind == "pool" else "silo",
-        tier=last.tier,
-        tenant=last.tenants[0] if last.kind == "silo" and last.tenants else None,
-        tenants=last.tenants,
-        wave_key=(index, 0),
-    )
+    return recorded_stack(workspace.project, name, last)

@@ -28,7 +28,7 @@ from typing import Literal
 from tenantwave.config import Project
 from tenantwave.errors import UsageError
 from tenantwave.ids import id_problem
-from tenantwave.inventory import Stack, build_inventory, stack_name
+from tenantwave.inventory import Stack, build_inventory, recorded_stack, stack_name
 from tenantwave.loader import CONFIG_SUFFIXES, PLATFORM_FILE, load_project
 from tenantwave.stackconfig import fingerprint
 from tenantwave.tenantfiles import TENANTS_DIR, existing_file, new_tenant_text, shown, tenant_path, with_tier
@@ -305,15 +305,4 @@ def _recorded(project: Project, known: StackFacts) -> Stack:
     """A stack the ledger knows but the configuration does not have (any more)."""
     last = known.last
     assert last is not None
-    index, phase = project.phase_of.get(last.environment, (len(project.platform.lifecycle), None))
-    return Stack(
-        name=known.name,
-        environment=last.environment,
-        phase=phase.phase if phase else "?",
-        phase_index=index,
-        kind="silo" if last.kind == "silo" else "pool",
-        tier=last.tier,
-        tenant=last.tenants[0] if last.kind == "silo" and last.tenants else None,
-        tenants=last.tenants,
-        wave_key=(index, 0),
-    )
+    return recorded_stack(project, known.name, last)
