@@ -16,6 +16,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tenantstack.spec import StackSpec
 
 PREFIX = "tw"
 DNS1123_LABEL_MAX = 63
@@ -77,3 +81,8 @@ def rds_identifier(environment: str, kind: str, unit: str, *rest: str) -> str:
     """RDS: letters, digits and single hyphens, starting with a letter, at most 63 characters."""
     collapsed = [re.sub(r"-{2,}", "-", part) for part in (environment, kind, unit, *rest)]
     return bounded([PREFIX, *collapsed], RDS_IDENTIFIER_MAX)
+
+
+def spec_aws_name(spec: StackSpec, *rest: str, limit: int) -> str:
+    """aws_name for the stack `spec` describes."""
+    return aws_name(spec.environment, spec.kind, spec.unit, *rest, limit=limit)

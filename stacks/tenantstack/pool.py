@@ -16,13 +16,10 @@ import pulumi_aws as aws
 
 from tenantstack import data, identity, naming
 from tenantstack.kubernetes import SERVICE_ACCOUNT, application, tenant_config_entry
-from tenantstack.queue import queues
+from tenantstack.naming import spec_aws_name
+from tenantstack.queue import stack_queues
 from tenantstack.spec import Member, StackSpec
 from tenantstack.tags import aws_tags
-
-
-def _name(spec: StackSpec, *rest: str, limit: int) -> str:
-    return naming.aws_name(spec.environment, spec.kind, spec.unit, *rest, limit=limit)
 
 
 def _member_role(
@@ -31,11 +28,11 @@ def _member_role(
     """The role of one member, limited to its own items (or its own dedicated table)."""
     tags = aws_tags(spec, member.id)
     trust = workload_role.arn.apply(lambda arn: identity.document_json(identity.role_trust(arn)))
-    role = identity.role(f"role-{member.id}", _name(spec, member.id, limit=naming.IAM_ROLE_MAX), trust, tags)
+    role = identity.role(f"role-{member.id}", spec_aws_name(spec, member.id, limit=naming.IAM_ROLE_MAX), trust, tags)
     own_table = None
     if member.parameters.storage.dedicated:
         own_table = data.dynamodb_table(
-            f"table-{member.id}", _name(spec, member.id, limit=naming.DYNAMODB_TABLE_MAX),
+            f"table-{member.id}", spec_aws_name(spec, member.id, limit=naming.DYNAMODB_TABLE_MAX),
             member.parameters.storage, data.SILO_PARTITION_KEY, tags, spec.retain_data,
         )
         statement = own_table.arn.apply(identity.dedicated_table_statement)
@@ -49,16 +46,11 @@ def build_pool(spec: StackSpec) -> dict[str, Any]:
     params = spec.parameters
     tags = aws_tags(spec)
     table = data.dynamodb_table(
-        "table", _name(spec, limit=naming.DYNAMODB_TABLE_MAX), params.storage,
+        "table", spec_aws_name(spec, limit=naming.DYNAMODB_TABLE_MAX), params.storage,
         data.POOL_PARTITION_KEY, tags, spec.retain_data,
     )
-    work = None
-    if params.queue.enabled:
-        work = queues(
-            "queue", _name(spec, limit=naming.SQS_QUEUE_MAX), _name(spec, "dlq", limit=naming.SQS_QUEUE_MAX),
-            params.queue, tags,
-        )
-    workload_role = identity.role("role", _name(spec, "workload", limit=naming.IAM_ROLE_MAX),
+    work = stack_queues(spec, tags)
+    workload_role = identity.role("role", spec_aws_name(spec, "workload", limit=naming.IAM_ROLE_MAX),
                                   identity.document_json(identity.pod_identity_trust()), tags)
     member_roles: dict[str, aws.iam.Role] = {}
     member_tables: dict[str, aws.dynamodb.Table] = {}

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from tenantstack.naming import SQS_QUEUE_MAX, spec_aws_name
+from tenantstack.spec import StackSpec
 from tenantwave.parameters import Queue
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
@@ -44,3 +46,16 @@ def queues(logical: str, name: str, dlq_name: str, settings: Queue, tags: dict[s
         tags=tags,
     )
     return Queues(queue=queue, dead_letter=dead_letter)
+
+
+def stack_queues(spec: StackSpec, tags: dict[str, str]) -> Queues | None:
+    """The stack's work queue and dead-letter queue, when its tier enables them."""
+    if not spec.parameters.queue.enabled:
+        return None
+    return queues(
+        "queue",
+        spec_aws_name(spec, limit=SQS_QUEUE_MAX),
+        spec_aws_name(spec, "dlq", limit=SQS_QUEUE_MAX),
+        spec.parameters.queue,
+        tags,
+    )

@@ -9,13 +9,10 @@ import pulumi_aws as aws
 
 from tenantstack import data, identity, naming
 from tenantstack.kubernetes import SERVICE_ACCOUNT, application, tenant_config_entry
-from tenantstack.queue import Queues, queues
+from tenantstack.naming import spec_aws_name
+from tenantstack.queue import Queues, stack_queues
 from tenantstack.spec import StackSpec
 from tenantstack.tags import aws_tags
-
-
-def _name(spec: StackSpec, *rest: str, limit: int) -> str:
-    return naming.aws_name(spec.environment, spec.kind, spec.unit, *rest, limit=limit)
 
 
 def _policy(
@@ -47,16 +44,11 @@ def build_silo(spec: StackSpec) -> dict[str, Any]:
         database = data.aurora_database("database", identifier, params.storage, tags, spec.retain_data)
     else:
         table = data.dynamodb_table(
-            "table", _name(spec, limit=naming.DYNAMODB_TABLE_MAX), params.storage,
+            "table", spec_aws_name(spec, limit=naming.DYNAMODB_TABLE_MAX), params.storage,
             data.SILO_PARTITION_KEY, tags, spec.retain_data,
         )
-    work = None
-    if params.queue.enabled:
-        work = queues(
-            "queue", _name(spec, limit=naming.SQS_QUEUE_MAX), _name(spec, "dlq", limit=naming.SQS_QUEUE_MAX),
-            params.queue, tags,
-        )
-    role = identity.role("role", _name(spec, limit=naming.IAM_ROLE_MAX),
+    work = stack_queues(spec, tags)
+    role = identity.role("role", spec_aws_name(spec, limit=naming.IAM_ROLE_MAX),
                          identity.document_json(identity.pod_identity_trust()), tags)
     identity.role_policy("role-policy", role, _policy(table, database, work))
 
