@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tenantwave.preview import PreviewRequest, run_preview
+from tenantwave.preview.build import PreviewRequest, run_preview
 
 ROOT = Path(__file__).resolve().parents[1]
 GIT_ENV = {

@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.fleet import write_project  # noqa: E402
 from support.testengine import ScriptedEngine  # noqa: E402
 from tenantwave.engine.base import CancelToken, Progress, Result, StackJob  # noqa: E402
-from tenantwave.rollout import prepare_rollout  # noqa: E402
-from tenantwave.runner import Runner, RunOptions  # noqa: E402
-from tenantwave.selection import Targets  # noqa: E402
-from tenantwave.workspace import open_workspace  # noqa: E402
+from tenantwave.planning.selection import Targets  # noqa: E402
+from tenantwave.planning.workspace import open_workspace  # noqa: E402
+from tenantwave.rollout.prepare import prepare_rollout  # noqa: E402
+from tenantwave.rollout.runner import Runner, RunOptions  # noqa: E402
 
 
 class SleepingEngine(ScriptedEngine):

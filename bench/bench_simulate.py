@@ -12,10 +12,10 @@ import statistics
 import time
 from pathlib import Path
 
-from tenantwave.inventory import build_inventory
-from tenantwave.loader import load_project
-from tenantwave.simulate import declared_resources
-from tenantwave.stackconfig import stack_config
+from tenantwave.config.loader import load_project
+from tenantwave.engine.simulate import declared_resources
+from tenantwave.planning.inventory import build_inventory
+from tenantwave.planning.stackconfig import stack_config
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = "1.4.0"

@@ -87,10 +87,10 @@ def generate_ledger(root: Path, url: str, rows: int, seed: int = 8) -> int:
     """Write `rows` deployment rows for the project at `root` into the ledger at `url` (created
     if need be); returns how many were written. Past releases (1.0.0, 1.1.0, ...) for every
     stack, oldest first, then the current release (RELEASE) on part of the first waves."""
-    from tenantwave.inventory import build_inventory
+    from tenantwave.config.loader import load_project
     from tenantwave.ledger import Ledger
-    from tenantwave.loader import load_project
-    from tenantwave.stackconfig import fingerprint
+    from tenantwave.planning.inventory import build_inventory
+    from tenantwave.planning.stackconfig import fingerprint
 
     project = load_project(root)
     stacks = build_inventory(project)

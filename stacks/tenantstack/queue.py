@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from tenantstack.naming import SQS_QUEUE_MAX, spec_aws_name
 from tenantstack.spec import StackSpec
-from tenantwave.parameters import Queue
+from tenantwave.config.parameters import Queue
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 

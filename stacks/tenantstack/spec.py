@@ -1,6 +1,6 @@
 """The typed model of a stack's config (namespace `tenantwave`, written by the tool on every run).
 
-Keys (see tenantwave/stackconfig.py): `kind`, `tier`, `environment`, `stack`, `release`,
+Keys (see tenantwave/planning/stackconfig.py): `kind`, `tier`, `environment`, `stack`, `release`,
 `tenant` (silo), `parameters` (JSON), `members` (pool, JSON list of {id, parameters}), and the
 optional `retain_data` (default true) and `cluster_name` (EKS cluster for pod identity).
 """
@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tenantwave.ids import ID_PATTERN
-from tenantwave.parameters import TierParameters
+from tenantwave.config.ids import ID_PATTERN
+from tenantwave.config.parameters import TierParameters
 
 NAMESPACE = "tenantwave"
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner, Result
 
 from support.fleet import copy_example, write_project
 from tenantwave.cli import cli
-from tenantwave.inventory import Stack, build_inventory
+from tenantwave.config.loader import load_project
 from tenantwave.ledger import Ledger
-from tenantwave.loader import load_project
-from tenantwave.stackconfig import fingerprint
+from tenantwave.planning.inventory import Stack, build_inventory
+from tenantwave.planning.stackconfig import fingerprint
 
 pytestmark = pytest.mark.cli
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from support.fleet import write_project
-from tenantwave.config import Project
-from tenantwave.loader import load_project
+from tenantwave.config.loader import load_project
+from tenantwave.config.models import Project
 
 ProjectFactory = Callable[..., Project]
 WriteFactory = Callable[..., Path]

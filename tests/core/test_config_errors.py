@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from tenantwave.cli import cli
+from tenantwave.config.loader import load_project
 from tenantwave.errors import EXIT_USAGE, ConfigError
-from tenantwave.loader import load_project
 
 TIERS: dict[str, dict[str, Any]] = {
     "basic": {"model": "pool", "wave": 1, "overridable": ["rate_limit"]},
@@ -435,7 +435,7 @@ def test_plan_refuses_a_broken_configuration_too(write) -> None:
 def test_tier_parameters_are_strict_but_accept_numeric_cpu() -> None:
     from pydantic import ValidationError
 
-    from tenantwave.parameters import TierParameters
+    from tenantwave.config.parameters import TierParameters
 
     assert TierParameters.model_validate({"resources": {"cpu": 2}}).resources.cpu == "2"
     assert TierParameters.model_validate({"resources": {"cpu": 0.5}}).resources.cpu == "0.5"

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 
 import pytest
 
-from tenantwave.config import Project
-from tenantwave.history import Deployed, ReleaseHistory, Success
-from tenantwave.inventory import Stack, build_inventory
-from tenantwave.lifecycle import Lifecycle, Verdict
-from tenantwave.stackconfig import fingerprint
+from tenantwave.config.models import Project
+from tenantwave.ledger.history import Deployed, ReleaseHistory, Success
+from tenantwave.planning.inventory import Stack, build_inventory
+from tenantwave.planning.lifecycle import Lifecycle, Verdict
+from tenantwave.planning.stackconfig import fingerprint
 
 pytestmark = pytest.mark.unit
 

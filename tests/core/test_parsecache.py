@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from support.fleet import copy_example
-from tenantwave import yamlfile
-from tenantwave.config import Project
+from tenantwave.config import yamlfile
+from tenantwave.config.loader import load_project
+from tenantwave.config.models import Project
+from tenantwave.config.parsecache import CACHE_FILE, FORMAT_VERSION, ParseCache
 from tenantwave.errors import ConfigError, Problem
-from tenantwave.loader import load_project
-from tenantwave.parsecache import CACHE_FILE, FORMAT_VERSION, ParseCache
 
 pytestmark = pytest.mark.unit
 

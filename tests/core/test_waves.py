@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support.fleet import EXAMPLE, write_project
-from tenantwave.config import Project
-from tenantwave.history import Deployed, ReleaseHistory, Success
-from tenantwave.inventory import build_inventory
-from tenantwave.loader import load_project
-from tenantwave.plan import build_plan
-from tenantwave.waves import build_waves
+from tenantwave.config.loader import load_project
+from tenantwave.config.models import Project
+from tenantwave.ledger.history import Deployed, ReleaseHistory, Success
+from tenantwave.planning.inventory import build_inventory
+from tenantwave.planning.plan import build_plan
+from tenantwave.planning.waves import build_waves
 
 pytestmark = pytest.mark.unit
 

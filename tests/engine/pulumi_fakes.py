@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tenantwave.engine.base import EngineContext, Progress, StackJob
-from tenantwave.inventory import Stack
+from tenantwave.planning.inventory import Stack
 
 FAKE_SCRIPT = Path(__file__).with_name("fake_pulumi.py")
 PASSPHRASE = "correct-horse-battery-staple-42"

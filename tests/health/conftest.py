@@ -58,7 +58,7 @@ def recorder(tmp_path: Path) -> Path:
 @pytest.fixture
 def open_ws(tmp_path: Path) -> Any:
     """open_ws(root) -> Workspace on a SQLite ledger in tmp_path."""
-    from tenantwave.workspace import open_workspace
+    from tenantwave.planning.workspace import open_workspace
 
     def opener(root: Path, ledger_url: str | None = None) -> Any:
         return open_workspace(root, ledger_url or f"sqlite:///{tmp_path / 'ledger.db'}", engine="test")

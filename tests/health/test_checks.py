@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from support.healthserver import Answer, HealthServer
-from tenantwave.checkconfig import CommandCheck, Hook, HttpCheck
-from tenantwave.health import CheckTarget, failure_summary, http_check, render_url, run_check, run_hook
-from tenantwave.inventory import Stack
+from tenantwave.config.checks import CommandCheck, Hook, HttpCheck
+from tenantwave.planning.inventory import Stack
+from tenantwave.rollout.checks import CheckTarget, failure_summary, http_check, render_url, run_check, run_hook
 
 pytestmark = pytest.mark.unit
 

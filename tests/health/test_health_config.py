@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from support.healthserver import health_fleet
-from tenantwave.checkconfig import CommandCheck, HttpCheck
+from tenantwave.config.checks import CommandCheck, HttpCheck
+from tenantwave.config.loader import load_project
 from tenantwave.errors import ConfigError
-from tenantwave.loader import load_project
 
 pytestmark = pytest.mark.unit
 HEALTHZ = {"kind": "http", "name": "healthz", "url": "{outputs.endpoint}/healthz"}

@@ -11,10 +11,10 @@ import pytest
 from support.fleet import write_project
 from support.testengine import ScriptedEngine, Step
 from tenantwave.ledger.records import DeploymentRecord
-from tenantwave.rollback import plan_rollback, previous_release
-from tenantwave.rollout import prepare_rollout
-from tenantwave.runner import Runner, RunOptions
-from tenantwave.selection import Targets
+from tenantwave.planning.selection import Targets
+from tenantwave.rollout.prepare import prepare_rollout
+from tenantwave.rollout.rollback import plan_rollback, previous_release
+from tenantwave.rollout.runner import Runner, RunOptions
 
 A, B = "production.silo.alpha", "production.silo.beta"
 

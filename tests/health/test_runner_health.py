@@ -15,10 +15,10 @@ from support.testengine import ScriptedEngine
 from tenantwave.errors import EXIT_FAILED, EXIT_OK
 from tenantwave.ledger import store
 from tenantwave.ledger.store import utcnow
-from tenantwave.rollout import prepare_rollout
-from tenantwave.runner import Runner, RunOptions
-from tenantwave.selection import Targets
-from tenantwave.verify import verify_wave
+from tenantwave.planning.selection import Targets
+from tenantwave.rollout.prepare import prepare_rollout
+from tenantwave.rollout.runner import Runner, RunOptions
+from tenantwave.rollout.verify import verify_wave
 
 pytestmark = pytest.mark.integration
 RELEASE = "1.4.0"

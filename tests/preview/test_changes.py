@@ -1,4 +1,4 @@
-"""Which stacks a change affects and why: the rules of tenantwave.changes over two configurations."""
+"""Which stacks a change affects and why: the rules of tenantwave.preview.changes over two configurations."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from support.fleet import copy_example
-from tenantwave.changes import affected_stacks, global_reasons, ignored_files
-from tenantwave.loader import load_project
+from tenantwave.config.loader import load_project
+from tenantwave.preview.changes import affected_stacks, global_reasons, ignored_files
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tenantwave.graphdiff import SECRET_MASK, PropertyChange, diff_stack, show
+from tenantwave.preview.graphdiff import SECRET_MASK, PropertyChange, diff_stack, show
 
 pytestmark = pytest.mark.unit
 

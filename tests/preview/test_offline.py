@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from preview_helpers import commit, edit_yaml
 
-from tenantwave.preview import Preview, PreviewRequest, exit_code, run_preview
-from tenantwave.report import preview_json, preview_markdown
+from tenantwave.preview.build import Preview, PreviewRequest, exit_code, run_preview
+from tenantwave.preview.report import preview_json, preview_markdown
 
 pytestmark = pytest.mark.integration
 

@@ -8,13 +8,13 @@ import pytest
 from preview_helpers import TINY_LIFECYCLE, TINY_TENANTS, TINY_TIERS
 
 from support.fleet import write_project
-from tenantwave.changes import AffectedStack
-from tenantwave.graphdiff import PropertyChange, ResourceChange, StackDiff
-from tenantwave.inventory import build_inventory
-from tenantwave.loader import load_project
-from tenantwave.preview import Preview, StackPreview
-from tenantwave.report import COMMENT_LIMIT, MARKER, preview_json, preview_markdown
-from tenantwave.revisions import Revision
+from tenantwave.config.loader import load_project
+from tenantwave.planning.inventory import build_inventory
+from tenantwave.preview.build import Preview, StackPreview
+from tenantwave.preview.changes import AffectedStack
+from tenantwave.preview.graphdiff import PropertyChange, ResourceChange, StackDiff
+from tenantwave.preview.report import COMMENT_LIMIT, MARKER, preview_json, preview_markdown
+from tenantwave.preview.revisions import Revision
 
 pytestmark = pytest.mark.unit
 BASE = Revision("origin/main", "0123456789abcdef0123456789abcdef01234567")

@@ -8,7 +8,7 @@ import pytest
 from preview_helpers import commit, git
 
 from tenantwave.errors import UsageError
-from tenantwave.revisions import WORKING_TREE, Revision, changed_files, export_tree, open_repository, resolve
+from tenantwave.preview.revisions import WORKING_TREE, Revision, changed_files, export_tree, open_repository, resolve
 
 pytestmark = pytest.mark.unit
 

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from support.fleet import EXAMPLE, write_project
+from tenantwave.ci.workflows import WORKFLOW_PATH, rollout_workflow
+from tenantwave.config.loader import load_project
 from tenantwave.errors import UsageError
-from tenantwave.inventory import build_inventory
-from tenantwave.loader import load_project
-from tenantwave.waves import build_waves
-from tenantwave.workflows import WORKFLOW_PATH, rollout_workflow
+from tenantwave.planning.inventory import build_inventory
+from tenantwave.planning.waves import build_waves
 
 pytestmark = pytest.mark.unit
 WORKFLOWS = EXAMPLE / ".github" / "workflows"

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 from program_helpers import ROOT
 
-from tenantwave.config import Project
-from tenantwave.inventory import Stack, build_inventory
-from tenantwave.loader import load_project
-from tenantwave.simulate import ResourceGraph, declared_resources
-from tenantwave.stackconfig import stack_config
+from tenantwave.config.loader import load_project
+from tenantwave.config.models import Project
+from tenantwave.engine.simulate import ResourceGraph, declared_resources
+from tenantwave.planning.inventory import Stack, build_inventory
+from tenantwave.planning.stackconfig import stack_config
 
 RELEASE = "1.4.0"
 

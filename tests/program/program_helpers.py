@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tenantwave.simulate import DeclaredResource, ResourceGraph
+from tenantwave.engine.simulate import DeclaredResource, ResourceGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 

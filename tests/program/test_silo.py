@@ -7,7 +7,7 @@ import json
 import pytest
 from program_helpers import one, policy, resources_in
 
-from tenantwave.config import Project
+from tenantwave.config.models import Project
 
 pytestmark = pytest.mark.unit
 

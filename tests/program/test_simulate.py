@@ -8,7 +8,7 @@ import threading
 import pytest
 from program_helpers import ROOT
 
-from tenantwave.simulate import ResourceGraph, SimulationError, declared_resources, diff_graphs
+from tenantwave.engine.simulate import ResourceGraph, SimulationError, declared_resources, diff_graphs
 
 pytestmark = pytest.mark.unit
 
@@ -77,7 +77,7 @@ def test_secret_config_is_masked(config_of) -> None:
 def test_secret_values_are_masked_wherever_they_nest() -> None:
     from pulumi.runtime import rpc
 
-    from tenantwave.simulate import SECRET_MASK, _plain
+    from tenantwave.engine.simulate import SECRET_MASK, _plain
 
     secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": "hunter2"}
     assert _plain({"env": [{"name": "TOKEN", "value": secret}], "plain": "ok"}) == {
@@ -91,9 +91,9 @@ def test_secret_values_are_masked_wherever_they_nest() -> None:
 def test_a_large_pool_simulates_without_hanging(tmp_path) -> None:
     """Regression: running the runtime's executor work inline deadlocked pools past ~60 members."""
     from support.fleet import write_project
-    from tenantwave.inventory import build_inventory
-    from tenantwave.loader import load_project
-    from tenantwave.stackconfig import stack_config
+    from tenantwave.config.loader import load_project
+    from tenantwave.planning.inventory import build_inventory
+    from tenantwave.planning.stackconfig import stack_config
 
     members = 150
     root = write_project(

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tenantstack import naming
-from tenantwave.ids import ID_PATTERN
-from tenantwave.parameters import TierParameters, cpu_millicores, memory_mib
-from tenantwave.simulate import DeclaredResource, ResourceGraph
+from tenantwave.config.ids import ID_PATTERN
+from tenantwave.config.parameters import TierParameters, cpu_millicores, memory_mib
+from tenantwave.engine.simulate import DeclaredResource, ResourceGraph
 
 UNTAGGABLE = {"aws:iam/rolePolicy:RolePolicy"}  # an inline policy is part of its (tagged) role
 REQUIRED = ("tenant", "tier", "environment", "release")

@@ -13,9 +13,9 @@ from reliability_helpers import ROOT
 
 from support.fleet import copy_example
 from tenantwave.cli.read import json_text
-from tenantwave.inventory import build_inventory
-from tenantwave.loader import load_project
-from tenantwave.stackconfig import fingerprint, stack_settings
+from tenantwave.config.loader import load_project
+from tenantwave.planning.inventory import build_inventory
+from tenantwave.planning.stackconfig import fingerprint, stack_settings
 
 sys.path.insert(0, str(ROOT / "bench"))
 from fleetgen import FleetShape, generate_fleet

@@ -16,11 +16,11 @@ import pytest
 from reliability_helpers import RELEASE, Harness
 
 from support.fleet import copy_example
+from tenantwave.config.loader import load_project
 from tenantwave.engine.base import CancelToken, EngineContext, StackJob
 from tenantwave.engine.registry import load_engine
-from tenantwave.inventory import build_inventory
-from tenantwave.loader import load_project
-from tenantwave.stackconfig import stack_config
+from tenantwave.planning.inventory import build_inventory
+from tenantwave.planning.stackconfig import stack_config
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from support.fleet import write_project
-from tenantwave.workspace import Workspace, open_workspace
+from tenantwave.planning.workspace import Workspace, open_workspace
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from support.testengine import ScriptedEngine, Step
 from tenantwave.engine.base import CancelToken
 from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
 from tenantwave.ledger.store import utcnow
-from tenantwave.rollout import prepare_rollout
-from tenantwave.runner import Runner, RunOptions
-from tenantwave.selection import Shard, Targets
+from tenantwave.planning.selection import Shard, Targets
+from tenantwave.rollout.prepare import prepare_rollout
+from tenantwave.rollout.runner import Runner, RunOptions
 
 pytestmark = pytest.mark.integration
 RELEASE = "1.4.0"
@@ -90,7 +90,7 @@ def test_failure_budget_decides_whether_the_next_wave_may_start(
 
 def test_a_failure_within_the_budget_opens_the_gate(tmp_path: Path, test_engine: ScriptedEngine) -> None:
     from support.fleet import write_project
-    from tenantwave.workspace import open_workspace
+    from tenantwave.planning.workspace import open_workspace
 
     root = write_project(
         tmp_path / "budget",
@@ -141,7 +141,7 @@ def test_the_main_thread_waits_quietly_while_the_last_stacks_run(
 ) -> None:
     """Once a worker has run out of stacks, the main thread must not spin on its finished future
     (it would hold the GIL the remaining workers need to record their results)."""
-    import tenantwave.runner as runner_module
+    import tenantwave.rollout.runner as runner_module
 
     ws = open_ws(wide_fleet)
     run(ws, test_engine, 1)
@@ -177,7 +177,7 @@ def test_approval_is_required_where_the_policy_asks(tmp_path: Path, open_ws: Any
 
 def test_bake_time_holds_the_next_wave(tmp_path: Path, test_engine: ScriptedEngine) -> None:
     from support.fleet import write_project
-    from tenantwave.workspace import open_workspace
+    from tenantwave.planning.workspace import open_workspace
 
     root = write_project(
         tmp_path / "bake",
@@ -290,8 +290,8 @@ def test_a_killed_run_is_settled_and_its_stacks_redeployed(
 ) -> None:
     from sqlalchemy import update
 
-    from tenantwave.inventory import build_inventory
     from tenantwave.ledger import schema
+    from tenantwave.planning.inventory import build_inventory
 
     ws = open_ws(wide_fleet, ledger_url)
     run(ws, test_engine, 1)

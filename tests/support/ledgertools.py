@@ -19,7 +19,7 @@ STALE_AFTER = timedelta(minutes=2)
 
 @dataclass(frozen=True)
 class FakeStack:
-    """What `Ledger.claim` reads from a stack (tenantwave.inventory.Stack has more)."""
+    """What `Ledger.claim` reads from a stack (tenantwave.planning.inventory.Stack has more)."""
 
     name: str
     environment: str = "testing"

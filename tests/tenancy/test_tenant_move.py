@@ -9,7 +9,7 @@ import pytest
 from tenancy_helpers import files, ledger_rows, platform, roll_out
 
 from support.testengine import ScriptedEngine, Step
-from tenantwave.tenantfiles import new_tenant_text, with_tier
+from tenantwave.tenants.files import new_tenant_text, with_tier
 
 pytestmark = pytest.mark.cli
 
@@ -90,9 +90,9 @@ def test_a_move_cancelled_on_a_hanging_stack_resumes(project: Path, test_engine:
     import threading
 
     from tenantwave.engine.base import CancelToken
-    from tenantwave.tenancy import plan_move
-    from tenantwave.tenantrun import TenantExecutor
-    from tenantwave.workspace import open_workspace
+    from tenantwave.planning.workspace import open_workspace
+    from tenantwave.tenants.execution import TenantExecutor
+    from tenantwave.tenants.operations import plan_move
 
     roll_out()
     test_engine.steps["staging.pool.basic"] = Step("hang")

@@ -69,7 +69,7 @@ class Options:
 
     def workspace(self) -> Any:
         if self._workspace is None:
-            from tenantwave.workspace import open_workspace
+            from tenantwave.planning.workspace import open_workspace
 
             self._workspace = open_workspace(self.project_dir, self.ledger_url, self.engine)
         return self._workspace

@@ -28,7 +28,7 @@ def ci() -> None:
 @click.pass_obj
 def github(options: Any, output: Path | None, shards: int, check: bool) -> None:
     """Write .github/workflows/rollout.yml: on a release tag, one job per wave, in order."""
-    from tenantwave.workflows import rollout_workflow
+    from tenantwave.ci.workflows import rollout_workflow
 
     text = rollout_workflow(options.workspace().project, shards)
     if check:

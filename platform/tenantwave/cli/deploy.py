@@ -52,10 +52,10 @@ def up(options: Any, release: str, wave: int | None, stacks: tuple[str, ...], te
     Rerunning the same command resumes: stacks already on the release are skipped, failed ones retried.
     """
     from tenantwave.cli.health import auto_rollback
-    from tenantwave.release import check_release, source_commit
-    from tenantwave.rollout import prepare_rollout
-    from tenantwave.runner import RunOptions
-    from tenantwave.selection import Shard, Targets
+    from tenantwave.planning.release import check_release, source_commit
+    from tenantwave.planning.selection import Shard, Targets
+    from tenantwave.rollout.prepare import prepare_rollout
+    from tenantwave.rollout.runner import RunOptions
 
     check_release(release)
     targets = Targets(stacks, tenants, tiers, envs)
@@ -137,8 +137,8 @@ def _confirm(plan: Any, workspace: Any) -> bool:
 
 def _run(workspace: Any, plan: Any, run_options: Any, as_json: bool, command: str = "up") -> Any:
     from tenantwave.engine.base import CancelToken
-    from tenantwave.engines import open_engine
-    from tenantwave.runner import Runner
+    from tenantwave.engine.registry import open_engine
+    from tenantwave.rollout.runner import Runner
 
     engine = open_engine(workspace)
     cancel = CancelToken()
@@ -155,7 +155,7 @@ def _run(workspace: Any, plan: Any, run_options: Any, as_json: bool, command: st
 
 def _listener(as_json: bool) -> Any:
     from tenantwave.cli.progress import LiveListener, PlainListener
-    from tenantwave.runner import QuietListener
+    from tenantwave.rollout.runner import QuietListener
 
     if as_json:
         return QuietListener()
@@ -258,10 +258,10 @@ def _gate_json(gate: Any) -> dict[str, Any] | None:
 @click.pass_obj
 def approve(options: Any, release: str, wave: int, comment: str | None, approved_by: str | None) -> None:
     """Record an approval for a wave of a release (the wave gate's approval step)."""
-    from tenantwave.inventory import build_inventory
-    from tenantwave.plan import check_wave
-    from tenantwave.release import check_release
-    from tenantwave.waves import build_waves
+    from tenantwave.planning.inventory import build_inventory
+    from tenantwave.planning.plan import check_wave
+    from tenantwave.planning.release import check_release
+    from tenantwave.planning.waves import build_waves
 
     check_release(release)
     workspace = options.workspace()
@@ -291,8 +291,8 @@ def approve(options: Any, release: str, wave: int, comment: str | None, approved
 def destroy(options: Any, stacks: tuple[str, ...], tenants: tuple[str, ...], force: bool, delete_data: bool,
             engine: str | None, yes: bool, as_json: bool) -> None:
     """Destroy stacks: production first, then the earlier phases, one at a time."""
-    from tenantwave.runner import RunOptions
-    from tenantwave.teardown import plan_teardown
+    from tenantwave.rollout.runner import RunOptions
+    from tenantwave.rollout.teardown import plan_teardown
 
     if not stacks and not tenants:
         raise UsageError("choose what to destroy: --stack NAME or --tenant ID")

@@ -24,9 +24,9 @@ def verify(options: Any, release: str, wave: int, engine: str | None, as_json: b
 
     After the bake time of a phase with checks, the next wave's gate waits for a passing verify.
     """
-    from tenantwave.engines import open_engine
-    from tenantwave.release import check_release
-    from tenantwave.verify import verify_wave
+    from tenantwave.engine.registry import open_engine
+    from tenantwave.planning.release import check_release
+    from tenantwave.rollout.verify import verify_wave
 
     check_release(release)
     if engine:
@@ -89,9 +89,9 @@ def rollback(options: Any, wave: int | None, stacks: tuple[str, ...], tenants: t
              release: str | None, skip_hooks: bool, concurrency: int | None, engine: str | None, yes: bool,
              as_json: bool) -> None:
     """Redeploy the release each selected stack ran before (or --to VERSION), recorded as a rollback."""
-    from tenantwave.release import check_release
-    from tenantwave.rollback import plan_rollback
-    from tenantwave.selection import Targets
+    from tenantwave.planning.release import check_release
+    from tenantwave.planning.selection import Targets
+    from tenantwave.rollout.rollback import plan_rollback
 
     targets = Targets(stacks, tenants)
     if (wave is None) == (not targets):
@@ -122,8 +122,8 @@ def rollback(options: Any, wave: int | None, stacks: tuple[str, ...], tenants: t
 def auto_rollback(workspace: Any, report: Any, run_options: Any, as_json: bool) -> Rollbacks | None:
     """After `up`: roll back the run's failed or unhealthy stacks whose phase sets auto_rollback
     (only stacks of this run, so never another wave's). None when there is nothing to do."""
-    from tenantwave.rollback import auto_rollback_stacks, plan_rollback
-    from tenantwave.selection import Targets
+    from tenantwave.planning.selection import Targets
+    from tenantwave.rollout.rollback import auto_rollback_stacks, plan_rollback
 
     names = auto_rollback_stacks(workspace, report)
     if report.cancelled or not names:
@@ -174,7 +174,7 @@ def _describe(plan: Any) -> None:
 
 
 def _execute(workspace: Any, plan: Any, concurrency: int | None, skip_hooks: bool, as_json: bool) -> Rollbacks:
-    from tenantwave.runner import RunOptions
+    from tenantwave.rollout.runner import RunOptions
 
     reports = []
     for run in plan.runs:

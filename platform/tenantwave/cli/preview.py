@@ -46,9 +46,9 @@ def preview(
     Exit codes: 0 the preview ran (whatever it found), 1 a stack could not be
     previewed, or --fail-on-changes and something would change, 2 bad input.
     """
-    from tenantwave.loader import find_project
-    from tenantwave.preview import PreviewRequest, exit_code, run_preview
-    from tenantwave.report import preview_json, preview_markdown, preview_text
+    from tenantwave.config.loader import find_project
+    from tenantwave.preview.build import PreviewRequest, exit_code, run_preview
+    from tenantwave.preview.report import preview_json, preview_markdown, preview_text
 
     root = _project_root(options.project_dir) if options.project_dir else find_project(Path.cwd())
     request = PreviewRequest(project_root=root, base=base, head=head, offline=offline, release=release)
@@ -78,7 +78,7 @@ def _say(line: str) -> None:
 
 def _engine_step(options: Any) -> Any:
     def step(revisions: Any, release: str, say: Any) -> Any:
-        from tenantwave.enginepreview import engine_previews
+        from tenantwave.preview.through_engine import engine_previews
 
         return engine_previews(options.workspace(), revisions, release, say)
 

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from tenantwave.engine.base import Progress
-from tenantwave.inventory import Stack
-from tenantwave.runner import Outcome
+from tenantwave.planning.inventory import Stack
+from tenantwave.rollout.runner import Outcome
 
 MARK = {
     "succeeded": "ok",

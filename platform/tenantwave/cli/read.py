@@ -60,8 +60,8 @@ def _is_record(item: Any) -> bool:
 @click.pass_obj
 def validate(options: Any, as_json: bool) -> None:
     """Check platform.yaml, tiers/ and tenants/; report every problem at once."""
-    from tenantwave.inventory import build_inventory
-    from tenantwave.waves import build_waves
+    from tenantwave.planning.inventory import build_inventory
+    from tenantwave.planning.waves import build_waves
 
     try:
         project = options.workspace().project
@@ -97,8 +97,8 @@ def validate(options: Any, as_json: bool) -> None:
 @click.pass_obj
 def plan(options: Any, release: str, wave: int | None, as_json: bool) -> None:
     """Show the waves of a release and each stack's state: eligible, blocked or done."""
-    from tenantwave.plan import build_plan
-    from tenantwave.release import check_release
+    from tenantwave.planning.plan import build_plan
+    from tenantwave.planning.release import check_release
 
     check_release(release)
     workspace = options.workspace()
@@ -114,7 +114,7 @@ def plan(options: Any, release: str, wave: int | None, as_json: bool) -> None:
 @click.pass_obj
 def status(options: Any, as_json: bool) -> None:
     """Per stack: the release it runs, its last result and when."""
-    from tenantwave.status import fleet_status
+    from tenantwave.planning.status import fleet_status
 
     workspace = options.workspace()
     states = fleet_status(workspace.project, workspace.ledger)

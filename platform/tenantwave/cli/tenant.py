@@ -46,7 +46,7 @@ def tenant() -> None:
 def add(options: Any, tenant_id: str, tier: str, envs: tuple[str, ...], wave: int | None, name: str | None,
         release: str | None, deploy: bool, dry_run: bool, engine: str | None, yes: bool) -> None:
     """Onboard a tenant: write tenants/ID.yaml; with --deploy, provision its stacks."""
-    from tenantwave.tenancy import plan_add
+    from tenantwave.tenants.operations import plan_add
 
     workspace = _workspace(options, engine, release)
     plan = plan_add(workspace, tenant_id, tier=tier, environments=envs, wave=wave, name=name, release=release)
@@ -66,7 +66,7 @@ def add(options: Any, tenant_id: str, tier: str, envs: tuple[str, ...], wave: in
 def remove(options: Any, tenant_id: str, deploy: bool, delete_data: bool, dry_run: bool, engine: str | None,
            yes: bool) -> None:
     """Offboard a tenant: production first, then earlier phases; the file goes last."""
-    from tenantwave.tenancy import plan_remove
+    from tenantwave.tenants.operations import plan_remove
 
     workspace = _workspace(options, engine, None)
     plan = plan_remove(workspace, tenant_id)
@@ -86,7 +86,7 @@ def remove(options: Any, tenant_id: str, deploy: bool, delete_data: bool, dry_ru
 def move(options: Any, tenant_id: str, tier: str, release: str | None, deploy: bool, dry_run: bool,
          engine: str | None, yes: bool) -> None:
     """Move a tenant to another tier: per environment, the new side is up before the old one goes."""
-    from tenantwave.tenancy import plan_move
+    from tenantwave.tenants.operations import plan_move
 
     workspace = _workspace(options, engine, release)
     plan = plan_move(workspace, tenant_id, tier=tier, release=release)
@@ -104,7 +104,7 @@ def move(options: Any, tenant_id: str, tier: str, release: str | None, deploy: b
 @click.pass_obj
 def list_tenants(options: Any, as_json: bool) -> None:
     """Each tenant: tier, environments with the release it runs there, last result."""
-    from tenantwave.tenantlist import LIST_FORMAT_VERSION, describe_last, tenant_rows
+    from tenantwave.tenants.listing import LIST_FORMAT_VERSION, describe_last, tenant_rows
 
     rows = tenant_rows(options.workspace())
     if as_json:
@@ -125,7 +125,7 @@ def list_tenants(options: Any, as_json: bool) -> None:
 
 
 def _workspace(options: Any, engine: str | None, release: str | None) -> Any:
-    from tenantwave.release import check_release
+    from tenantwave.planning.release import check_release
 
     if release is not None:
         check_release(release)
@@ -144,7 +144,7 @@ def _carry_out(options: Any, workspace: Any, plan: Any, *, deploy: bool, dry_run
         click.echo("nothing changed")
         return
     if not deploy:
-        from tenantwave.tenantrun import apply_file_change
+        from tenantwave.tenants.execution import apply_file_change
 
         apply_file_change(plan)
         click.echo(f"{plan.file.shown} {_PAST[plan.file.action]}" if plan.file else "nothing changed")
@@ -202,9 +202,9 @@ def _confirmed(plan: Any, deploy: bool, yes: bool) -> bool:
 def _execute(workspace: Any, plan: Any, retain_data: bool) -> Any:
     from tenantwave.cli.deploy import _listener, _restore_signals, _trap_signals
     from tenantwave.engine.base import CancelToken
-    from tenantwave.engines import open_engine
-    from tenantwave.release import source_commit
-    from tenantwave.tenantrun import TenantExecutor
+    from tenantwave.engine.registry import open_engine
+    from tenantwave.planning.release import source_commit
+    from tenantwave.tenants.execution import TenantExecutor
 
     engine = open_engine(workspace)
     cancel = CancelToken()

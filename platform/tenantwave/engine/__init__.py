@@ -1,1 +1,8 @@
-"""The engine boundary: what the runner asks of a deployment engine (see `base`)."""
+"""The engine boundary: what the runner asks of a deployment engine, and the engines that answer.
+
+- `base`      the protocol (prepare, preview, up, destroy, refresh, outputs, close), events, results
+- `registry`  choosing an engine by name and opening the one a workspace asks for
+- `pulumi*`   the real engine on the Pulumi Automation API (command, backend, events, results)
+- `mock`      runs the real stack program under Pulumi's mocks; records simulated deployments
+- `simulate`  runs the stack program in-process under mocks and returns what it declares
+"""

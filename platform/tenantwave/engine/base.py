@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from tenantwave.inventory import Stack
+from tenantwave.planning.inventory import Stack
 
 Operation = Literal["up", "preview", "destroy", "refresh"]
 Status = Literal["succeeded", "failed", "cancelled"]

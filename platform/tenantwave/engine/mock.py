@@ -1,6 +1,6 @@
 """The `mock` engine: the real stack program under Pulumi's mocks. Nothing is deployed.
 
-Every operation runs `stacks/` in-process for the job's stack config (`tenantwave.simulate`), so
+Every operation runs `stacks/` in-process for the job's stack config (`tenantwave.engine.simulate`), so
 a wrong tier parameter or a program bug fails here exactly as it would in a real `up`. It needs no
 cloud account and no Pulumi CLI: the README demo, offline previews and CI dry runs use it.
 
@@ -32,7 +32,7 @@ from tenantwave.engine.base import (
     Result,
     StackJob,
 )
-from tenantwave.simulate import (
+from tenantwave.engine.simulate import (
     DeclaredResource,
     ResourceGraph,
     SimulationError,

@@ -1,13 +1,16 @@
-"""Choosing an engine: `pulumi`, `mock`, or `module:factory` for a custom one."""
+"""Choosing an engine (`pulumi`, `mock`, or `module:factory` for a custom one) and opening the one a
+workspace asks for, with the context every engine gets."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from typing import Any
 
 from tenantwave.engine.base import Engine, EngineContext
 from tenantwave.errors import EngineUnavailable, UsageError
+from tenantwave.planning.workspace import Workspace
 
 BUILTIN = {
     "pulumi": "tenantwave.engine.pulumi:create",
@@ -37,4 +40,19 @@ def load_engine(spec: str, context: EngineContext) -> Engine:
     return engine  # type: ignore[no-any-return]
 
 
-__all__ = ["EngineUnavailable", "load_engine"]
+def engine_context(workspace: Workspace) -> EngineContext:
+    state_dir = workspace.state_dir
+    return EngineContext(
+        project_root=workspace.root,
+        state_dir=state_dir,
+        backend_url=workspace.project.platform.backend,
+        log_dir=state_dir / "logs",
+        environ=dict(os.environ),
+    )
+
+
+def open_engine(workspace: Workspace) -> Engine:
+    return load_engine(workspace.engine, engine_context(workspace))
+
+
+__all__ = ["EngineUnavailable", "engine_context", "load_engine", "open_engine"]

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tenantwave.history import ReleaseHistory
 from tenantwave.ledger import planreads
+from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.ledger.records import StackStatus
 from tenantwave.ledger.urls import plain_sqlite_file
 from tenantwave.ledger.version import SCHEMA_VERSION

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from tenantwave.history import Deployed, ReleaseHistory, Success
+from tenantwave.ledger.history import Deployed, ReleaseHistory, Success
 from tenantwave.ledger.records import DeploymentRecord, StackStatus
 
 Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]

@@ -27,12 +27,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from tenantwave.history import ReleaseHistory
 from tenantwave.ledger import approvals, claims, connection, migrations, planreads
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.connection import DEFAULT_TIMEOUT
 from tenantwave.ledger.connection import redact as redact  # re-exported: its old home
+from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.ledger.migrations import MIGRATION_LOCK as MIGRATION_LOCK  # re-exported: its old home
 from tenantwave.ledger.migrations import MIGRATIONS as MIGRATIONS  # re-exported: its old home
 from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS as DEPLOYING_OPERATIONS  # re-exported

@@ -1,0 +1,1 @@
+"""CI integration: the GitHub Actions rollout workflow generated from the project's waves (`workflows`)."""

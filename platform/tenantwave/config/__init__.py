@@ -1,0 +1,13 @@
+"""Configuration: the files of a project, read, validated and typed.
+
+- `models`     platform.yaml, tiers/<id>.yaml, tenants/<id>.yaml and the whole `Project`, as pydantic models
+- `loader`     load a project from disk; every problem collected as "file: field: what to do"
+- `ids`        tenant, tier, environment and phase ids (DNS labels, checked before any other use)
+- `checks`     the configuration of health checks and before-deploy hooks
+- `reachability` phases tenants cannot reach or complete under require_tenant (validate's warnings)
+- `parameters` the tier parameters the stack program accepts
+- `yamlfile`   one YAML file into plain data, with problems instead of exceptions
+- `parsecache` parsed files cached by size and mtime so unchanged files are not parsed again
+
+Imports nothing above itself: no ledger, no engine, no click or rich.
+"""

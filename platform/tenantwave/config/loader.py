@@ -1,0 +1,339 @@
+"""Load and validate a whole project: platform.yaml, tiers/, tenants/.
+
+Every problem is collected (file, field, what to do) and reported together in one ConfigError.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tenantwave.config.ids import id_problem
+from tenantwave.config.models import PlatformConfig, Project, Tenant, TenantConfig, Tier, TierConfig
+from tenantwave.config.parameters import OVERRIDABLE, TierParameters, merge_overrides
+from tenantwave.config.parsecache import ParseCache
+from tenantwave.errors import ConfigError, Problem, UsageError
+
+PLATFORM_FILE = "platform.yaml"
+CONFIG_SUFFIXES = (".yaml", ".yml")
+RESERVED_TENANT_IDS = frozenset({"shared"})  # the `tenant` label of resources a pool shares
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def find_project(start: Path) -> Path:
+    """The nearest directory at or above `start` that holds a platform.yaml."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / PLATFORM_FILE).is_file():
+            return directory
+    raise UsageError(
+        f"no {PLATFORM_FILE} in {start} or any directory above it; "
+        "run from a project or pass --project DIR"
+    )
+
+
+def load_project(root: Path) -> Project:
+    """The validated project at `root`; raises ConfigError with every problem found."""
+    cache = ParseCache(root)  # the parsed YAML of unchanged files, kept whether or not the project is valid
+    try:
+        project = _load_project(root, cache)
+    except ConfigError:
+        cache.save()
+        raise
+    cache.save()
+    return project
+
+
+def _load_project(root: Path, cache: ParseCache) -> Project:
+    problems: list[Problem] = []
+    platform = _load_platform(root, cache, problems)
+    environments = (
+        [env for phase in platform.lifecycle for env in phase.environments] if platform else None
+    )
+    tiers = _load_tiers(root, cache, environments, problems)
+    tenant_configs = _load_tenants(root, cache, tiers, environments, problems)
+    if problems or platform is None:
+        raise ConfigError(problems)
+    project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
+    return Project(
+        root=root,
+        platform=platform,
+        tiers=tiers,
+        tenants=tenant_configs,
+        warnings=tuple(_warnings(project)),
+    )
+
+
+# -- platform.yaml ---------------------------------------------------------------------------
+
+
+def _load_platform(root: Path, cache: ParseCache, problems: list[Problem]) -> PlatformConfig | None:
+    data, read_problems = cache.read_mapping(root / PLATFORM_FILE, PLATFORM_FILE)
+    problems += read_problems
+    if data is None:
+        return None
+    config = _validate(PlatformConfig, data, PLATFORM_FILE, problems)
+    if config is None:
+        return None
+    before = len(problems)
+    _check_lifecycle(config, problems)
+    return config if len(problems) == before else None
+
+
+def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
+    seen_envs: dict[str, str] = {}
+    phase_names = Counter(phase.phase for phase in config.lifecycle)
+    for index, phase in enumerate(config.lifecycle):
+        where = f"lifecycle[{index}]"
+        if (why := id_problem(phase.phase)) is not None:
+            problems.append(Problem(PLATFORM_FILE, f"{where}.phase", why))
+        if phase_names[phase.phase] > 1:
+            problems.append(Problem(PLATFORM_FILE, f"{where}.phase", f"phase {phase.phase!r} appears twice"))
+        if not phase.environments:
+            problems.append(
+                Problem(PLATFORM_FILE, f"{where}.environments", f"phase {phase.phase!r} has no environments")
+            )
+        for env_index, env in enumerate(phase.environments):
+            field = f"{where}.environments[{env_index}]"
+            if (why := id_problem(env)) is not None:
+                problems.append(Problem(PLATFORM_FILE, field, why))
+            elif env in seen_envs:
+                problems.append(
+                    Problem(PLATFORM_FILE, field, f"environment {env!r} is already in phase {seen_envs[env]!r}")
+                )
+            seen_envs.setdefault(env, phase.phase)
+        if phase.minimum is not None and phase.minimum > len(phase.environments):
+            problems.append(
+                Problem(
+                    PLATFORM_FILE,
+                    f"{where}.minimum",
+                    f"minimum {phase.minimum} is larger than the {len(phase.environments)} "
+                    f"environment(s) of phase {phase.phase!r}",
+                )
+            )
+    for name in config.rollout.phases:
+        if name not in phase_names:
+            problems.append(
+                Problem(PLATFORM_FILE, f"rollout.phases.{name}", f"no phase {name!r} in the lifecycle")
+            )
+
+
+# -- tiers/ ----------------------------------------------------------------------------------
+
+
+def _load_tiers(
+    root: Path, cache: ParseCache, environments: list[str] | None, problems: list[Problem]
+) -> dict[str, Tier]:
+    tiers: dict[str, Tier] = {}
+    for tier_id, path, shown in _config_files(root, "tiers", problems):
+        data, read_problems = cache.read_mapping(path, shown)
+        problems += read_problems
+        if data is None:
+            continue
+        config = _validate(TierConfig, data, shown, problems)
+        if config is None:
+            continue
+        before = len(problems)
+        offered = _check_environments(config.environments, environments, shown, problems, "the lifecycle")
+        for index, name in enumerate(config.overridable):
+            if name not in OVERRIDABLE:
+                allowed = ", ".join(sorted(OVERRIDABLE))
+                problems.append(
+                    Problem(shown, f"overridable[{index}]", f"unknown parameter {name!r} (known: {allowed})")
+                )
+        if len(problems) == before:
+            resolved = tuple(offered if config.environments is not None else environments or ())
+            tiers[tier_id] = Tier(id=tier_id, config=config, environments=resolved)
+    return tiers
+
+
+# -- tenants/ --------------------------------------------------------------------------------
+
+
+def _load_tenants(
+    root: Path, cache: ParseCache, tiers: dict[str, Tier], environments: list[str] | None, problems: list[Problem]
+) -> dict[str, Tenant]:
+    tier_files = {stem for stem, _, _ in _config_files(root, "tiers", [])}
+    tenants: dict[str, Tenant] = {}
+    for tenant_id, path, shown in _config_files(root, "tenants", problems):
+        if tenant_id in RESERVED_TENANT_IDS:
+            problems.append(Problem(shown, "file name", f"{tenant_id!r} is reserved (it labels pool-wide resources)"))
+            continue
+        data, read_problems = cache.read_mapping(path, shown)
+        problems += read_problems
+        if data is None:
+            continue
+        config = _validate(TenantConfig, data, shown, problems)
+        if config is None:
+            continue
+        tier = tiers.get(config.tier)
+        if tier is None:
+            if config.tier not in tier_files:
+                known = ", ".join(sorted(tier_files)) or "none"
+                problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r} (known: {known})"))
+            continue  # a broken tier file is reported once, on the tier itself
+        tenant = _check_tenant(tenant_id, config, tier, environments, shown, problems)
+        if tenant is not None:
+            tenants[tenant_id] = tenant
+    return tenants
+
+
+def _check_tenant(
+    tenant_id: str,
+    config: TenantConfig,
+    tier: Tier,
+    environments: list[str] | None,
+    shown: str,
+    problems: list[Problem],
+) -> Tenant | None:
+    before = len(problems)
+    if not config.environments:
+        problems.append(Problem(shown, "environments", "connect the tenant to at least one environment"))
+    _check_environments(config.environments, environments, shown, problems, "the lifecycle")
+    if environments is not None:
+        for index, env in enumerate(config.environments):
+            if env in environments and env not in tier.environments:
+                offered = ", ".join(tier.environments)
+                problems.append(
+                    Problem(
+                        shown,
+                        f"environments[{index}]",
+                        f"tier {tier.id!r} is not offered in {env!r} (it is offered in: {offered})",
+                    )
+                )
+    if config.wave is not None and tier.model == "pool":
+        problems.append(
+            Problem(
+                shown,
+                "wave",
+                f"tier {tier.id!r} is a pool: its tenants share the pool stack and its wave; "
+                "set the wave on the tier or use a silo tier",
+            )
+        )
+    for key in config.parameters:
+        if key not in tier.config.overridable:
+            allowed = ", ".join(tier.config.overridable) or "nothing"
+            problems.append(
+                Problem(
+                    shown,
+                    f"parameters.{key}",
+                    f"tier {tier.id!r} does not let tenants override {key!r} (overridable: {allowed})",
+                )
+            )
+    if len(problems) != before:
+        return None
+    if not config.parameters:
+        return Tenant(id=tenant_id, config=config, parameters=tier.config.parameters)  # validated, immutable
+    merged = merge_overrides(tier.config.parameters.model_dump(), config.parameters)
+    parameters = _validate(TierParameters, merged, shown, problems, prefix="parameters")
+    if parameters is None:
+        return None
+    return Tenant(id=tenant_id, config=config, parameters=parameters)
+
+
+# -- shared helpers --------------------------------------------------------------------------
+
+
+def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tuple[str, Path, str]]:
+    """(id, path, shown name) of each YAML file in root/folder, with id and duplicate checks."""
+    directory = root / folder
+    if not directory.is_dir():
+        return []
+    found: list[tuple[str, Path, str]] = []
+    stems: dict[str, str] = {}
+    for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):  # Path sorting is slow
+        stem, dot, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
+        if not stem or f"{dot}{suffix}" not in CONFIG_SUFFIXES or not entry.is_file():
+            continue
+        path = Path(entry.path)
+        shown = f"{folder}/{entry.name}"
+        if (why := id_problem(stem)) is not None:
+            problems.append(Problem(shown, "file name", f"the file name is the id: {why}"))
+            continue
+        if stem in stems:
+            problems.append(Problem(shown, "file name", f"duplicate id {stem!r}: {stems[stem]} has it too"))
+            continue
+        stems[stem] = shown
+        found.append((stem, path, shown))
+    return found
+
+
+def _check_environments(
+    listed: list[str] | None,
+    known: list[str] | None,
+    shown: str,
+    problems: list[Problem],
+    where: str,
+) -> list[str]:
+    if listed is None:
+        return []
+    seen: set[str] = set()
+    for index, env in enumerate(listed):
+        lifecycle_env = known is not None and env in known  # a valid id already
+        if not lifecycle_env and (why := id_problem(env)) is not None:
+            problems.append(Problem(shown, f"environments[{index}]", why))
+        elif env in seen:
+            problems.append(Problem(shown, f"environments[{index}]", f"{env!r} is listed twice"))
+        elif known is not None and not lifecycle_env:
+            where_known = f"{where} ({', '.join(known)})"
+            problems.append(Problem(shown, f"environments[{index}]", f"environment {env!r} is not in {where_known}"))
+        seen.add(env)
+    return list(listed)
+
+
+def _validate(
+    model: type[_M], data: Any, shown: str, problems: list[Problem], prefix: str = ""
+) -> _M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error)))
+        return None
+
+
+def _field(prefix: str, loc: tuple[Any, ...]) -> str:
+    text = prefix
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif str(part).startswith(("function-", "list[", "dict[")):  # pydantic's validator tags, not fields
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (remove it, or check its spelling against the README)"
+    if kind == "missing":
+        return "missing (this key is required)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind.endswith(("_type", "_parsing")) or kind.startswith(("int_", "bool_", "literal_")):
+        value = error.get("input")
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return f"{message[0].lower()}{message[1:]}, got {shown}"
+    return message[0].lower() + message[1:] if message else kind
+
+
+def _warnings(project: Project) -> list[str]:
+    from tenantwave.config.reachability import uncompletable_phases, unreachable_phases
+
+    return [
+        f"{PLATFORM_FILE}: require_tenant: phase {phase!r} has no connected tenant, "
+        "so no deployment can ever reach it; connect a tenant to one of its environments "
+        "or make the phase optional"
+        for phase in unreachable_phases(project)
+    ] + [
+        f"{PLATFORM_FILE}: require_tenant: phase {phase!r} needs {required} environments but no tenant is "
+        f"connected to {', '.join(unconnected)}, so it can never complete and the phases after it never open; "
+        "connect a tenant there, lower its minimum or make the phase optional"
+        for phase, required, unconnected in uncompletable_phases(project)
+    ]

@@ -1,0 +1,199 @@
+"""Typed configuration: platform.yaml, tiers/<id>.yaml, tenants/<id>.yaml, and the whole project.
+
+These are the file formats documented in the README. Unknown keys are an error, never ignored.
+Cross-file rules (a tenant's tier exists, its environments are in the lifecycle...) live in
+`loader`, which collects every problem before reporting them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tenantwave.config.checks import CommandCheck, HealthCheck, Hook, HttpCheck, unique_names
+from tenantwave.config.parameters import TierParameters
+
+DEFAULT_LEDGER_URL = "sqlite:///.platform/ledger.db"
+DEFAULT_CONCURRENCY = 8
+
+Id = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # "1" is not a wave, "yes" not a bool
+
+
+class Phase(_Strict):
+    phase: Id
+    environments: list[Id]
+    optional: bool = False
+    minimum: Annotated[int, Field(ge=1)] | None = None
+
+    @property
+    def required_count(self) -> int:
+        """How many environments of the phase must have the release for the phase to be complete."""
+        return self.minimum if self.minimum is not None else len(self.environments)
+
+
+class WavePolicy(_Strict):
+    """Health rules for the stacks of one tier wave of a phase (overrides the phase's)."""
+
+    checks: list[HealthCheck] | None = None  # None: the phase's checks; []: none
+    auto_rollback: bool | None = None
+
+    _unique_checks = field_validator("checks")(unique_names)
+
+
+class PhasePolicy(_Strict):
+    """Rollout rules for the waves of one phase."""
+
+    approval: bool = False
+    bake_minutes: Annotated[float, Field(ge=0, le=10_080)] | None = None
+    failure_budget: Annotated[int, Field(ge=0)] | None = None
+    checks: list[HealthCheck] | None = None  # None: the rollout's checks; []: none
+    auto_rollback: bool | None = None
+    waves: dict[Annotated[int, Field(ge=1, le=1000)], WavePolicy] = Field(default_factory=dict)  # by tier wave
+
+    _unique_checks = field_validator("checks")(unique_names)
+
+
+class Rollout(_Strict):
+    """How waves follow each other (used by `platform up`)."""
+
+    failure_budget: Annotated[int, Field(ge=0)] = 0
+    bake_minutes: Annotated[float, Field(ge=0, le=10_080)] = 0
+    concurrency: Annotated[int, Field(ge=1, le=256)] = DEFAULT_CONCURRENCY
+    phases: dict[Id, PhasePolicy] = Field(default_factory=dict)
+    checks: list[HealthCheck] = Field(default_factory=list)  # health checks of every phase
+    auto_rollback: bool = False  # roll a wave's failed or unhealthy stacks back after the wave
+
+    _unique_checks = field_validator("checks")(unique_names)
+
+    def for_phase(self, phase: str) -> ResolvedPolicy:
+        own = self.phases.get(phase, PhasePolicy())
+        return ResolvedPolicy(
+            approval=own.approval,
+            bake_minutes=own.bake_minutes if own.bake_minutes is not None else self.bake_minutes,
+            failure_budget=(
+                own.failure_budget if own.failure_budget is not None else self.failure_budget
+            ),
+            checks=tuple(own.checks if own.checks is not None else self.checks),
+            auto_rollback=own.auto_rollback if own.auto_rollback is not None else self.auto_rollback,
+        )
+
+    def for_wave(self, phase: str, tier_wave: int) -> ResolvedPolicy:
+        """The phase's policy with the checks and auto_rollback of its tier wave, where it sets them."""
+        policy = self.for_phase(phase)
+        own = self.phases.get(phase, PhasePolicy()).waves.get(tier_wave)
+        if own is None:
+            return policy
+        return replace(
+            policy,
+            checks=tuple(own.checks) if own.checks is not None else policy.checks,
+            auto_rollback=own.auto_rollback if own.auto_rollback is not None else policy.auto_rollback,
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedPolicy:
+    approval: bool
+    bake_minutes: float
+    failure_budget: int
+    checks: tuple[HttpCheck | CommandCheck, ...] = ()
+    auto_rollback: bool = False
+
+
+class PlatformConfig(_Strict):
+    lifecycle: list[Phase]
+    require_tenant: bool = False
+    rollout: Rollout = Rollout()
+    ledger: str = DEFAULT_LEDGER_URL
+    engine: str = "pulumi"
+    backend: str | None = Field(None, description="Pulumi backend URL; default: file backend in .platform/state")
+
+    @field_validator("lifecycle")
+    @classmethod
+    def _non_empty(cls, lifecycle: list[Phase]) -> list[Phase]:
+        if not lifecycle:  # reported on the `lifecycle` field, not on the file as a whole
+            raise ValueError("the lifecycle is empty: list at least one phase")
+        return lifecycle
+
+
+class TierConfig(_Strict):
+    model: Literal["pool", "silo"]
+    wave: Annotated[int, Field(ge=1, le=1000)]
+    environments: list[Id] | None = None
+    overridable: list[str] = Field(default_factory=list, description="parameters a tenant may override")
+    parameters: TierParameters = TierParameters()
+    description: str | None = None
+    before_deploy: Hook | None = None  # runs before each stack of the tier is updated
+
+
+class TenantConfig(_Strict):
+    tier: Id
+    environments: list[Id]
+    wave: Annotated[int, Field(ge=1, le=1000)] | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(None, max_length=200, description="display name")
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    config: TierConfig
+    environments: tuple[str, ...]  # resolved: the tier's own list, or every environment
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def wave(self) -> int:
+        return self.config.wave
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    config: TenantConfig
+    parameters: TierParameters  # effective: tier parameters with the tenant's overrides
+
+    @property
+    def tier(self) -> str:
+        return self.config.tier
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        return tuple(self.config.environments)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A whole, valid project: everything the planning path needs, read once."""
+
+    root: Path
+    platform: PlatformConfig
+    tiers: dict[str, Tier]
+    tenants: dict[str, Tenant]
+    warnings: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def environments(self) -> tuple[str, ...]:
+        return tuple(env for phase in self.platform.lifecycle for env in phase.environments)
+
+    @cached_property
+    def phase_of(self) -> dict[str, tuple[int, Phase]]:
+        """environment -> (phase index, phase)."""
+        return {
+            env: (index, phase)
+            for index, phase in enumerate(self.platform.lifecycle)
+            for env in phase.environments
+        }
+
+    @cached_property
+    def phase_by_name(self) -> dict[str, Phase]:
+        return {phase.phase: phase for phase in self.platform.lifecycle}

@@ -1,0 +1,181 @@
+"""A cache of parsed configuration files, so that loading a large fleet does not parse unchanged YAML again.
+
+`<root>/.platform/cache/parsed.json` holds, for each file by its shown name (`tenants/acme.yaml`), the file's size
+and modification time in nanoseconds and the mapping it parsed to. A file with the same size and modification time
+is not opened: its mapping comes from the cache and goes through exactly the same validation as the YAML would.
+Any other file is read with `yamlfile.read_mapping`, as without the cache.
+
+Only plain JSON data is kept (so the cache gives back exactly what PyYAML gave), never a file with problems, and
+never a file modified in the last 2 seconds: an edit within the same timestamp tick that keeps the size would go
+unnoticed (git's "racily clean" rule). The cache is an optimisation, never a failure: a missing, unreadable,
+corrupt or outdated cache counts as empty, and a cache that cannot be written is not written.
+`PLATFORM_CACHE=off` (or 0, false) turns it off. The mappings returned are shared with the cache: do not modify them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any, TypeGuard
+
+import yaml
+
+from tenantwave.config import yamlfile
+from tenantwave.errors import Problem
+
+CACHE_FILE = Path(".platform") / "cache" / "parsed.json"
+FORMAT_VERSION = 1  # bump when the file's layout or what yamlfile.read_mapping returns for a file changes
+ENVIRONMENT_VARIABLE = "PLATFORM_CACHE"
+OFF_VALUES = frozenset({"off", "0", "false"})
+RACY_NANOSECONDS = 2_000_000_000  # files modified more recently than this are read, not cached
+MAX_DEPTH = 100  # deeper data is not cached (json's recursion limits stay far away)
+MAX_INT_BITS = 64
+
+
+def cache_enabled() -> bool:
+    """Whether the parse cache is on: yes unless PLATFORM_CACHE is off, 0 or false."""
+    return os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower() not in OFF_VALUES
+
+
+class ParseCache:
+    """read_mapping() with the parsed mappings of unchanged files kept in `<root>/.platform/cache/parsed.json`.
+
+    Create one per load, look every file up through it, then save(). Nothing is read before the first lookup.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / CACHE_FILE
+        self.enabled = cache_enabled()
+        self._stored: dict[str, Any] | None = None  # the cache file's entries, read at the first lookup
+        self._seen: dict[str, list[Any]] = {}  # the entries of the files looked up (and cacheable) in this load
+        self._changed = False
+
+    def read_mapping(self, path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+        """The same as yamlfile.read_mapping(path, shown), without reading the file when the cache has it."""
+        if not self.enabled:
+            return yamlfile.read_mapping(path, shown)
+        stored = self._entries()
+        try:
+            # before reading: a change during the read then leaves an outdated size or time in the entry (a miss
+            # next time), never outdated content under the current ones
+            stat = os.stat(path)
+        except OSError:
+            return yamlfile.read_mapping(path, shown)  # it reports the problem
+        entry = stored.get(shown)
+        if _matches(entry, stat.st_size, stat.st_mtime_ns):
+            self._seen[shown] = entry
+            return entry[2], []
+        data, problems = yamlfile.read_mapping(path, shown)
+        if data is not None and stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
+            self._seen[shown] = [stat.st_size, stat.st_mtime_ns, data]
+            self._changed = True
+        return data, problems
+
+    def save(self) -> None:
+        """Write the entries of the files looked up in this load, if they differ from the cache file's; never fails.
+
+        Entries of files not looked up (deleted tenants) are dropped. Writes only into an existing `.platform/`
+        (creating `.platform/cache/`), so that validating or planning a fresh checkout leaves no files behind.
+        """
+        if not self.enabled or self._stored is None:
+            return
+        if not self._changed and self._seen.keys() == self._stored.keys():
+            return
+        directory = self.path.parent
+        if not directory.parent.is_dir():
+            return  # no .platform/ yet: reading the configuration does not create it
+        document = {"format": FORMAT_VERSION, "pyyaml": yaml.__version__, "files": self._seen}
+        try:
+            text = json.dumps(document, allow_nan=False, separators=(",", ":"))
+        except (ValueError, TypeError, RecursionError):  # pragma: no cover - _is_plain() lets no such data in
+            return
+        temporary = directory / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            directory.mkdir(exist_ok=True)
+            with open(temporary, "x", encoding="ascii") as file:  # json.dumps escapes everything else
+                file.write(text)
+            os.replace(temporary, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            return
+        self._stored = dict(self._seen)
+        self._changed = False
+
+    def _entries(self) -> dict[str, Any]:
+        if self._stored is None:
+            self._stored = _read_cache(self.path)
+        return self._stored
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    """The `files` of the cache file, or nothing when it is missing, unreadable, corrupt or of another version."""
+    try:
+        document = json.loads(path.read_bytes(), parse_constant=_no_constant)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if (
+        not isinstance(document, dict)
+        or type(document.get("format")) is not int
+        or document["format"] != FORMAT_VERSION
+        or document.get("pyyaml") != yaml.__version__
+        or not isinstance(document.get("files"), dict)
+    ):
+        return {}
+    files: dict[str, Any] = document["files"]
+    return files
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _matches(entry: Any, size: int, mtime_ns: int) -> TypeGuard[list[Any]]:
+    return (
+        type(entry) is list
+        and len(entry) == 3
+        and type(entry[0]) is int
+        and type(entry[1]) is int
+        and entry[0] == size
+        and entry[1] == mtime_ns
+        and type(entry[2]) is dict
+    )
+
+
+def _is_plain(data: dict[str, Any]) -> bool:
+    """Whether `data` comes back from JSON exactly as it is, type for type.
+
+    Only dicts with string keys, lists, strings, bools, None, finite floats and integers of at most 64 bits.
+    A container that appears twice (a YAML alias, or a cycle) is not plain either: JSON would copy it.
+    """
+    seen: set[int] = set()
+    pending: list[tuple[Any, int]] = [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        kind = type(value)
+        if kind is str or kind is bool or value is None:
+            continue
+        if kind is int:
+            if value.bit_length() > MAX_INT_BITS:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is dict or kind is list:
+            if depth >= MAX_DEPTH or id(value) in seen:
+                return False
+            seen.add(id(value))
+            if kind is dict:
+                if any(type(key) is not str for key in value):
+                    return False
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)
+        else:
+            return False
+    return True

@@ -1,0 +1,15 @@
+"""Planning: what a release's rollout consists of and what may run now, from configuration and the ledger.
+
+- `inventory`   the stacks of a project (pool and silo), named stably
+- `stackconfig` the Pulumi stack config the tool derives per stack, and its fingerprint
+- `waves`       the rollout order, from configuration alone
+- `lifecycle`   the tenant-aware lifecycle rules: may this stack deploy this release now?
+- `plan`        a release's plan: waves, each stack's state and reason (`plan --json` contract)
+- `gate`        the wave gate: may wave N start? (failure budget, bake, approvals, verification)
+- `selection`   which stacks a command works on (wave, targets, shard)
+- `status`      the fleet's status per stack
+- `release`     release versions and the commit they are built from
+- `workspace`   a project opened with its ledger and engine choice, the way every command does
+
+Pure over typed data; reads the ledger, never writes it; never imports pulumi.
+"""

@@ -1,0 +1,156 @@
+"""The wave gate: may wave N of a release start? (DESIGN.md §5)
+
+Wave N starts only when wave N-1 is complete for the release (every stack on it, failures within
+the failure budget), its bake time has passed since it finished, and, where the policy of wave
+N's phase asks for one, an approval was recorded with `platform approve`.
+
+Health checks: an `unhealthy` stack (a check failed after it deployed, or at a later `verify`)
+counts as failed, and the reason names the check. When wave N-1's phase has checks and a bake
+time, its checks must also have passed again after the bake: a `platform verify` of wave N-1 that
+succeeded and started after the bake ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tenantwave.config.models import Project
+from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord
+from tenantwave.planning.plan import WavePlan
+
+FAILED = ("failed", "unhealthy", "cancelled", "abandoned")
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    wave: int
+    open: bool
+    reasons: tuple[str, ...]
+    approval: Approval | None = None
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def evaluate_gate(
+    project: Project,
+    release: str,
+    wave: WavePlan,
+    previous: WavePlan | None,
+    previous_results: dict[str, DeploymentRecord],
+    approval: Approval | None,
+    now: datetime,
+    verification: RunRecord | None = None,
+) -> GateVerdict:
+    """`verification`: the last `platform verify` run of the previous wave, if any."""
+    number = wave.wave.number
+    reasons: list[str] = []
+    if previous is not None:
+        reasons.extend(_previous_wave(project, release, previous, previous_results, now))
+        if not reasons:
+            reasons.extend(_verified(project, release, previous, previous_results, verification))
+    policy = project.platform.rollout.for_phase(wave.wave.phase)
+    if policy.approval and approval is None:
+        reasons.append(
+            f"wave {number} (phase {wave.wave.phase}) needs an approval: "
+            f"run `platform approve --release {release} --wave {number}`"
+        )
+    return GateVerdict(wave=number, open=not reasons, reasons=tuple(reasons), approval=approval)
+
+
+def _previous_wave(
+    project: Project,
+    release: str,
+    previous: WavePlan,
+    results: dict[str, DeploymentRecord],
+    now: datetime,
+) -> list[str]:
+    number = previous.wave.number
+    policy = project.platform.rollout.for_phase(previous.wave.phase)
+    failed = [p.stack.name for p in previous.stacks if p.state != "done" and _failed(results.get(p.stack.name))]
+    missing = [
+        p.stack.name for p in previous.stacks if p.state != "done" and p.stack.name not in failed
+    ]
+    reasons: list[str] = []
+    if missing:
+        reasons.append(
+            f"wave {number} is not complete: {len(missing)} of {len(previous.stacks)} stacks "
+            f"not on {release} yet ({_names(missing)}); run `platform up --release {release} --wave {number}`"
+        )
+    if len(failed) > policy.failure_budget:
+        reasons.append(
+            f"wave {number} has {len(failed)} failed stack{'s' if len(failed) != 1 else ''} "
+            f"({_names(failed)}), over its failure budget of {policy.failure_budget}: "
+            f"fix and rerun wave {number}"
+            + _unhealthy(failed, results)
+        )
+    if not reasons and policy.bake_minutes > 0:
+        finished = [r.ended_at for r in results.values() if r.status == "succeeded" and r.ended_at]
+        if finished:
+            ready_at = max(finished) + timedelta(minutes=policy.bake_minutes)
+            if ready_at > now:
+                left = ready_at - now
+                reasons.append(
+                    f"wave {number} finished at {max(finished):%H:%M:%S}Z and bakes for "
+                    f"{policy.bake_minutes:g} min: wave {number + 1} may start at {ready_at:%H:%M:%S}Z "
+                    f"(in {_duration(left)})"
+                )
+    return reasons
+
+
+def _verified(
+    project: Project,
+    release: str,
+    previous: WavePlan,
+    results: dict[str, DeploymentRecord],
+    verification: RunRecord | None,
+) -> list[str]:
+    """After the bake of a phase with checks, a passing `verify` of the wave must follow it."""
+    number = previous.wave.number
+    policy = project.platform.rollout.for_wave(previous.wave.phase, previous.wave.tier_wave)
+    finished = [r.ended_at for r in results.values() if r.status == "succeeded" and r.ended_at]
+    if not policy.checks or policy.bake_minutes <= 0 or not finished:
+        return []
+    baked_at = max(finished) + timedelta(minutes=policy.bake_minutes)
+    command = f"`platform verify --release {release} --wave {number}`"
+    if verification is None or verification.started_at < baked_at:
+        return [
+            f"wave {number} has baked since {baked_at:%H:%M:%S}Z; its health checks must pass again "
+            f"after the bake: run {command}"
+        ]
+    if verification.status != "succeeded":
+        return [
+            f"the health checks of wave {number} failed at {verification.started_at:%H:%M:%S}Z "
+            f"({verification.detail or verification.status}): fix and run {command} again"
+        ]
+    return []
+
+
+def _unhealthy(failed: list[str], results: dict[str, DeploymentRecord]) -> str:
+    """Which check failed where, for the stacks among `failed` that are unhealthy."""
+    details = [
+        f"{name}: {results[name].error or 'a health check failed'}"
+        for name in failed
+        if results[name].status == "unhealthy"
+    ]
+    if not details:
+        return ""
+    shown = "; ".join(details[:3]) + (f"; and {len(details) - 3} more" if len(details) > 3 else "")
+    return f"; unhealthy: {shown}"
+
+
+def _failed(record: DeploymentRecord | None) -> bool:
+    return record is not None and record.status in FAILED
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(1, int(delta.total_seconds()))
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"

@@ -1,0 +1,106 @@
+"""The stacks a project consists of, derived from configuration alone.
+
+Naming scheme (stable, documented in the README), always a valid Pulumi stack name:
+
+    <environment>.pool.<tier>     one per pool tier and environment where the tier is offered
+    <environment>.silo.<tenant>   one per silo tenant and environment it is connected to
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+from tenantwave.config.models import Project
+from tenantwave.ledger.records import DeploymentRecord
+
+Kind = Literal["pool", "silo"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    name: str
+    environment: str
+    phase: str
+    phase_index: int
+    kind: Kind
+    tier: str
+    tenant: str | None  # the silo tenant; None for a pool stack
+    tenants: tuple[str, ...]  # tenants this stack serves in its environment, sorted
+    wave_key: tuple[int, int]  # (phase index, tier wave or tenant override)
+
+    @property
+    def untenanted(self) -> bool:
+        return not self.tenants
+
+
+def stack_name(environment: str, kind: str, unit: str) -> str:
+    return f"{environment}.{kind}.{unit}"
+
+
+def build_inventory(project: Project) -> list[Stack]:
+    """Every stack of the project, in plan order: phase, wave, environment order, name."""
+    phase_of = project.phase_of
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tier, env) -> pool tenants
+    stacks: list[Stack] = []
+    for tenant in project.tenants.values():
+        tier = project.tiers[tenant.tier]
+        for env in tenant.environments:
+            if tier.model == "pool":
+                members[(tier.id, env)].append(tenant.id)
+                continue
+            index, phase = phase_of[env]
+            wave = tenant.config.wave if tenant.config.wave is not None else tier.wave
+            stacks.append(
+                Stack(
+                    name=stack_name(env, "silo", tenant.id),
+                    environment=env,
+                    phase=phase.phase,
+                    phase_index=index,
+                    kind="silo",
+                    tier=tier.id,
+                    tenant=tenant.id,
+                    tenants=(tenant.id,),
+                    wave_key=(index, wave),
+                )
+            )
+    for tier in project.tiers.values():
+        if tier.model != "pool":
+            continue
+        for env in tier.environments:
+            index, phase = phase_of[env]
+            stacks.append(
+                Stack(
+                    name=stack_name(env, "pool", tier.id),
+                    environment=env,
+                    phase=phase.phase,
+                    phase_index=index,
+                    kind="pool",
+                    tier=tier.id,
+                    tenant=None,
+                    tenants=tuple(sorted(members.get((tier.id, env), ()))),
+                    wave_key=(index, tier.wave),
+                )
+            )
+    env_order = {env: position for position, env in enumerate(project.environments)}
+    stacks.sort(key=lambda s: (s.wave_key, env_order[s.environment], s.kind, s.name))
+    return stacks
+
+
+def recorded_stack(project: Project, name: str, last: DeploymentRecord) -> Stack:
+    """A stack the ledger knows but the configuration no longer has (a removed tenant, a moved
+    one), rebuilt from its last deployment record; an environment no longer in the lifecycle
+    sorts after every phase."""
+    index, phase = project.phase_of.get(last.environment, (len(project.platform.lifecycle), None))
+    return Stack(
+        name=name,
+        environment=last.environment,
+        phase=phase.phase if phase else "?",
+        phase_index=index,
+        kind="silo" if last.kind == "silo" else "pool",
+        tier=last.tier,
+        tenant=last.tenants[0] if last.kind == "silo" and last.tenants else None,
+        tenants=last.tenants,
+        wave_key=(index, 0),
+    )

@@ -1,0 +1,127 @@
+"""The Pulumi stack config the tool derives for each stack, and its fingerprint.
+
+The stack program in stacks/ reads exactly these keys (namespace `tenantwave`). They are written
+by the tool on every run and never edited by hand. The fingerprint (a hash of everything but the
+release) tells whether a stack already on a release still needs an update because its
+configuration changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+from tenantwave.config.models import Project
+from tenantwave.planning.inventory import Stack
+
+NAMESPACE = "tenantwave"
+
+
+def stack_settings(project: Project, stack: Stack) -> dict[str, Any]:
+    """Identity and parameters of `stack`, as plain JSON-able data (no release)."""
+    settings: dict[str, Any] = {
+        "kind": stack.kind,
+        "tier": stack.tier,
+        "environment": stack.environment,
+        "stack": stack.name,
+    }
+    if stack.kind == "silo":
+        assert stack.tenant is not None
+        settings["tenant"] = stack.tenant
+        settings["parameters"] = project.tenants[stack.tenant].parameters.model_dump(mode="json")
+    else:
+        settings["parameters"] = project.tiers[stack.tier].config.parameters.model_dump(mode="json")
+        settings["members"] = [
+            {"id": tenant_id, "parameters": project.tenants[tenant_id].parameters.model_dump(mode="json")}
+            for tenant_id in stack.tenants
+        ]
+    return settings
+
+
+def stack_config(project: Project, stack: Stack, release: str) -> dict[str, str]:
+    """`namespace:key` -> string value, as the engine sets them on the Pulumi stack."""
+    settings = stack_settings(project, stack)
+    settings["release"] = release
+    return {
+        f"{NAMESPACE}:{key}": value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        for key, value in settings.items()
+    }
+
+
+def fingerprint(project: Project, stack: Stack) -> str:
+    """sha256 of the canonical JSON of `stack_settings` (sorted keys, no spaces), shortened.
+
+    Built from each tenant's and tier's parameters encoded once per project (a pool stack lists
+    every member's parameters, a silo tenant has a stack per environment): the same text, byte
+    for byte, as encoding `stack_settings` whole, in time linear in the fleet."""
+    return _encoder(project).fingerprint(stack)
+
+
+_string: Callable[[str], str] = encode_basestring_ascii  # what json.dumps does with a str
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class _Encoder:
+    """Canonical JSON of stack settings for one project, with each parameter set encoded once."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._parameters: dict[int, str] = {}  # id of a TierParameters the project holds -> JSON
+        self._tiers: dict[str, str] = {}
+
+    def tenant_parameters(self, tenant_id: str) -> str:
+        parameters = self.project.tenants[tenant_id].parameters
+        text = self._parameters.get(id(parameters))  # tenants without overrides share the tier's
+        if text is None:
+            text = _canonical(parameters.model_dump(mode="json"))
+            self._parameters[id(parameters)] = text
+        return text
+
+    def tier_parameters(self, tier_id: str) -> str:
+        text = self._tiers.get(tier_id)
+        if text is None:
+            text = _canonical(self.project.tiers[tier_id].config.parameters.model_dump(mode="json"))
+            self._tiers[tier_id] = text
+        return text
+
+    def canonical(self, stack: Stack) -> str:
+        """`_canonical(stack_settings(project, stack))`, keys in sorted order."""
+        head = f'{{"environment":{_string(stack.environment)},"kind":{_string(stack.kind)},'
+        tail = f'"stack":{_string(stack.name)},'
+        if stack.kind == "silo":
+            assert stack.tenant is not None
+            return (
+                f'{head}"parameters":{self.tenant_parameters(stack.tenant)},{tail}'
+                f'"tenant":{_string(stack.tenant)},"tier":{_string(stack.tier)}}}'
+            )
+        members = ",".join(
+            f'{{"id":{_string(tenant_id)},"parameters":{self.tenant_parameters(tenant_id)}}}'
+            for tenant_id in stack.tenants
+        )
+        return (
+            f'{head}"members":[{members}],"parameters":{self.tier_parameters(stack.tier)},{tail}'
+            f'"tier":{_string(stack.tier)}}}'
+        )
+
+    def fingerprint(self, stack: Stack) -> str:
+        return hashlib.sha256(self.canonical(stack).encode()).hexdigest()[:16]
+
+
+_last: _Encoder | None = None
+
+
+def _encoder(project: Project) -> _Encoder:
+    """The encoder of `project`: the last one made, while the project is the same object
+    (projects are immutable once loaded)."""
+    global _last
+    encoder = _last
+    if encoder is None or encoder.project is not project:
+        encoder = _Encoder(project)
+        _last = encoder
+    return encoder

@@ -1,0 +1,96 @@
+"""Fleet status: per stack, the release it runs and its last result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tenantwave.config.models import Project
+from tenantwave.planning.inventory import build_inventory
+
+if TYPE_CHECKING:
+    from tenantwave.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class StackState:
+    name: str
+    environment: str
+    kind: str
+    tier: str
+    tenants: tuple[str, ...]
+    current_release: str | None
+    last_release: str | None
+    last_operation: str | None
+    last_status: str | None
+    last_at: str | None
+    last_error: str | None
+    in_config: bool  # False: the ledger knows the stack but the configuration no longer has it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "environment": self.environment,
+            "kind": self.kind,
+            "tier": self.tier,
+            "tenants": list(self.tenants),
+            "current_release": self.current_release,
+            "last": None
+            if self.last_status is None
+            else {
+                "release": self.last_release,
+                "operation": self.last_operation,
+                "status": self.last_status,
+                "at": self.last_at,
+                "error": self.last_error,
+            },
+            "in_config": self.in_config,
+        }
+
+
+def fleet_status(project: Project, ledger: Ledger) -> list[StackState]:
+    recorded = {status.stack: status for status in ledger.status()}
+    states: list[StackState] = []
+    for stack in build_inventory(project):
+        status = recorded.pop(stack.name, None)
+        last = status.last if status else None
+        states.append(
+            StackState(
+                name=stack.name,
+                environment=stack.environment,
+                kind=stack.kind,
+                tier=stack.tier,
+                tenants=stack.tenants,
+                current_release=status.current_release if status else None,
+                last_release=last.release if last else None,
+                last_operation=last.operation if last else None,
+                last_status=last.status if last else None,
+                last_at=_when(last.ended_at or last.started_at) if last else None,
+                last_error=last.error if last else None,
+                in_config=True,
+            )
+        )
+    for name, status in sorted(recorded.items()):
+        last = status.last
+        assert last is not None
+        states.append(
+            StackState(
+                name=name,
+                environment=last.environment,
+                kind=last.kind,
+                tier=last.tier,
+                tenants=last.tenants,
+                current_release=status.current_release,
+                last_release=last.release,
+                last_operation=last.operation,
+                last_status=last.status,
+                last_at=_when(last.ended_at or last.started_at),
+                last_error=last.error,
+                in_config=False,
+            )
+        )
+    return states
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value is not None else None

@@ -1,0 +1,38 @@
+"""Waves: the rollout order of a release, computed from configuration alone.
+
+Stacks are grouped by (phase, wave), where the wave is the tier's, or a silo tenant's override.
+The groups are numbered from 1 in that order, so wave numbers stay stable from one CI stage to the
+next whatever has been deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tenantwave.config.models import Project
+from tenantwave.planning.inventory import Stack
+
+
+@dataclass(frozen=True)
+class Wave:
+    number: int
+    phase: str
+    tier_wave: int
+    stacks: tuple[Stack, ...]
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(stack.environment for stack in self.stacks))
+
+
+def build_waves(project: Project, stacks: Sequence[Stack]) -> list[Wave]:
+    """`stacks` grouped into numbered waves (stacks keep their inventory order inside a wave)."""
+    groups: dict[tuple[int, int], list[Stack]] = {}
+    for stack in stacks:
+        groups.setdefault(stack.wave_key, []).append(stack)
+    lifecycle = project.platform.lifecycle
+    return [
+        Wave(number=number, phase=lifecycle[key[0]].phase, tier_wave=key[1], stacks=tuple(groups[key]))
+        for number, key in enumerate(sorted(groups), start=1)
+    ]
