@@ -6,4 +6,4 @@ from pathlib import Path
 if str(Path(__file__).resolve().parent) not in sys.path:  # `support` importable even without pythonpath
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["support.testengine", "support.postgres"]
+pytest_plugins = ["support.testengine", "support.postgres", "support.clirunner"]

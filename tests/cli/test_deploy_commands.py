@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
+from support.clirunner import Platform
 from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine, Step
-from tenantwave.cli import cli
 
 pytestmark = pytest.mark.cli
-RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
 
 
 @pytest.fixture
@@ -28,13 +25,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def platform(*args: str) -> Any:
-    result = CliRunner().invoke(cli, ["--engine", SPEC, *args], catch_exceptions=False)
-    result.text = RUN_ID.sub("RUN", result.output)
-    return result
+@pytest.fixture
+def platform(platform: Platform) -> Platform:
+    """`platform --engine <the scripted test engine> ARGS` unless a test asks for another engine."""
+    return platform.with_engine(SPEC)
 
 
-def test_up_first_wave_exact_output(project: Path, test_engine: ScriptedEngine) -> None:
+def test_up_first_wave_exact_output(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     result = platform("up", "--release", "1.4.0", "--wave", "1")
     assert result.exit_code == 0
     assert result.text == (
@@ -51,7 +48,7 @@ def test_up_first_wave_exact_output(project: Path, test_engine: ScriptedEngine) 
     assert log.read_text() == "test engine: testing.pool.basic 1.4.0\n"
 
 
-def test_up_again_has_nothing_to_do(project: Path, test_engine: ScriptedEngine) -> None:
+def test_up_again_has_nothing_to_do(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     platform("up", "--release", "1.4.0", "--wave", "1")
     result = platform("up", "--release", "1.4.0", "--wave", "1")
     assert result.exit_code == 0
@@ -62,7 +59,7 @@ def test_up_again_has_nothing_to_do(project: Path, test_engine: ScriptedEngine) 
     )
 
 
-def test_closed_gate_exits_3_with_the_reason(project: Path, test_engine: ScriptedEngine) -> None:
+def test_closed_gate_exits_3_with_the_reason(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     result = platform("up", "--release", "1.4.0", "--wave", "2")
     assert result.exit_code == 3
     assert result.text == (
@@ -75,7 +72,9 @@ def test_closed_gate_exits_3_with_the_reason(project: Path, test_engine: Scripte
     assert test_engine.calls == []
 
 
-def test_lifecycle_block_on_a_targeted_run_exits_3(project: Path, test_engine: ScriptedEngine) -> None:
+def test_lifecycle_block_on_a_targeted_run_exits_3(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
     result = platform("up", "--release", "1.4.0", "--stack", "production-us.silo.ironclad")
     assert result.exit_code == 3
     assert result.text == (
@@ -86,7 +85,7 @@ def test_lifecycle_block_on_a_targeted_run_exits_3(project: Path, test_engine: S
     )
 
 
-def test_failed_stack_exits_1_and_names_its_log(project: Path, test_engine: ScriptedEngine) -> None:
+def test_failed_stack_exits_1_and_names_its_log(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     test_engine.steps["testing.pool.basic"] = Step("failed", error="Error: boom")
     result = platform("up", "--release", "1.4.0", "--wave", "1")
     assert result.exit_code == 1
@@ -96,7 +95,7 @@ def test_failed_stack_exits_1_and_names_its_log(project: Path, test_engine: Scri
     )
 
 
-def test_up_json_report(project: Path, test_engine: ScriptedEngine) -> None:
+def test_up_json_report(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     result = platform("up", "--release", "1.4.0", "--wave", "1", "--json")
     assert result.exit_code == 0
     report = json.loads(result.output)
@@ -106,8 +105,8 @@ def test_up_json_report(project: Path, test_engine: ScriptedEngine) -> None:
     ]
 
 
-def test_up_needs_a_wave_or_targets(project: Path, test_engine: ScriptedEngine) -> None:
-    result = CliRunner().invoke(cli, ["up", "--release", "1.4.0"])
+def test_up_needs_a_wave_or_targets(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
+    result = platform("up", "--release", "1.4.0", engine=None)
     assert result.exit_code == 2
     assert result.output == ("error: choose what to deploy: --wave N, or targets (--stack, --tenant, --tier, --env)\n")
 
@@ -122,15 +121,15 @@ def test_up_needs_a_wave_or_targets(project: Path, test_engine: ScriptedEngine) 
     ],
 )
 def test_bad_arguments_exit_2_without_deploying(
-    project: Path, test_engine: ScriptedEngine, args: list[str], message: str
+    project: Path, test_engine: ScriptedEngine, args: list[str], message: str, platform: Platform
 ) -> None:
     result = platform("up", "--release", "1.4.0", *args)
     assert (result.exit_code, result.output) == (2, message)
     assert test_engine.calls == []
 
 
-def test_unknown_engine_is_a_usage_error(project: Path) -> None:
-    result = CliRunner().invoke(cli, ["--engine", "nosuch", "up", "--release", "1.4.0", "--wave", "1"])
+def test_unknown_engine_is_a_usage_error(project: Path, platform: Platform) -> None:
+    result = platform("up", "--release", "1.4.0", "--wave", "1", engine="nosuch")
     assert result.exit_code == 2
     assert result.output == (
         "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
@@ -139,7 +138,7 @@ def test_unknown_engine_is_a_usage_error(project: Path) -> None:
     )
 
 
-def test_approve_records_who_and_opens_the_gate(project: Path, test_engine: ScriptedEngine) -> None:
+def test_approve_records_who_and_opens_the_gate(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     for wave in range(1, 7):
         assert platform("up", "--release", "1.4.0", "--wave", str(wave)).exit_code == 0
     held = platform("up", "--release", "1.4.0", "--wave", "7")
@@ -156,7 +155,9 @@ def test_approve_records_who_and_opens_the_gate(project: Path, test_engine: Scri
     assert test_engine.operations()[-2:] == ["production-us.pool.basic", "production-eu.pool.basic"]
 
 
-def test_destroy_refuses_a_pool_stack_that_serves_tenants(project: Path, test_engine: ScriptedEngine) -> None:
+def test_destroy_refuses_a_pool_stack_that_serves_tenants(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
     result = platform("destroy", "--stack", "staging.pool.basic", "--yes")
     assert result.exit_code == 2
     assert result.output == (
@@ -165,7 +166,7 @@ def test_destroy_refuses_a_pool_stack_that_serves_tenants(project: Path, test_en
     )
 
 
-def test_destroy_a_tenant_goes_production_first(project: Path, test_engine: ScriptedEngine) -> None:
+def test_destroy_a_tenant_goes_production_first(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     result = platform("destroy", "--tenant", "helios-bank", "--yes")
     assert result.exit_code == 0, result.output
     assert test_engine.operations("destroy") == [
@@ -180,7 +181,7 @@ def test_destroy_a_tenant_goes_production_first(project: Path, test_engine: Scri
     )
 
 
-def test_destroy_without_a_terminal_needs_yes(project: Path, test_engine: ScriptedEngine) -> None:
+def test_destroy_without_a_terminal_needs_yes(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     result = platform("destroy", "--tenant", "ironclad")
     assert result.exit_code == 2
     assert result.output.endswith("error: destroy asks for confirmation: pass --yes to destroy without a terminal\n")
@@ -188,12 +189,12 @@ def test_destroy_without_a_terminal_needs_yes(project: Path, test_engine: Script
 
 
 def test_missing_pulumi_cli_is_one_plain_line_and_exit_2(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: Platform
 ) -> None:
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    result = CliRunner().invoke(cli, ["--engine", "pulumi", "up", "--release", "1.4.0", "--wave", "1", "--yes"])
+    result = platform("up", "--release", "1.4.0", "--wave", "1", "--yes", engine="pulumi")
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
         "error: the Pulumi CLI is not installed (pulumi not found on PATH): install it from "

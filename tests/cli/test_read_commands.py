@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
+from support.clirunner import Platform
 from support.fleet import copy_example, write_project
-from tenantwave.cli import cli
 from tenantwave.config.loader import load_project
 from tenantwave.ledger import Ledger
 from tenantwave.planning.inventory import Stack, build_inventory
@@ -61,10 +60,6 @@ def shown(text: str) -> str:
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
-def platform(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
-
-
 def record(root: Path, release: str, results: dict[str, str], error: str | None = None) -> None:
     """Write real deployments into the project's default ledger: stack name -> final status."""
     project = load_project(root)
@@ -102,14 +97,14 @@ def record(root: Path, release: str, results: dict[str, str], error: str | None 
 # -- validate --------------------------------------------------------------------------------
 
 
-def test_validate_ok_on_the_example(example: Path) -> None:
+def test_validate_ok_on_the_example(example: Path, platform: Platform) -> None:
     result = platform("validate")
     assert result.exit_code == 0
     assert result.stdout == "ok: 3 tiers, 10 tenants, 4 environments, 14 stacks in 10 waves\n"
     assert result.stderr == ""
 
 
-def test_validate_json_on_the_example(example: Path) -> None:
+def test_validate_json_on_the_example(example: Path, platform: Platform) -> None:
     result = platform("validate", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
@@ -126,7 +121,7 @@ WARNING = (
 )
 
 
-def test_validate_prints_warnings_and_exits_0(tmp_path: Path) -> None:
+def test_validate_prints_warnings_and_exits_0(tmp_path: Path, platform: Platform) -> None:
     root = write_project(
         tmp_path / "p",
         {"team": {"model": "pool", "wave": 1}},
@@ -145,7 +140,9 @@ def test_validate_prints_warnings_and_exits_0(tmp_path: Path) -> None:
     assert as_json.stderr == ""
 
 
-def test_validate_finds_the_project_from_a_subdirectory(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_finds_the_project_from_a_subdirectory(
+    example: Path, monkeypatch: pytest.MonkeyPatch, platform: Platform
+) -> None:
     monkeypatch.chdir(example / "tenants")
     result = platform("validate")
     assert result.exit_code == 0
@@ -157,7 +154,7 @@ def test_validate_finds_the_project_from_a_subdirectory(example: Path, monkeypat
 CONTRACT = {"name", "environment", "phase", "kind", "tier", "tenants", "state", "reason"}
 
 
-def test_plan_json_contract_on_the_example(example: Path) -> None:
+def test_plan_json_contract_on_the_example(example: Path, platform: Platform) -> None:
     result = platform("plan", "--release", "1.4.0", "--json")
     assert result.exit_code == 0
     assert result.stderr == ""
@@ -214,7 +211,7 @@ def test_plan_json_contract_on_the_example(example: Path) -> None:
     assert not (example / ".platform").exists()  # reading creates no ledger
 
 
-def test_plan_json_follows_the_ledger(example: Path) -> None:
+def test_plan_json_follows_the_ledger(example: Path, platform: Platform) -> None:
     record(example, "1.4.0", {"testing.pool.basic": "succeeded", "testing.pool.standard": "failed"}, error="boom")
     document = json.loads(platform("plan", "--release", "1.4.0", "--json").stdout)
     stacks = {s["name"]: s for w in document["waves"] for s in w["stacks"]}
@@ -253,7 +250,7 @@ def test_plan_json_follows_the_ledger(example: Path) -> None:
     assert (basic["state"], basic["reason"], basic["current_release"]) == ("eligible", "on 1.4.0", "1.4.0")
 
 
-def test_plan_wave_json_keeps_the_full_numbering(example: Path) -> None:
+def test_plan_wave_json_keeps_the_full_numbering(example: Path, platform: Platform) -> None:
     document = json.loads(platform("plan", "--release", "1.4.0", "--wave", "9", "--json").stdout)
     assert [w["number"] for w in document["waves"]] == [9]
     assert [s["name"] for s in document["waves"][0]["stacks"]] == [
@@ -294,7 +291,7 @@ release 1.4.0: 5 stacks: 1 eligible, 3 blocked, 1 done
 """  # noqa: E501
 
 
-def test_plan_human_output_small_project(small: Path) -> None:
+def test_plan_human_output_small_project(small: Path, platform: Platform) -> None:
     record(small, "1.4.0", {"testing.pool.edge": "succeeded"})
     result = platform("plan", "--release", "1.4.0")
     assert result.exit_code == 0
@@ -314,7 +311,7 @@ release 1.4.0: 2 stacks: 2 eligible, 0 blocked, 0 done
 """
 
 
-def test_plan_one_wave_human_output(small: Path) -> None:
+def test_plan_one_wave_human_output(small: Path, platform: Platform) -> None:
     record(small, "1.4.0", {"testing.pool.edge": "succeeded", "staging.silo.a": "succeeded"})
     result = platform("plan", "--release", "1.4.0", "--wave", "4")
     assert result.exit_code == 0
@@ -322,14 +319,14 @@ def test_plan_one_wave_human_output(small: Path) -> None:
 
 
 @pytest.mark.parametrize("wave", ["99", "5", "0", "-1"])
-def test_plan_wave_out_of_range(small: Path, wave: str) -> None:
+def test_plan_wave_out_of_range(small: Path, wave: str, platform: Platform) -> None:
     result = platform("plan", "--release", "1.4.0", "--wave", wave)
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == f"error: --wave {wave}: this project has waves 1 to 4\n"
 
 
-def test_plan_wave_not_a_number(small: Path) -> None:
+def test_plan_wave_not_a_number(small: Path, platform: Platform) -> None:
     result = platform("plan", "--release", "1.4.0", "--wave", "two")
     assert result.exit_code == 2
     assert "Invalid value for '--wave' / '-w': 'two' is not a valid integer." in result.stderr
@@ -339,7 +336,7 @@ def test_plan_wave_not_a_number(small: Path) -> None:
 @pytest.mark.parametrize(
     "release", ["1.4.0;rm -rf /", "../1.4.0", "1.4.0 beta", "-rf", "v1/2", "$(id)", "ü1.0", "", "1" * 65]
 )
-def test_plan_release_with_unsafe_characters(small: Path, release: str) -> None:
+def test_plan_release_with_unsafe_characters(small: Path, release: str, platform: Platform) -> None:
     result = platform("plan", "--release", release)
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -349,7 +346,7 @@ def test_plan_release_with_unsafe_characters(small: Path, release: str) -> None:
     )
 
 
-def test_plan_requires_a_release(small: Path) -> None:
+def test_plan_requires_a_release(small: Path, platform: Platform) -> None:
     result = platform("plan")
     assert result.exit_code == 2
     assert "Missing option '--release' / '-r'." in result.stderr
@@ -385,7 +382,7 @@ Fleet status
 """
 
 
-def test_status_before_anything_is_deployed(small: Path) -> None:
+def test_status_before_anything_is_deployed(small: Path, platform: Platform) -> None:
     result = platform("status")
     assert result.exit_code == 0
     assert result.stderr == ""
@@ -393,7 +390,7 @@ def test_status_before_anything_is_deployed(small: Path) -> None:
     assert not (small / ".platform").exists()
 
 
-def test_status_after_recorded_deployments(small: Path) -> None:
+def test_status_after_recorded_deployments(small: Path, platform: Platform) -> None:
     record(small, "1.3.0", {"staging.silo.a": "succeeded", "production.silo.a": "succeeded",
                             "production.silo.gone": "succeeded"})
     record(small, "1.4.0", {"testing.pool.edge": "succeeded", "staging.silo.a": "failed"}, error="quota exceeded")
@@ -432,7 +429,7 @@ def test_status_after_recorded_deployments(small: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["validate"], ["plan", "--release", "1.4.0"], ["status"]])
-def test_project_pointing_nowhere(tmp_path: Path, command: list[str]) -> None:
+def test_project_pointing_nowhere(tmp_path: Path, command: list[str], platform: Platform) -> None:
     missing = tmp_path / "no" / "such"
     result = platform("--project", str(missing), *command)
     assert result.exit_code == 2
@@ -440,7 +437,7 @@ def test_project_pointing_nowhere(tmp_path: Path, command: list[str]) -> None:
     assert result.stderr == f"error: --project {missing}: no platform.yaml in {missing}\n"
 
 
-def test_project_dir_without_platform_yaml(tmp_path: Path) -> None:
+def test_project_dir_without_platform_yaml(tmp_path: Path, platform: Platform) -> None:
     (tmp_path / "tenants").mkdir()
     result = platform("--project", str(tmp_path), "validate")
     assert result.exit_code == 2
@@ -448,7 +445,9 @@ def test_project_dir_without_platform_yaml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["validate"], ["plan", "--release", "1.4.0"], ["status", "--json"]])
-def test_no_platform_yaml_upward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+def test_no_platform_yaml_upward(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], platform: Platform
+) -> None:
     assert not any((d / "platform.yaml").exists() for d in (tmp_path, *tmp_path.parents))
     nested = tmp_path / "some" / "where"
     nested.mkdir(parents=True)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
+from support.clirunner import Platform
 from support.healthserver import Answer, HealthServer, health_fleet
 from support.testengine import SPEC, ScriptedEngine, Step
-from tenantwave.cli import cli
 from tenantwave.ledger import Ledger
 
 pytestmark = pytest.mark.cli
-RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
 HEALTHZ = {"kind": "http", "name": "healthz", "url": "{outputs.endpoint}/{stack}/healthz", "timeout_seconds": 2}
 STACKS = ("testing.pool.basic", "staging.pool.basic", "staging.silo.zeta")
 
@@ -29,10 +26,10 @@ def chdir(monkeypatch: pytest.MonkeyPatch) -> Any:
     return monkeypatch.chdir
 
 
-def platform(*args: str) -> Any:
-    result = CliRunner().invoke(cli, ["--engine", SPEC, *args], catch_exceptions=False)
-    result.text = RUN_ID.sub("RUN", result.output)
-    return result
+@pytest.fixture
+def platform(platform: Platform) -> Platform:
+    """`platform --engine <the scripted test engine> ARGS`."""
+    return platform.with_engine(SPEC)
 
 
 def ledger(root: Path) -> Ledger:
@@ -49,7 +46,7 @@ def served(tmp_path: Path, chdir: Any, engine: ScriptedEngine, server: HealthSer
 
 
 def test_up_reports_an_unhealthy_stack_and_its_log(
-    tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, health_server: HealthServer
+    tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, health_server: HealthServer, platform: Platform
 ) -> None:
     root = served(tmp_path, chdir, test_engine, health_server)
     health_server.script["/testing.pool.basic/healthz"] = [Answer(500, "boom")]
@@ -67,7 +64,7 @@ def test_up_reports_an_unhealthy_stack_and_its_log(
 
 
 def test_verify_exact_output_and_exit_codes(
-    tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, health_server: HealthServer
+    tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, health_server: HealthServer, platform: Platform
 ) -> None:
     root = served(tmp_path, chdir, test_engine, health_server)
     platform("up", "--release", "1.4.0", "--wave", "1")
@@ -100,7 +97,9 @@ def test_verify_exact_output_and_exit_codes(
     assert report["stacks"][0]["summary"] == "not on 1.4.0 (not deployed): not checked"
 
 
-def test_verify_without_checks_and_bad_wave(tmp_path: Path, chdir: Any, test_engine: ScriptedEngine) -> None:
+def test_verify_without_checks_and_bad_wave(
+    tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, platform: Platform
+) -> None:
     chdir(health_fleet(tmp_path / "fleet", rollout={}))
     none = platform("verify", "--release", "1.4.0", "--wave", "1")
     assert (none.exit_code, none.text) == (0, "wave 1 (phase testing) has no health checks: nothing to verify\n")
@@ -108,7 +107,7 @@ def test_verify_without_checks_and_bad_wave(tmp_path: Path, chdir: Any, test_eng
     assert (bad.exit_code, bad.text) == (2, "error: --wave 9: this project has waves 1 to 3\n")
 
 
-def test_up_skip_hooks_is_recorded(tmp_path: Path, chdir: Any, test_engine: ScriptedEngine) -> None:
+def test_up_skip_hooks_is_recorded(tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, platform: Platform) -> None:
     hook = {"before_deploy": {"command": [sys.executable, "-c", "import sys; print('no backup'); sys.exit(4)"]}}
     root = health_fleet(tmp_path / "fleet", rollout={}, basic=hook)
     chdir(root)
@@ -124,7 +123,7 @@ def test_up_skip_hooks_is_recorded(tmp_path: Path, chdir: Any, test_engine: Scri
     ]
 
 
-def test_rollback_command(tmp_path: Path, chdir: Any, test_engine: ScriptedEngine) -> None:
+def test_rollback_command(tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, platform: Platform) -> None:
     root = health_fleet(tmp_path / "fleet", rollout={})
     chdir(root)
     for release in ("1.3.0", "1.4.0"):
@@ -157,7 +156,7 @@ def test_rollback_command(tmp_path: Path, chdir: Any, test_engine: ScriptedEngin
 
 
 def test_auto_rollback_of_a_waves_failed_and_unhealthy_stacks(
-    tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, health_server: HealthServer
+    tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, health_server: HealthServer, platform: Platform
 ) -> None:
     root = served(tmp_path, chdir, test_engine, health_server, phases={"staging": {"auto_rollback": True}})
     for release, waves in (("1.3.0", "123"), ("1.4.0", "12")):

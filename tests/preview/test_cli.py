@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from preview_helpers import commit, edit_yaml, git
 
+from support.clirunner import Platform
 from support.testengine import SPEC, ScriptedEngine
-from tenantwave.cli import cli
 
 pytestmark = pytest.mark.cli
-
-
-def platform(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def _bump(root: Path) -> None:
@@ -26,9 +20,9 @@ def _bump(root: Path) -> None:
 
 
 @pytest.mark.integration
-def test_offline_preview_output_files_and_exit_codes(tiny: Path) -> None:
+def test_offline_preview_output_files_and_exit_codes(tiny: Path, platform: Platform) -> None:
     _bump(tiny)
-    result = platform("preview", "--base", "main", "--offline", "--markdown", "p.md", "--json", "p.json")
+    result = platform("preview", "--base", "main", "--offline", "--markdown", "p.md", "--json-file", "p.json")
     commit_id = git(tiny, "rev-parse", "main")
     assert result.exit_code == 0
     assert result.stdout == (
@@ -53,7 +47,7 @@ def test_offline_preview_output_files_and_exit_codes(tiny: Path) -> None:
 
 
 @pytest.mark.integration
-def test_nothing_affected_exits_0_even_with_fail_on_changes(tiny: Path) -> None:
+def test_nothing_affected_exits_0_even_with_fail_on_changes(tiny: Path, platform: Platform) -> None:
     (tiny / "README.md").write_text("docs\n")
     result = platform("preview", "--base", "main", "--offline", "--fail-on-changes")
     assert result.exit_code == 0
@@ -72,7 +66,7 @@ def test_nothing_affected_exits_0_even_with_fail_on_changes(tiny: Path) -> None:
                                                "project; check out the head\n"),
     ],
 )
-def test_bad_refs_exit_2_with_one_line(tiny: Path, args: list[str], message: str | None) -> None:
+def test_bad_refs_exit_2_with_one_line(tiny: Path, args: list[str], message: str | None, platform: Platform) -> None:
     result = platform("preview", *args)
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -81,7 +75,7 @@ def test_bad_refs_exit_2_with_one_line(tiny: Path, args: list[str], message: str
         assert result.stderr == message
 
 
-def test_not_a_git_repository_exits_2(tmp_path: Path, tiny: Path) -> None:
+def test_not_a_git_repository_exits_2(tmp_path: Path, tiny: Path, platform: Platform) -> None:
     import shutil
 
     outside = tmp_path / "plain"
@@ -91,11 +85,11 @@ def test_not_a_git_repository_exits_2(tmp_path: Path, tiny: Path) -> None:
     assert re.fullmatch(r"error: .* is not in a git repository: previews compare two git revisions\n", result.stderr)
 
 
-def test_engine_preview_uses_the_protocol(fleet: Path, test_engine: ScriptedEngine) -> None:
+def test_engine_preview_uses_the_protocol(fleet: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     (fleet / "tenants" / "ironclad.yaml").unlink()
     edit_yaml(fleet / "tenants" / "acme-labs.yaml", lambda t: t.update(environments=["production-us", "production-eu"]))
     commit(fleet, "head")
-    result = platform("--engine", SPEC, "preview", "--base", "base", "--json", "p.json")
+    result = platform("preview", "--base", "base", "--json-file", "p.json", engine=SPEC)
     assert result.exit_code == 0, result.stderr
     assert sorted(test_engine.operations("preview")) == ["production-eu.pool.basic", "production-us.pool.basic"]
     assert [call.release for call in test_engine.calls] == ["preview", "preview"]
@@ -111,7 +105,7 @@ def test_engine_preview_uses_the_protocol(fleet: Path, test_engine: ScriptedEngi
     assert "ok production-us.pool.basic: create 4" in result.stderr
 
 
-def test_ci_github_check(fleet: Path) -> None:
+def test_ci_github_check(fleet: Path, platform: Platform) -> None:
     out = fleet / ".github" / "workflows" / "rollout.yml"
     assert platform("ci", "github", "--output", str(out)).stdout == f"wrote {out}\n"
     result = platform("ci", "github", "--output", str(out), "--check")

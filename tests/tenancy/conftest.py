@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from support.clirunner import Platform
 from support.fleet import copy_example
+from support.testengine import SPEC
 
 
 @pytest.fixture
@@ -17,3 +19,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PLATFORM_PROJECT", raising=False)
     monkeypatch.setenv("USER", "ops-alice")
     return root
+
+
+@pytest.fixture
+def platform(platform: Platform) -> Platform:
+    """`platform --engine <the scripted test engine> ARGS`: every tenant test drives the test engine."""
+    return platform.with_engine(SPEC)

@@ -1,32 +1,20 @@
-"""Helpers for the tenant lifecycle tests: the CLI in-process with the scripted test engine, a full
-rollout of a release, and snapshots of the files and the ledger."""
+"""Helpers for the tenant lifecycle tests: a full rollout of a release through the CLI, and snapshots of
+the files and the ledger."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
-from support.testengine import SPEC
-from tenantwave.cli import cli
+from support.clirunner import Platform
 from tenantwave.ledger import Ledger
 
-RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
 RELEASE = "1.4.0"
 PRODUCTION_WAVES = range(7, 11)
 
 
-def platform(*args: str) -> Any:
-    """`platform --engine <test engine> ARGS`; `.text` is the output with run ids replaced by RUN."""
-    result = CliRunner().invoke(cli, ["--engine", SPEC, *args], catch_exceptions=False)
-    result.text = RUN_ID.sub("RUN", result.output)
-    return result
-
-
-def roll_out(release: str = RELEASE) -> None:
+def roll_out(platform: Platform, release: str = RELEASE) -> None:
     """Deploy `release` to the whole example fleet, wave after wave (approving production waves)."""
     for wave in range(1, 11):
         if wave in PRODUCTION_WAVES:

@@ -6,15 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
-from tenancy_helpers import files, ledger_rows, platform, roll_out
+from tenancy_helpers import files, ledger_rows, roll_out
 
+from support.clirunner import Platform
 from support.testengine import ScriptedEngine
 
 pytestmark = pytest.mark.cli
 
 
-def test_add_a_pool_tenant_and_deploy_its_pool_stacks(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_add_a_pool_tenant_and_deploy_its_pool_stacks(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     before = len(test_engine.calls)
     result = platform(
         "tenant", "add", "nova-labs", "--tier", "basic", "--env", "staging", "--env", "production-us",
@@ -42,8 +45,10 @@ def test_add_a_pool_tenant_and_deploy_its_pool_stacks(project: Path, test_engine
     )
 
 
-def test_add_a_silo_tenant_creates_its_stacks_in_lifecycle_order(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_add_a_silo_tenant_creates_its_stacks_in_lifecycle_order(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     before = len(test_engine.calls)
     result = platform(
         "tenant", "add", "orbit", "--tier", "premium", "--env", "production-eu", "--env", "staging",
@@ -63,8 +68,10 @@ def test_add_a_silo_tenant_creates_its_stacks_in_lifecycle_order(project: Path, 
     ]
 
 
-def test_add_without_deploy_only_writes_the_file(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_add_without_deploy_only_writes_the_file(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     before = len(test_engine.calls)
     result = platform("tenant", "add", "nova", "--tier", "standard", "--env", "production-eu")
     assert result.exit_code == 0
@@ -78,7 +85,9 @@ def test_add_without_deploy_only_writes_the_file(project: Path, test_engine: Scr
     assert platform("validate").exit_code == 0
 
 
-def test_an_environment_without_a_release_is_said_plainly(project: Path, test_engine: ScriptedEngine) -> None:
+def test_an_environment_without_a_release_is_said_plainly(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
     result = platform("tenant", "add", "nova", "--tier", "basic", "--env", "production-us", "--deploy")
     assert result.exit_code == 0
     assert result.text == (
@@ -92,8 +101,10 @@ def test_an_environment_without_a_release_is_said_plainly(project: Path, test_en
     assert test_engine.calls == []
 
 
-def test_provisioning_goes_through_the_lifecycle(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_provisioning_goes_through_the_lifecycle(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     before = len(test_engine.calls)
     result = platform(
         "tenant", "add", "nova", "--tier", "premium", "--env", "staging", "--release", "1.5.0", "--deploy"
@@ -150,7 +161,7 @@ def test_provisioning_goes_through_the_lifecycle(project: Path, test_engine: Scr
     ],
 )
 def test_bad_input_exits_2_with_nothing_written(
-    project: Path, test_engine: ScriptedEngine, args: list[str], message: str
+    project: Path, test_engine: ScriptedEngine, args: list[str], message: str, platform: Platform
 ) -> None:
     before = files(project)
     result = platform("tenant", "add", *args, "--deploy")
@@ -160,8 +171,8 @@ def test_bad_input_exits_2_with_nothing_written(
     assert ledger_rows(project) == []
 
 
-def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
+    roll_out(platform)
     files_before, ledger_before, calls = files(project), ledger_rows(project), len(test_engine.calls)
     result = platform("tenant", "add", "nova", "--tier", "premium", "--env", "staging", "--deploy", "--dry-run")
     assert result.exit_code == 0

@@ -6,22 +6,25 @@ import json
 from pathlib import Path
 
 import pytest
-from tenancy_helpers import platform, roll_out
+from tenancy_helpers import roll_out
 
+from support.clirunner import Platform
 from support.testengine import ScriptedEngine, Step
 
 pytestmark = pytest.mark.cli
 
 
-def test_list_before_anything_is_deployed(project: Path, test_engine: ScriptedEngine) -> None:
+def test_list_before_anything_is_deployed(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     lines = platform("tenant", "list").text.splitlines()
     assert lines[0].split() == ["TENANT", "TIER", "RELEASE", "PER", "ENVIRONMENT", "LAST", "RESULT"]
     assert lines[1].split() == ["acme-labs", "basic", "(pool)", "production-us", "-", "-"]
     assert len(lines) == 11
 
 
-def test_list_shows_release_per_environment_and_last_result(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_list_shows_release_per_environment_and_last_result(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     test_engine.steps["production-eu.pool.standard"] = Step("failed")
     platform("up", "--release", "1.4.0", "--stack", "production-eu.pool.standard", "--force", "--yes")
     text = platform("tenant", "list").text

@@ -6,16 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
-from tenancy_helpers import files, ledger_rows, platform, roll_out
+from tenancy_helpers import files, ledger_rows, roll_out
 
+from support.clirunner import Platform
 from support.testengine import ScriptedEngine, Step
 from tenantwave.tenants.files import new_tenant_text, with_tier
 
 pytestmark = pytest.mark.cli
 
 
-def test_pool_to_silo_new_side_first_comments_kept(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_pool_to_silo_new_side_first_comments_kept(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     before = len(test_engine.calls)
     result = platform("tenant", "move", "corner-bakery", "--tier", "premium", "--deploy")
     assert result.exit_code == 0, result.output
@@ -45,8 +48,10 @@ def test_pool_to_silo_new_side_first_comments_kept(project: Path, test_engine: S
     assert not (project / ".platform/tenant-moves/corner-bakery.json").exists()
 
 
-def test_silo_to_pool_destroys_the_silo_after_the_pool_serves(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_silo_to_pool_destroys_the_silo_after_the_pool_serves(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     before = len(test_engine.calls)
     result = platform("tenant", "move", "ironclad", "--tier", "basic", "--deploy", "--yes")
     assert result.exit_code == 0, result.output
@@ -58,8 +63,8 @@ def test_silo_to_pool_destroys_the_silo_after_the_pool_serves(project: Path, tes
     assert "ironclad" in [m["id"] for m in members]
 
 
-def test_an_interrupted_move_resumes(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_an_interrupted_move_resumes(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
+    roll_out(platform)
     test_engine.steps["production-us.silo.corner-bakery"] = Step("failed", error="Error: quota exceeded")
     first = platform("tenant", "move", "corner-bakery", "--tier", "premium", "--deploy")
     assert first.exit_code == 1
@@ -86,7 +91,9 @@ def test_an_interrupted_move_resumes(project: Path, test_engine: ScriptedEngine)
     assert "moving" not in platform("tenant", "list").text
 
 
-def test_a_move_cancelled_on_a_hanging_stack_resumes(project: Path, test_engine: ScriptedEngine) -> None:
+def test_a_move_cancelled_on_a_hanging_stack_resumes(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
     import threading
 
     from tenantwave.engine.base import CancelToken
@@ -94,7 +101,7 @@ def test_a_move_cancelled_on_a_hanging_stack_resumes(project: Path, test_engine:
     from tenantwave.tenants.execution import TenantExecutor
     from tenantwave.tenants.operations import plan_move
 
-    roll_out()
+    roll_out(platform)
     test_engine.steps["staging.pool.basic"] = Step("hang")
     workspace = open_workspace(project)
     cancel = CancelToken()
@@ -116,7 +123,9 @@ def test_a_move_cancelled_on_a_hanging_stack_resumes(project: Path, test_engine:
     assert resumed.file_changed
 
 
-def test_move_without_deploy_rewrites_only_the_file(project: Path, test_engine: ScriptedEngine) -> None:
+def test_move_without_deploy_rewrites_only_the_file(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
     result = platform("tenant", "move", "gamma-health", "--tier", "basic")
     assert (result.exit_code, result.text) == (
         0,
@@ -142,18 +151,18 @@ def test_move_without_deploy_rewrites_only_the_file(project: Path, test_engine: 
     ],
 )
 def test_bad_moves_exit_2_with_nothing_written(
-    project: Path, test_engine: ScriptedEngine, tenant: str, tier: str, message: str
+    project: Path, test_engine: ScriptedEngine, tenant: str, tier: str, message: str, platform: Platform
 ) -> None:
     (project / "tiers/regional.yaml").write_text("model: silo\nwave: 3\nenvironments: [production-us]\n")
-    roll_out()
+    roll_out(platform)
     files_before, ledger_before, calls = files(project), ledger_rows(project), len(test_engine.calls)
     result = platform("tenant", "move", tenant, "--tier", tier, "--deploy", "--yes")
     assert (result.exit_code, result.output) == (2, "error: 1 problem in the configuration:\n" + message)
     assert (files(project), ledger_rows(project), len(test_engine.calls)) == (files_before, ledger_before, calls)
 
 
-def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
+    roll_out(platform)
     files_before, ledger_before, calls = files(project), ledger_rows(project), len(test_engine.calls)
     result = platform("tenant", "move", "helios-bank", "--tier", "premium", "--deploy", "--dry-run")
     assert result.text == (

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tenancy_helpers import files, ledger_rows, platform, roll_out
+from tenancy_helpers import files, ledger_rows, roll_out
 
 import support.testengine
+from support.clirunner import Platform
 from support.testengine import ScriptedEngine, Step
 
 pytestmark = pytest.mark.cli
@@ -34,8 +35,10 @@ def recording_engine(test_engine: ScriptedEngine, monkeypatch: pytest.MonkeyPatc
     return engine
 
 
-def test_offboard_a_silo_tenant_production_first(project: Path, recording_engine: RetainRecordingEngine) -> None:
-    roll_out()
+def test_offboard_a_silo_tenant_production_first(
+    project: Path, recording_engine: RetainRecordingEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     result = platform("tenant", "remove", "helios-bank", "--deploy", "--yes")
     assert result.exit_code == 0, result.output
     assert result.text.startswith(
@@ -65,16 +68,20 @@ def test_offboard_a_silo_tenant_production_first(project: Path, recording_engine
     assert (gone["current_release"], gone["in_config"]) == (None, False)
 
 
-def test_delete_data_reaches_the_engine(project: Path, recording_engine: RetainRecordingEngine) -> None:
-    roll_out()
+def test_delete_data_reaches_the_engine(
+    project: Path, recording_engine: RetainRecordingEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     result = platform("tenant", "remove", "ironclad", "--deploy", "--delete-data", "--yes")
     assert result.exit_code == 0, result.output
     assert "of destroyed stacks are DELETED (--delete-data)\n" in result.text
     assert recording_engine.retained == {"production-us.silo.ironclad": False}
 
 
-def test_offboard_a_pool_tenant_updates_its_pools_without_it(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_offboard_a_pool_tenant_updates_its_pools_without_it(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     before = len(test_engine.calls)
     result = platform("tenant", "remove", "dune-analytics", "--deploy", "--yes")
     assert result.exit_code == 0, result.output
@@ -91,8 +98,8 @@ def test_offboard_a_pool_tenant_updates_its_pools_without_it(project: Path, test
     )
 
 
-def test_an_interrupted_offboarding_resumes(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_an_interrupted_offboarding_resumes(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
+    roll_out(platform)
     test_engine.steps["production-eu.silo.helios-bank"] = Step("failed", error="Error: table is locked")
     first = platform("tenant", "remove", "helios-bank", "--deploy", "--yes")
     assert first.exit_code == 1
@@ -114,8 +121,10 @@ def test_an_interrupted_offboarding_resumes(project: Path, test_engine: Scripted
     assert not (project / "tenants/helios-bank.yaml").exists()
 
 
-def test_file_removed_first_then_offboarded_from_the_ledger(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_file_removed_first_then_offboarded_from_the_ledger(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    roll_out(platform)
     assert platform("tenant", "remove", "ironclad", "--yes").text == (
         "remove tenant ironclad: production first, the file last\n"
         "  delete   tenants/ironclad.yaml\n"
@@ -132,8 +141,8 @@ def test_file_removed_first_then_offboarded_from_the_ledger(project: Path, test_
     )
 
 
-def test_without_a_terminal_remove_needs_yes(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_without_a_terminal_remove_needs_yes(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
+    roll_out(platform)
     before, calls = files(project), len(test_engine.calls)
     result = platform("tenant", "remove", "ironclad", "--deploy")
     assert result.exit_code == 2
@@ -143,8 +152,8 @@ def test_without_a_terminal_remove_needs_yes(project: Path, test_engine: Scripte
     assert (files(project), len(test_engine.calls)) == (before, calls)
 
 
-def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine) -> None:
-    roll_out()
+def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
+    roll_out(platform)
     files_before, ledger_before, calls = files(project), ledger_rows(project), len(test_engine.calls)
     result = platform("tenant", "remove", "corner-bakery", "--deploy", "--dry-run")
     assert result.exit_code == 0
@@ -158,7 +167,7 @@ def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine) -> 
     assert (files(project), ledger_rows(project), len(test_engine.calls)) == (files_before, ledger_before, calls)
 
 
-def test_unknown_or_unsafe_tenant_exits_2(project: Path, test_engine: ScriptedEngine) -> None:
+def test_unknown_or_unsafe_tenant_exits_2(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     assert platform("tenant", "remove", "nobody", "--deploy", "--yes").exit_code == 2
     unsafe = platform("tenant", "remove", "a/../../x", "--yes")
     assert unsafe.exit_code == 2 and unsafe.output.startswith("error: tenant id: ")
