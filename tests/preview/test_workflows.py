@@ -82,7 +82,7 @@ def test_preview_workflow_runs_the_tool_as_documented() -> None:
     assert "pull_request" in workflow["on"]
     runs = "\n".join(step.get("run", "") for step in workflow["jobs"]["preview"]["steps"])
     assert "platform validate" in runs
-    assert 'platform preview --base "origin/$BASE_REF" --offline --markdown preview.md --json preview.json' in runs
+    assert 'platform preview --base "origin/$BASE_REF" --offline --markdown preview.md --json-file preview.json' in runs
     uses = [step.get("uses", "") for step in workflow["jobs"]["preview"]["steps"]]
     assert "actions/upload-artifact@v4" in uses and "actions/github-script@v7" in uses
     assert "<!-- tenantwave-preview -->" in (EXAMPLE / ".github" / "scripts" / "preview-comment.js").read_text()

@@ -12,7 +12,6 @@ import pytest
 from support.fleet import copy_example
 from support.testengine import ScriptedEngine, Step
 from tenantwave.engine.base import CancelToken
-from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
 from tenantwave.ledger.store import utcnow
 from tenantwave.planning.selection import Shard, Targets
 from tenantwave.rollout.prepare import prepare_rollout
@@ -44,7 +43,7 @@ def test_first_wave_deploys_and_rerun_skips_done_stacks(
     ws = open_ws(copy_example(tmp_path / "p"))
     report = run(ws, test_engine, 1)
     assert [(o.stack, o.status) for o in report.outcomes] == [("testing.pool.basic", "succeeded")]
-    assert report.exit_code == EXIT_OK
+    assert report.status == "succeeded"
     again = run(ws, test_engine, 1)
     assert again.outcomes == () and again.plan.with_state("done")[0].stack.name == "testing.pool.basic"
     assert test_engine.operations() == ["testing.pool.basic"]
@@ -67,7 +66,7 @@ def test_gate_holds_a_wave_until_the_previous_one_is_complete(
 ) -> None:
     ws = open_ws(copy_example(tmp_path / "p"))
     held = run(ws, test_engine, 2)
-    assert held.exit_code == EXIT_BLOCKED and held.outcomes == ()
+    assert held.status == "blocked" and held.outcomes == ()
     assert held.plan.gate.reasons == (
         "wave 1 is not complete: 1 of 1 stacks not on 1.4.0 yet (testing.pool.basic); "
         "run `platform up --release 1.4.0 --wave 1`",
@@ -82,7 +81,7 @@ def test_failure_budget_decides_whether_the_next_wave_may_start(
     ws = open_ws(wide_fleet)
     test_engine.steps["testing.pool.basic"] = Step("failed")
     failed = run(ws, test_engine, 1)
-    assert failed.exit_code == EXIT_FAILED and failed.outcomes[0].error.startswith("Error: creating DynamoDB")
+    assert failed.status == "failed" and failed.outcomes[0].error.startswith("Error: creating DynamoDB")
     gate = prepare_rollout(ws, RELEASE, wave=2, targets=Targets()).gate
     assert not gate.open
     assert "wave 1 has 1 failed stack (testing.pool.basic), over its failure budget of 0" in gate.reason
@@ -122,7 +121,7 @@ def test_a_failure_past_the_budget_stops_new_stacks_but_running_ones_finish(
     assert statuses["production-us.silo.t00"] == "failed"
     assert statuses["production-us.silo.t01"] == statuses["production-us.silo.t02"] == "succeeded"
     assert sum(1 for s in statuses.values() if s == "not-started") == 9
-    assert report.exit_code == EXIT_FAILED
+    assert report.status == "failed"
 
 
 def test_concurrency_limit_is_respected_and_reached(
@@ -163,9 +162,9 @@ def test_the_main_thread_waits_quietly_while_the_last_stacks_run(
 def test_approval_is_required_where_the_policy_asks(tmp_path: Path, open_ws: Any, test_engine: ScriptedEngine) -> None:
     ws = open_ws(copy_example(tmp_path / "p"))
     for wave in range(1, 7):
-        assert run(ws, test_engine, wave).exit_code == EXIT_OK, wave
+        assert run(ws, test_engine, wave).status == "succeeded", wave
     held = run(ws, test_engine, 7)
-    assert held.exit_code == EXIT_BLOCKED
+    assert held.status == "blocked"
     assert held.plan.gate.reasons == (
         "wave 7 (phase production) needs an approval: run `platform approve --release 1.4.0 --wave 7`",
     )
@@ -232,7 +231,7 @@ def test_cancellation_stops_running_stacks_cleanly_and_is_recorded(
     report = run(ws, test_engine, 2, concurrency=4, cancel=cancel)
     statuses = [o.status for o in report.outcomes]
     assert statuses.count("cancelled") == 4 and statuses.count("not-started") == 8
-    assert report.exit_code == EXIT_FAILED and report.status == "cancelled"
+    assert report.status == "cancelled"
     recorded = [d.status for d in ws.ledger.deployments(run_id=report.run_id)]
     assert recorded == ["cancelled"] * 4
     # nothing is left claimed: the next run can go

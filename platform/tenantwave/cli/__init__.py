@@ -1,10 +1,35 @@
-"""The `platform` command line. Thin: parse, call the core, render."""
+"""The `platform` command line. Thin: parse, call the core, render.
+
+- `app`         the click group, and errors turned into one message and an exit code
+- `application` the object every command gets: options, workspace, confirmation, runs with progress
+- `options`     options shared by several commands, each defined once
+- `read`        validate, plan, status      `deploy`  up, approve, destroy
+- `health`      verify, rollback            `tenant`  tenant add, remove, move, list
+- `preview`     preview                     `ci`      ci github
+- `progress`, `render`, `jsonout`: how runs, tables and JSON documents are shown
+"""
 
 from __future__ import annotations
 
 import sys
 
+from tenantwave.cli import ci, deploy, health, preview, read, tenant
 from tenantwave.cli.app import cli
+
+for _command in (
+    read.validate,
+    read.plan,
+    read.status,
+    deploy.up,
+    deploy.approve,
+    deploy.destroy,
+    preview.preview,
+    ci.ci,
+    tenant.tenant,
+    health.verify,
+    health.rollback,
+):
+    cli.add_command(_command)
 
 
 def main() -> None:

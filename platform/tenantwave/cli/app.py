@@ -1,4 +1,4 @@
-"""The click group, its shared options, and how errors become one plain message and an exit code."""
+"""The click group, its options, and how errors become one plain message and an exit code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from tenantwave import __version__
+from tenantwave.cli.application import Application
+from tenantwave.cli.options import ENGINE_HELP, LEDGER_HELP, PROJECT_HELP, project_type
 from tenantwave.errors import EXIT_FAILED, ConfigError, PlatformError
 
 
@@ -58,60 +60,19 @@ def report_error(exc: PlatformError) -> None:
             click.echo(f"error: {line}", err=True)
 
 
-class Options:
-    """What the group's options say, and the workspace opened lazily from them."""
-
-    def __init__(self, project: Path | None, ledger: str | None, engine: str | None) -> None:
-        self.project_dir = project
-        self.ledger_url = ledger
-        self.engine = engine
-        self._workspace: Any = None
-
-    def workspace(self) -> Any:
-        if self._workspace is None:
-            from tenantwave.planning.workspace import open_workspace
-
-            self._workspace = open_workspace(self.project_dir, self.ledger_url, self.engine)
-        return self._workspace
-
-
 @click.group(cls=PlatformGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="platform")
-@click.option(
-    "--project",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="PLATFORM_PROJECT",
-    help="Project directory (default: the nearest platform.yaml upward from here).",
-)
-@click.option("--ledger", metavar="URL", help="Ledger URL (default: PLATFORM_LEDGER_URL, then platform.yaml).")
-@click.option(
-    "--engine",
-    metavar="NAME",
-    help="Engine: pulumi, mock (simulates, own ledger) or module:factory (default: PLATFORM_ENGINE, "
-    "then platform.yaml).",
-)
+@click.option("--project", type=project_type, envvar="PLATFORM_PROJECT", help=PROJECT_HELP)
+@click.option("--ledger", metavar="URL", help=LEDGER_HELP)
+@click.option("--engine", metavar="NAME", help=ENGINE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Every command that can: print JSON instead of text.")
 @click.pass_context
-def cli(ctx: click.Context, project: Path | None, ledger: str | None, engine: str | None) -> None:
+def cli(ctx: click.Context, project: Path | None, ledger: str | None, engine: str | None, as_json: bool) -> None:
     """Roll one release of a multi-tenant SaaS across its fleet, in waves.
 
     \b
+    --project, --ledger, --engine and --json also work after the subcommand.
     Exit codes: 0 ok, 1 a deployment failed, 2 bad input or usage,
                 3 blocked by the lifecycle or a gate.
     """
-    ctx.obj = Options(project, ledger, engine)
-
-
-def _register() -> None:
-    from tenantwave.cli import deploy, read
-
-    for command in (read.validate, read.plan, read.status, deploy.up, deploy.approve, deploy.destroy):
-        cli.add_command(command)
-    cli.add_command(__import__("tenantwave.cli.preview", fromlist=["preview"]).preview)  # platform preview
-    cli.add_command(__import__("tenantwave.cli.ci", fromlist=["ci"]).ci)  # platform ci github
-    cli.add_command(__import__("tenantwave.cli.tenant", fromlist=["tenant"]).tenant)  # platform tenant ...
-    health = __import__("tenantwave.cli.health", fromlist=["verify"])
-    cli.add_command(health.verify)  # platform verify
-    cli.add_command(health.rollback)  # platform rollback
-
-
-_register()
+    ctx.obj = Application(project, ledger, engine, as_json)

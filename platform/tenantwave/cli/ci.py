@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
+from tenantwave.cli.application import Application
+from tenantwave.cli.options import common_options
 from tenantwave.errors import EXIT_FAILED, UsageError
 
 
@@ -25,12 +26,13 @@ def ci() -> None:
     help="At most this many parallel jobs (--shard k/n) for a wave larger than the rollout concurrency.",
 )
 @click.option("--check", is_flag=True, help="Exit 1 if --output differs from what would be generated.")
+@common_options
 @click.pass_obj
-def github(options: Any, output: Path | None, shards: int, check: bool) -> None:
+def github(app: Application, output: Path | None, shards: int, check: bool) -> None:
     """Write .github/workflows/rollout.yml: on a release tag, one job per wave, in order."""
     from tenantwave.ci.workflows import rollout_workflow
 
-    text = rollout_workflow(options.workspace().project, shards)
+    text = rollout_workflow(app.workspace().project, shards)
     if check:
         if output is None:
             raise UsageError("--check needs --output FILE: the workflow to compare")

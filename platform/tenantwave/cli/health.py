@@ -1,44 +1,47 @@
-"""Commands for a wave's health: verify, rollback, and the automatic rollback after `up`."""
+"""Commands for a wave's health: verify and rollback (also run after `up` by auto_rollback)."""
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tenantwave.cli.deploy import _report, _run, json_option, report_json
-from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, UsageError
+from tenantwave.cli.application import Application, exit_code
+from tenantwave.cli.deploy import show_report
+from tenantwave.cli.jsonout import echo_json
+from tenantwave.cli.options import common_options, concurrency_option, json_option, skip_hooks_option, yes_option
+from tenantwave.errors import EXIT_FAILED, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from tenantwave.rollout.prepare import RolloutPlan
+    from tenantwave.rollout.report import RunReport
+    from tenantwave.rollout.rollback import RollbackPlan
+    from tenantwave.rollout.rollbacks import Rollbacks
+    from tenantwave.rollout.verify import VerifyReport
 
 
 @click.command()
 @click.option("--release", "-r", required=True, metavar="VERSION", help="The release the wave runs.")
 @click.option("--wave", "-w", type=int, required=True, metavar="N", help="The wave to check.")
-@click.option("--engine", metavar="NAME", help="pulumi, mock or module:factory (reads the stacks' outputs).")
 @json_option
+@common_options
 @click.pass_obj
-def verify(options: Any, release: str, wave: int, engine: str | None, as_json: bool) -> None:
+def verify(app: Application, release: str, wave: int, as_json: bool) -> None:
     """Run the health checks of a wave's stacks again and record the verdict (exit 0 healthy, 1 not).
 
     After the bake time of a phase with checks, the next wave's gate waits for a passing verify.
     """
-    from tenantwave.engine.registry import open_engine
+    from tenantwave.engine.registry import opened_engine
     from tenantwave.planning.release import check_release
     from tenantwave.rollout.verify import verify_wave
 
     check_release(release)
-    if engine:
-        options.engine = engine
-    workspace = options.workspace()
-    opened = open_engine(workspace)
-    try:
-        report = verify_wave(workspace, opened, release, wave, workspace.project.platform.rollout.concurrency)
-    finally:
-        opened.close()
+    workspace = app.workspace()
+    with opened_engine(workspace) as engine:
+        report = verify_wave(workspace, engine, release, wave, workspace.project.platform.rollout.concurrency)
     if as_json:
-        click.echo(json.dumps(_verify_json(report), indent=2))
+        echo_json(_verify_json(report))
     elif report.run_id is None:
         click.echo(f"wave {wave} (phase {report.phase}) has no health checks: nothing to verify")
     else:
@@ -51,7 +54,7 @@ def verify(options: Any, release: str, wave: int, engine: str | None, as_json: b
     sys.exit(EXIT_OK if report.passed else EXIT_FAILED)
 
 
-def _verify_json(report: Any) -> dict[str, Any]:
+def _verify_json(report: VerifyReport) -> dict[str, Any]:
     return {
         "run": report.run_id,
         "release": report.release,
@@ -79,15 +82,14 @@ def _verify_json(report: Any) -> dict[str, Any]:
 @click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Roll back the stacks serving this tenant.")
 @click.option("--to", "to", metavar="VERSION", help="The release to go back to (default: each stack's previous one).")
 @click.option("--release", "-r", metavar="VERSION", help="Only stacks that run this release now.")
-@click.option("--skip-hooks", is_flag=True, help="Do not run the tiers' before_deploy hooks (recorded in the ledger).")
-@click.option("--concurrency", "-c", type=click.IntRange(1, 256), help="Stacks at once (default: platform.yaml).")
-@click.option("--engine", metavar="NAME", help="pulumi, mock or module:factory.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@skip_hooks_option
+@concurrency_option
+@yes_option
 @json_option
+@common_options
 @click.pass_obj
-def rollback(options: Any, wave: int | None, stacks: tuple[str, ...], tenants: tuple[str, ...], to: str | None,
-             release: str | None, skip_hooks: bool, concurrency: int | None, engine: str | None, yes: bool,
-             as_json: bool) -> None:
+def rollback(app: Application, wave: int | None, stacks: tuple[str, ...], tenants: tuple[str, ...], to: str | None,
+             release: str | None, skip_hooks: bool, concurrency: int | None, yes: bool, as_json: bool) -> None:
     """Redeploy the release each selected stack ran before (or --to VERSION), recorded as a rollback."""
     from tenantwave.planning.release import check_release
     from tenantwave.planning.selection import Targets
@@ -99,71 +101,38 @@ def rollback(options: Any, wave: int | None, stacks: tuple[str, ...], tenants: t
     for version in (to, release):
         if version is not None:
             check_release(version)
-    if engine:
-        options.engine = engine
-    workspace = options.workspace()
+    workspace = app.workspace()
     plan = plan_rollback(workspace, wave=wave, targets=targets, to=to, release=release)
     if not as_json:
-        _describe(plan)
+        describe_rollback(plan)
     runnable = sum(len(run.runnable) for run in plan.runs)
-    if runnable and not yes and sys.stdin.isatty() and not click.confirm(
-        f"roll back {runnable} stack(s)?", default=False
-    ):
+    if runnable and not yes and not app.confirm(f"roll back {runnable} stack(s)?"):
         click.echo("nothing rolled back")
         return
-    outcome = _execute(workspace, plan, concurrency, skip_hooks, as_json)
+    outcome = run_rollback(app, plan, concurrency, skip_hooks, as_json)
     if as_json:
-        click.echo(json.dumps(outcome.to_json(), indent=2))
+        echo_json(outcome.to_json())
     elif not outcome.reports:
         click.echo("nothing rolled back")
-    sys.exit(outcome.exit_code)
+    sys.exit(exit_code(outcome.status))
 
 
-def auto_rollback(workspace: Any, report: Any, run_options: Any, as_json: bool) -> Rollbacks | None:
-    """After `up`: roll back the run's failed or unhealthy stacks whose phase sets auto_rollback
-    (only stacks of this run, so never another wave's). None when there is nothing to do."""
-    from tenantwave.planning.selection import Targets
-    from tenantwave.rollout.rollback import auto_rollback_stacks, plan_rollback
+def run_rollback(app: Application, plan: RollbackPlan, concurrency: int | None, skip_hooks: bool,
+                 as_json: bool) -> Rollbacks:
+    """Carry a rollback plan out (`platform rollback`, and auto_rollback after `up`), showing each run."""
+    from tenantwave.rollout.rollbacks import execute_rollback
+    from tenantwave.rollout.runner import RunOptions
 
-    names = auto_rollback_stacks(workspace, report)
-    if report.cancelled or not names:
-        return None
-    plan = plan_rollback(workspace, targets=Targets(stacks=names))
-    if not as_json:
-        click.echo(f"auto_rollback: {len(names)} failed or unhealthy stack(s)")
-        _describe(plan)
-    return _execute(workspace, plan, run_options.concurrency, run_options.skip_hooks, as_json)
+    def run(rollout: RolloutPlan, options: RunOptions) -> RunReport:
+        report = app.run(rollout, options, as_json=as_json, command="rollback")
+        if not as_json:
+            show_report(report)
+        return report
 
-
-@dataclass
-class Rollbacks:
-    plan: Any
-    reports: list[Any]
-
-    @property
-    def exit_code(self) -> int:
-        codes = [r.exit_code for r in self.reports]
-        if EXIT_FAILED in codes:
-            return EXIT_FAILED
-        if any(r.count("succeeded") for r in self.reports):
-            return EXIT_OK
-        blocked = self.plan.skipped or any(run.with_state("blocked") for run in self.plan.runs)
-        return EXIT_BLOCKED if blocked else EXIT_OK
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "stacks": [
-                {"name": c.stack.name, "running": c.running, "target": c.target, "reason": c.reason}
-                for c in self.plan.choices
-            ],
-            "runs": [report_json(r) for r in self.reports],
-            "blocked": [
-                {"name": p.stack.name, "reason": p.reason} for run in self.plan.runs for p in run.with_state("blocked")
-            ],
-        }
+    return execute_rollback(app.workspace(), plan, run, concurrency=concurrency, skip_hooks=skip_hooks)
 
 
-def _describe(plan: Any) -> None:
+def describe_rollback(plan: RollbackPlan) -> None:
     for choice in plan.skipped:
         click.echo(f"  skip     {choice.stack.name}: {choice.reason}")
     for run in plan.runs:
@@ -171,24 +140,3 @@ def _describe(plan: Any) -> None:
             click.echo(f"  blocked  {item.stack.name}: {item.reason} (rollback to {run.release})")
         for item in run.with_state("eligible"):
             click.echo(f"  rollback {item.stack.name}: {item.reason}")
-
-
-def _execute(workspace: Any, plan: Any, concurrency: int | None, skip_hooks: bool, as_json: bool) -> Rollbacks:
-    from tenantwave.rollout.runner import RunOptions
-
-    reports = []
-    for run in plan.runs:
-        if not run.runnable:
-            continue
-        options = RunOptions(
-            concurrency=concurrency or workspace.project.platform.rollout.concurrency,
-            operation="rollback",
-            failure_budget=len(run.runnable),  # one stack failing to go back never stops the others
-            force=True,  # the ledger may already see the stack on the target (an unhealthy update)
-            skip_hooks=skip_hooks,
-        )
-        report = _run(workspace, run, options, as_json, command="rollback")
-        if not as_json:
-            _report(report, as_json)
-        reports.append(report)
-    return Rollbacks(plan, reports)

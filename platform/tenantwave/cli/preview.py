@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+from tenantwave.cli.application import Application
+from tenantwave.cli.jsonout import echo_json
+from tenantwave.cli.options import common_options, json_option
 from tenantwave.errors import UsageError
+
+if TYPE_CHECKING:
+    from tenantwave.preview.build import EngineStep, Revisions, StackPreview
 
 file_type = click.Path(dir_okay=False, writable=True, path_type=Path)
 
@@ -27,11 +34,13 @@ file_type = click.Path(dir_okay=False, writable=True, path_type=Path)
     help="Release in the stack config (offline; through the engine: for stacks never deployed).",
 )
 @click.option("--markdown", "markdown_file", type=file_type, help="Write the PR comment (Markdown) here.")
-@click.option("--json", "json_file", type=file_type, help="Write the JSON document here.")
+@click.option("--json-file", "json_file", type=file_type, help="Write the JSON document here.")
 @click.option("--fail-on-changes", is_flag=True, help="Exit 1 when any stack would change.")
+@json_option
+@common_options
 @click.pass_obj
 def preview(
-    options: Any,
+    app: Application,
     base: str,
     head: str | None,
     offline: bool,
@@ -39,6 +48,7 @@ def preview(
     markdown_file: Path | None,
     json_file: Path | None,
     fail_on_changes: bool,
+    as_json: bool,
 ) -> None:
     """Preview the stacks a change between two git revisions affects, and why.
 
@@ -50,11 +60,14 @@ def preview(
     from tenantwave.preview.build import PreviewRequest, exit_code, run_preview
     from tenantwave.preview.report import preview_json, preview_markdown, preview_text
 
-    root = _project_root(options.project_dir) if options.project_dir else find_project(Path.cwd())
+    root = _project_root(app.project_dir) if app.project_dir else find_project(Path.cwd())
     request = PreviewRequest(project_root=root, base=base, head=head, offline=offline, release=release)
-    result = run_preview(request, _say, None if offline else _engine_step(options))
-    for line in preview_text(result):
-        click.echo(line)
+    result = run_preview(request, _say, None if offline else _engine_step(app))
+    if as_json:
+        echo_json(preview_json(result))
+    else:
+        for line in preview_text(result):
+            click.echo(line)
     if markdown_file is not None:
         text = preview_markdown(result)
         _write(markdown_file, text)
@@ -76,11 +89,11 @@ def _say(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _engine_step(options: Any) -> Any:
-    def step(revisions: Any, release: str, say: Any) -> Any:
+def _engine_step(app: Application) -> EngineStep:
+    def step(revisions: Revisions, release: str, say: Callable[[str], None]) -> tuple[str, tuple[StackPreview, ...]]:
         from tenantwave.preview.through_engine import engine_previews
 
-        return engine_previews(options.workspace(), revisions, release, say)
+        return engine_previews(app.workspace(), revisions, release, say)
 
     return step
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from tenantwave.engine.base import Progress
 from tenantwave.planning.inventory import Stack
-from tenantwave.rollout.runner import Outcome
+from tenantwave.rollout.report import Outcome
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 MARK = {
     "succeeded": "ok",
@@ -71,16 +75,16 @@ class LiveListener:
             console=self.console,
             transient=False,
         )
-        self._tasks: dict[str, Any] = {}
-        self._overall: Any = None
+        self._tasks: dict[str, TaskID] = {}
+        self._overall: TaskID | None = None
 
     def run_started(self, run_id: str, stacks: Sequence[Stack], log_dir: Path) -> None:
-        self.console.print(f"run {run_id}: {len(stacks)} stack(s); logs in {_shown(log_dir)}")
+        self.console.print(escape(f"run {run_id}: {len(stacks)} stack(s); logs in {_shown(log_dir)}"))
         self.bars.start()
         self._overall = self.bars.add_task("[bold]all stacks", total=len(stacks))
 
     def stack_started(self, stack: Stack) -> None:
-        self._tasks[stack.name] = self.bars.add_task(f"  {stack.name}", total=None)
+        self._tasks[stack.name] = self.bars.add_task(escape(f"  {stack.name}"), total=None)
 
     def progress(self, event: Progress) -> None:
         task = self._tasks.get(event.stack)
@@ -91,13 +95,15 @@ class LiveListener:
         task = self._tasks.pop(outcome.stack, None)
         if task is not None:
             self.bars.remove_task(task)
-        self.bars.advance(self._overall)
+        if self._overall is not None:
+            self.bars.advance(self._overall)
         failed = outcome.status in ("failed", "unhealthy")
         style = "green" if outcome.status == "succeeded" else "red" if failed else "yellow"
-        line = f"[{style}]{MARK[outcome.status]}[/] {outcome.stack}"
+        text = f" {outcome.stack}"
         if outcome.status != "succeeded" and outcome.error:
-            line += f": {outcome.error}"
-        self.bars.console.print(line)
+            text += f": {outcome.error}"
+        # engine output is data, never markup: "[/x]" in an error must not stop the run
+        self.bars.console.print(f"[{style}]{MARK[outcome.status]}[/]{escape(text)}")
 
     def stop(self) -> None:
         self.bars.stop()

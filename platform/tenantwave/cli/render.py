@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tenantwave.planning.plan import Plan
+    from tenantwave.planning.status import StackState
 
 STATE_STYLE = {"eligible": "green", "blocked": "yellow", "done": "dim", "running": "cyan"}
 
 
-def console() -> Any:
+def console() -> Console:
     from rich.console import Console
 
     stream = sys.stdout  # click swaps it under CliRunner too (get_text_stream is deprecated in click 8.5)
@@ -23,7 +30,7 @@ PLAIN_TENANTS = 3
 PLAN_COLUMNS = ("stack", "tenants", "state", "reason")
 
 
-def plan(the_plan: Any) -> None:
+def plan(the_plan: Plan) -> None:
     rows = sum(len(wave_plan.stacks) for wave_plan in the_plan.waves)
     plain = rows > RICH_MAX_ROWS
     out = None if plain else console()
@@ -51,7 +58,7 @@ def plan(the_plan: Any) -> None:
         out.print(summary)
 
 
-def _plan_table(title: str, cells: list[tuple[str, str, str, str]]) -> Any:
+def _plan_table(title: str, cells: list[tuple[str, str, str, str]]) -> Table:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", expand=False)
@@ -90,7 +97,7 @@ def plain_table(title: str, columns: Sequence[str], cells: Sequence[Sequence[str
 STATUS_COLUMNS = ("stack", "tenants", "release", "last result", "when")
 
 
-def status(states: Sequence[Any], simulated: bool = False) -> None:
+def status(states: Sequence[StackState], simulated: bool = False) -> None:
     title = "Fleet status (simulated by the mock engine: nothing was deployed)" if simulated else "Fleet status"
     plain = len(states) > RICH_MAX_ROWS
     cells = []

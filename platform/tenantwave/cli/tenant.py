@@ -5,13 +5,19 @@ Parse, call the core (`tenancy` plans, `tenantrun` executes), print plain lines.
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from tenantwave.errors import UsageError
+from tenantwave.cli.application import Application, exit_code
+from tenantwave.cli.jsonout import echo_json
+from tenantwave.cli.options import common_options, yes_option
+
+if TYPE_CHECKING:
+    from tenantwave.planning.workspace import Workspace
+    from tenantwave.tenants.execution import TenantResult
+    from tenantwave.tenants.operations import StackStep, TenantPlan
 
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print what would change (files and stacks); change nothing."
@@ -19,8 +25,6 @@ dry_run_option = click.option(
 deploy_option = click.option(
     "--deploy", is_flag=True, help="Also change the stacks now, in order, through the lifecycle."
 )
-engine_option = click.option("--engine", metavar="NAME", help="pulumi, mock or module:factory.")
-yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 release_option = click.option(
     "--release", "-r", metavar="VERSION", help="Provision at this release (default: what the environment runs)."
 )
@@ -40,19 +44,19 @@ def tenant() -> None:
 @release_option
 @deploy_option
 @dry_run_option
-@engine_option
 @yes_option
+@common_options
 @click.pass_obj
-def add(options: Any, tenant_id: str, tier: str, envs: tuple[str, ...], wave: int | None, name: str | None,
-        release: str | None, deploy: bool, dry_run: bool, engine: str | None, yes: bool) -> None:
+def add(app: Application, tenant_id: str, tier: str, envs: tuple[str, ...], wave: int | None, name: str | None,
+        release: str | None, deploy: bool, dry_run: bool, yes: bool) -> None:
     """Onboard a tenant: write tenants/ID.yaml; with --deploy, provision its stacks."""
     from tenantwave.tenants.operations import plan_add
 
-    workspace = _workspace(options, engine, release)
+    workspace = _workspace(app, release)
     plan = plan_add(workspace, tenant_id, tier=tier, environments=envs, wave=wave, name=name, release=release)
     tier_model = plan.after.tiers[tier].model
     click.echo(f"add tenant {tenant_id}: tier {tier} ({tier_model}), environments {', '.join(envs)}")
-    _carry_out(options, workspace, plan, deploy=deploy, dry_run=dry_run, yes=yes)
+    _carry_out(app, plan, deploy=deploy, dry_run=dry_run, yes=yes)
 
 
 @tenant.command()
@@ -60,18 +64,17 @@ def add(options: Any, tenant_id: str, tier: str, envs: tuple[str, ...], wave: in
 @deploy_option
 @click.option("--delete-data", is_flag=True, help="Also delete data-bearing resources of destroyed stacks.")
 @dry_run_option
-@engine_option
 @yes_option
+@common_options
 @click.pass_obj
-def remove(options: Any, tenant_id: str, deploy: bool, delete_data: bool, dry_run: bool, engine: str | None,
-           yes: bool) -> None:
+def remove(app: Application, tenant_id: str, deploy: bool, delete_data: bool, dry_run: bool, yes: bool) -> None:
     """Offboard a tenant: production first, then earlier phases; the file goes last."""
     from tenantwave.tenants.operations import plan_remove
 
-    workspace = _workspace(options, engine, None)
+    workspace = _workspace(app, None)
     plan = plan_remove(workspace, tenant_id)
     click.echo(f"remove tenant {tenant_id}: production first, the file last")
-    _carry_out(options, workspace, plan, deploy=deploy, dry_run=dry_run, yes=yes, retain_data=not delete_data)
+    _carry_out(app, plan, deploy=deploy, dry_run=dry_run, yes=yes, retain_data=not delete_data)
 
 
 @tenant.command()
@@ -80,15 +83,15 @@ def remove(options: Any, tenant_id: str, deploy: bool, delete_data: bool, dry_ru
 @release_option
 @deploy_option
 @dry_run_option
-@engine_option
 @yes_option
+@common_options
 @click.pass_obj
-def move(options: Any, tenant_id: str, tier: str, release: str | None, deploy: bool, dry_run: bool,
-         engine: str | None, yes: bool) -> None:
+def move(app: Application, tenant_id: str, tier: str, release: str | None, deploy: bool, dry_run: bool,
+         yes: bool) -> None:
     """Move a tenant to another tier: per environment, the new side is up before the old one goes."""
     from tenantwave.tenants.operations import plan_move
 
-    workspace = _workspace(options, engine, release)
+    workspace = _workspace(app, release)
     plan = plan_move(workspace, tenant_id, tier=tier, release=release)
     source = plan.before.tenants[tenant_id].tier
     models = f"{plan.before.tiers[source].model} -> {plan.after.tiers[tier].model}"
@@ -96,20 +99,19 @@ def move(options: Any, tenant_id: str, tier: str, release: str | None, deploy: b
     if plan.file is None and not plan.pending:
         click.echo(f"nothing to do: tenant {tenant_id} is on tier {tier} in every environment")
         return
-    _carry_out(options, workspace, plan, deploy=deploy, dry_run=dry_run, yes=yes)
+    _carry_out(app, plan, deploy=deploy, dry_run=dry_run, yes=yes)
 
 
 @tenant.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
-def list_tenants(options: Any, as_json: bool) -> None:
+def list_tenants(app: Application, as_json: bool) -> None:
     """Each tenant: tier, environments with the release it runs there, last result."""
     from tenantwave.tenants.listing import LIST_FORMAT_VERSION, describe_last, tenant_rows
 
-    rows = tenant_rows(options.workspace())
+    rows = tenant_rows(app.workspace())
     if as_json:
-        data = {"format": LIST_FORMAT_VERSION, "tenants": [row.to_json() for row in rows]}
-        click.echo(json.dumps(data, indent=2))
+        echo_json({"format": LIST_FORMAT_VERSION, "tenants": [row.to_json() for row in rows]})
         return
     table = [("TENANT", "TIER", "RELEASE PER ENVIRONMENT", "LAST RESULT")]
     for row in rows:
@@ -124,23 +126,21 @@ def list_tenants(options: Any, as_json: bool) -> None:
 # -- shared ---------------------------------------------------------------------------------------
 
 
-def _workspace(options: Any, engine: str | None, release: str | None) -> Any:
+def _workspace(app: Application, release: str | None) -> Workspace:
     from tenantwave.planning.release import check_release
 
     if release is not None:
         check_release(release)
-    if engine:
-        options.engine = engine
-    return options.workspace()
+    return app.workspace()
 
 
-def _carry_out(options: Any, workspace: Any, plan: Any, *, deploy: bool, dry_run: bool, yes: bool,
+def _carry_out(app: Application, plan: TenantPlan, *, deploy: bool, dry_run: bool, yes: bool,
                retain_data: bool = True) -> None:
     _describe(plan, deploy, retain_data)
     if dry_run:
         click.echo("dry run: nothing changed")
         return
-    if not _confirmed(plan, deploy, yes):
+    if not _confirmed(app, plan, deploy, yes):
         click.echo("nothing changed")
         return
     if not deploy:
@@ -149,15 +149,15 @@ def _carry_out(options: Any, workspace: Any, plan: Any, *, deploy: bool, dry_run
         apply_file_change(plan)
         click.echo(f"{plan.file.shown} {_PAST[plan.file.action]}" if plan.file else "nothing changed")
         return
-    result = _execute(workspace, plan, retain_data)
+    result = app.run_tenant_plan(plan, retain_data=retain_data)
     _summary(result)
-    sys.exit(result.exit_code)
+    sys.exit(exit_code(result.status))
 
 
 _PAST = {"write": "written", "rewrite": "rewritten", "delete": "deleted"}
 
 
-def _describe(plan: Any, deploy: bool, retain_data: bool) -> None:
+def _describe(plan: TenantPlan, deploy: bool, retain_data: bool) -> None:
     change = plan.file
     if change is not None and change.first:
         click.echo(f"  {change.action:<8} {change.shown}")
@@ -177,7 +177,7 @@ def _describe(plan: Any, deploy: bool, retain_data: bool) -> None:
         click.echo(f"stacks left as they are (no --deploy): {', '.join(pending)}")
 
 
-def _step_line(step: Any) -> str:
+def _step_line(step: StackStep) -> str:
     name = step.stack.name
     if step.done:
         return f"  {'done':<8} {name}: {step.why}"
@@ -186,43 +186,15 @@ def _step_line(step: Any) -> str:
     return f"  {step.action:<8} {name} at {step.release}: {step.why}"
 
 
-def _confirmed(plan: Any, deploy: bool, yes: bool) -> bool:
+def _confirmed(app: Application, plan: TenantPlan, deploy: bool, yes: bool) -> bool:
     if yes:
         return True
-    if not sys.stdin.isatty():
-        if plan.destructive:
-            raise UsageError(
-                f"tenant {plan.operation} asks for confirmation: pass --yes to go ahead without a terminal"
-            )
-        return True  # CI and pipes never prompt
     what = "change the stacks and the file" if deploy else "change the file"
-    return click.confirm(f"{what}?", default=False)
+    refusal = f"tenant {plan.operation} asks for confirmation: pass --yes to go ahead without a terminal"
+    return app.confirm(f"{what}?", without_terminal=refusal if plan.destructive else None)
 
 
-def _execute(workspace: Any, plan: Any, retain_data: bool) -> Any:
-    from tenantwave.cli.deploy import _listener, _restore_signals, _trap_signals
-    from tenantwave.engine.base import CancelToken
-    from tenantwave.engine.registry import open_engine
-    from tenantwave.planning.release import source_commit
-    from tenantwave.tenants.execution import TenantExecutor
-
-    engine = open_engine(workspace)
-    cancel = CancelToken()
-    listener = _listener(False)
-    previous = _trap_signals(cancel)
-    try:
-        executor = TenantExecutor(
-            workspace, engine, listener, cancel, retain_data=retain_data, commit=source_commit(workspace.root)
-        )
-        return executor.execute(plan)
-    finally:
-        _restore_signals(previous)
-        if hasattr(listener, "stop"):
-            listener.stop()
-        engine.close()
-
-
-def _summary(result: Any) -> None:
+def _summary(result: TenantResult) -> None:
     plan = result.plan
     changed = result.count("succeeded")
     stop = result.stopped_at
@@ -238,7 +210,7 @@ def _summary(result: Any) -> None:
         for outcome in stop.report.outcomes:
             if outcome.status in ("failed", "cancelled") and outcome.log_path:
                 click.echo(f"  {outcome.stack}: log {outcome.log_path}")
-    if plan.operation == "add":
+    if plan.operation == "add" and plan.file is not None:
         click.echo(
             f"{plan.file.shown} is written; finish with `platform up --release {stop.step.release} "
             f"--tenant {plan.tenant}`"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tenantwave.engine.base import Engine, EngineContext
@@ -55,4 +57,14 @@ def open_engine(workspace: Workspace) -> Engine:
     return load_engine(workspace.engine, engine_context(workspace))
 
 
-__all__ = ["EngineUnavailable", "engine_context", "load_engine", "open_engine"]
+@contextmanager
+def opened_engine(workspace: Workspace) -> Iterator[Engine]:
+    """The workspace's engine, closed however the block ends."""
+    engine = open_engine(workspace)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+__all__ = ["EngineUnavailable", "engine_context", "load_engine", "open_engine", "opened_engine"]

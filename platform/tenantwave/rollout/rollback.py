@@ -27,7 +27,6 @@ from tenantwave.planning.selection import Targets, check_targets, select
 from tenantwave.planning.waves import build_waves
 from tenantwave.planning.workspace import Workspace
 from tenantwave.rollout.prepare import RolloutPlan
-from tenantwave.rollout.runner import FAILED_OUTCOMES, RunReport
 
 DEPLOYING = ("up", "rollback")
 SETTLED = ("succeeded", "unhealthy", "failed", "cancelled", "abandoned")
@@ -88,19 +87,6 @@ def plan_rollback(
         raise UsageError("choose what to roll back: --wave N, --stack NAME or --tenant ID")
     choices = tuple(_choose(workspace, stack, to, release) for stack in chosen)
     return RollbackPlan(choices, _runs(workspace, choices))
-
-
-def auto_rollback_stacks(workspace: Workspace, report: RunReport) -> tuple[str, ...]:
-    """The stacks of a run that failed or are unhealthy, where their phase asks for auto_rollback."""
-    rollout = workspace.project.platform.rollout
-    stacks = {p.stack.name: p.stack for p in report.plan.stacks}
-    return tuple(
-        o.stack
-        for o in report.outcomes
-        if o.status in FAILED_OUTCOMES
-        and o.stack in stacks
-        and rollout.for_wave(stacks[o.stack].phase, stacks[o.stack].wave_key[1]).auto_rollback
-    )
 
 
 def _choose(workspace: Workspace, stack: Stack, to: str | None, release: str | None) -> RollbackChoice:

@@ -17,33 +17,22 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJob
-from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, LedgerError, PlatformError, UsageError
+from tenantwave.engine.registry import opened_engine
+from tenantwave.errors import LedgerError, PlatformError, UsageError
 from tenantwave.planning.inventory import Stack
 from tenantwave.planning.stackconfig import fingerprint, stack_config
 from tenantwave.planning.workspace import Workspace
 from tenantwave.rollout.prepare import RolloutPlan
+from tenantwave.rollout.report import FAILED_OUTCOMES, Outcome, OutcomeStatus, RunReport
 from tenantwave.rollout.stackhealth import SKIPPED_HOOKS, after_deploy, before_deploy
 
-OutcomeStatus = Literal["succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started"]
-FAILED_OUTCOMES = ("failed", "unhealthy")
 Operation = Literal["up", "destroy", "rollback"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    stack: str
-    status: OutcomeStatus
-    error: str | None = None
-    log_path: str | None = None
-    seconds: float = 0.0
-    resources: int | None = None
-    changes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,39 +46,6 @@ class RunOptions:
     heartbeat_seconds: float = 15.0
     retain_data: bool = True
     skip_hooks: bool = False  # --skip-hooks: tiers' before_deploy hooks do not run (recorded on the run)
-
-
-@dataclass(frozen=True)
-class RunReport:
-    run_id: str | None
-    release: str
-    outcomes: tuple[Outcome, ...]
-    plan: RolloutPlan
-    simulated: bool
-    log_dir: str | None
-    cancelled: bool = False
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def exit_code(self) -> int:
-        if self.cancelled or any(o.status in (*FAILED_OUTCOMES, "cancelled") for o in self.outcomes):
-            return EXIT_FAILED
-        if self.count("succeeded") == 0 and self.blocked_anything:
-            return EXIT_BLOCKED
-        return EXIT_OK
-
-    @property
-    def blocked_anything(self) -> bool:
-        gate_closed = self.plan.gate is not None and not self.plan.gate.open
-        return gate_closed or bool(self.plan.with_state("blocked")) or self.count("held") > 0
-
-    @property
-    def status(self) -> str:
-        if self.cancelled:
-            return "cancelled"
-        return {EXIT_OK: "succeeded", EXIT_FAILED: "failed", EXIT_BLOCKED: "blocked"}[self.exit_code]
 
 
 class RunListener(Protocol):
@@ -114,6 +70,19 @@ class QuietListener:
 
     def stack_finished(self, outcome: Outcome) -> None:
         pass
+
+
+def run_plan(
+    workspace: Workspace,
+    plan: RolloutPlan,
+    options: RunOptions,
+    listener: RunListener | None = None,
+    cancel: CancelToken | None = None,
+    command: str = "up",
+) -> RunReport:
+    """Run a plan's runnable stacks with the engine the workspace names (opened and closed here)."""
+    with opened_engine(workspace) as engine:
+        return Runner(workspace, engine, plan, options, listener, cancel).run(command)
 
 
 class Runner:

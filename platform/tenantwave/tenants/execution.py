@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Literal
 
 from tenantwave.engine.base import CancelToken, Engine
-from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
+from tenantwave.engine.registry import opened_engine
+from tenantwave.planning.release import source_commit
 from tenantwave.planning.selection import Targets
 from tenantwave.planning.workspace import Workspace
 from tenantwave.rollout.prepare import prepare_rollout
-from tenantwave.rollout.runner import RunListener, Runner, RunOptions, RunReport
+from tenantwave.rollout.report import RunReport, RunStatus
+from tenantwave.rollout.runner import RunListener, Runner, RunOptions
 from tenantwave.rollout.teardown import plan_teardown
 from tenantwave.tenants.files import write_atomically
 from tenantwave.tenants.operations import StackStep, TenantPlan
@@ -55,11 +57,12 @@ class TenantResult:
         return next((o for o in self.outcomes if o.status in ("blocked", "failed", "cancelled")), None)
 
     @property
-    def exit_code(self) -> int:
+    def status(self) -> RunStatus:
+        """succeeded (every step done), blocked (the lifecycle stopped a step) or failed."""
         stop = self.stopped_at
         if stop is None:
-            return EXIT_OK
-        return EXIT_BLOCKED if stop.status == "blocked" else EXIT_FAILED
+            return "succeeded"
+        return "blocked" if stop.status == "blocked" else "failed"
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -130,6 +133,22 @@ class TenantExecutor:
         options = RunOptions(concurrency=1, operation="destroy", retain_data=self.retain_data, commit=self.commit)
         report = Runner(workspace, self.engine, teardown, options, self.listener, self.cancel).run(_command(plan))
         return _from_report(step, report)
+
+
+def execute_tenant_plan(
+    workspace: Workspace,
+    plan: TenantPlan,
+    listener: RunListener | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    retain_data: bool = True,
+) -> TenantResult:
+    """Carry a tenant plan out with the engine the workspace names, at the project's source commit."""
+    with opened_engine(workspace) as engine:
+        executor = TenantExecutor(
+            workspace, engine, listener, cancel or CancelToken(), retain_data, source_commit(workspace.root)
+        )
+        return executor.execute(plan)
 
 
 def apply_file_change(plan: TenantPlan) -> None:

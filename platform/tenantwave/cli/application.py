@@ -1,0 +1,139 @@
+"""The application object every command gets (`ctx.obj`): what the options say, the workspace
+opened from them, and how the front end talks to the operator around the core's work.
+
+Commands stay thin: they parse, ask the `Application` for the workspace, call the core and render.
+Running stacks goes through `Application.run`, which adds what only a front end has (progress on
+the terminal or in plain lines, Ctrl-C and SIGTERM turned into cancellation) around the core's
+`run_plan`. A run's status comes from the core; `exit_code` maps it to the documented exit codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from tenantwave.engine.base import CancelToken
+    from tenantwave.planning.workspace import Workspace
+    from tenantwave.rollout.prepare import RolloutPlan
+    from tenantwave.rollout.report import RunReport, RunStatus
+    from tenantwave.rollout.runner import RunListener, RunOptions
+    from tenantwave.tenants.execution import TenantResult
+    from tenantwave.tenants.operations import TenantPlan
+
+EXIT_CODES: dict[str, int] = {"succeeded": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_FAILED,
+                              "blocked": EXIT_BLOCKED}
+
+
+def exit_code(status: RunStatus) -> int:
+    """The documented exit code of a run's status: 0 succeeded, 1 failed or cancelled, 3 blocked."""
+    return EXIT_CODES[status]
+
+
+class Application:
+    """What the group's and the command's options say, and the workspace opened lazily from them."""
+
+    def __init__(
+        self,
+        project_dir: Path | None = None,
+        ledger_url: str | None = None,
+        engine: str | None = None,
+        json: bool = False,
+    ) -> None:
+        self.project_dir = project_dir
+        self.ledger_url = ledger_url
+        self.engine = engine
+        self.json = json
+        self._workspace: Workspace | None = None
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            from tenantwave.planning.workspace import open_workspace
+
+            self._workspace = open_workspace(self.project_dir, self.ledger_url, self.engine)
+        return self._workspace
+
+    # -- talking to the operator ------------------------------------------------------------------
+
+    def confirm(self, question: str, *, without_terminal: str | None = None) -> bool:
+        """Ask on a terminal. Without one (CI, pipes) never prompt: go ahead, or, when
+        `without_terminal` says why the command must not go ahead unasked, refuse (exit 2)."""
+        if sys.stdin.isatty():
+            return click.confirm(question, default=False)
+        if without_terminal is not None:
+            raise UsageError(without_terminal)
+        return True
+
+    # -- running stacks ---------------------------------------------------------------------------
+
+    def run(self, plan: RolloutPlan, options: RunOptions, *, as_json: bool, command: str = "up") -> RunReport:
+        """Run a plan's runnable stacks through the core, with progress and cancellation."""
+        from tenantwave.rollout.runner import run_plan
+
+        with self._running(as_json) as (listener, cancel):
+            return run_plan(self.workspace(), plan, options, listener, cancel, command)
+
+    def run_tenant_plan(self, plan: TenantPlan, *, retain_data: bool) -> TenantResult:
+        from tenantwave.tenants.execution import execute_tenant_plan
+
+        with self._running(False) as (listener, cancel):
+            return execute_tenant_plan(self.workspace(), plan, listener, cancel, retain_data=retain_data)
+
+    @contextlib.contextmanager
+    def _running(self, as_json: bool) -> Iterator[tuple[RunListener, CancelToken]]:
+        from tenantwave.engine.base import CancelToken
+
+        cancel = CancelToken()
+        listener = _listener(as_json)
+        previous = _trap_signals(cancel)
+        try:
+            yield listener, cancel
+        finally:
+            _restore_signals(previous)
+            stop = getattr(listener, "stop", None)
+            if stop is not None:
+                stop()
+
+
+def _listener(as_json: bool) -> RunListener:
+    from tenantwave.cli.progress import LiveListener, PlainListener
+    from tenantwave.rollout.runner import QuietListener
+
+    if as_json:
+        return QuietListener()
+    return LiveListener() if sys.stdout.isatty() else PlainListener()
+
+
+Handler = Any  # what signal.signal returns: a callable, an int constant or None
+
+
+def _trap_signals(cancel: CancelToken) -> dict[int, Handler]:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        first = not cancel.is_set()
+        cancel.cancel()
+        if first:
+            click.echo(
+                "\ncancelling: no new stacks start, running ones are asked to stop "
+                "(interrupt again to stop at once)",
+                err=True,
+            )
+
+    previous: dict[int, Handler] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread (embedding): no signal handling
+            previous[signum] = signal.signal(signum, handler)
+    return previous
+
+
+def _restore_signals(previous: dict[int, Handler]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

@@ -1,0 +1,121 @@
+"""What a run did: each stack's outcome, the run's status, and the run's JSON document.
+
+The run's status is decided here, in the core, from the outcomes and the plan:
+
+- `cancelled`  the operator cancelled the run (Ctrl-C, SIGTERM);
+- `failed`     a stack failed, was unhealthy after its deployment, or was cancelled;
+- `blocked`    nothing succeeded and something was held back (wave gate closed, lifecycle, a stack
+               claimed by another run);
+- `succeeded`  otherwise (also when every selected stack was already done).
+
+The command line maps a status to an exit code (`tenantwave.cli.exits`); the JSON document
+(`RunReport.to_json`) is the documented `--json` output of `up`, `destroy` and `rollback`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tenantwave.planning.gate import GateVerdict
+from tenantwave.rollout.prepare import RolloutPlan
+
+OutcomeStatus = Literal["succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started"]
+RunStatus = Literal["succeeded", "failed", "blocked", "cancelled"]
+FAILED_OUTCOMES = ("failed", "unhealthy")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stack: str
+    status: OutcomeStatus
+    error: str | None = None
+    log_path: str | None = None
+    seconds: float = 0.0
+    resources: int | None = None
+    changes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: str | None
+    release: str
+    outcomes: tuple[Outcome, ...]
+    plan: RolloutPlan
+    simulated: bool
+    log_dir: str | None
+    cancelled: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def blocked_anything(self) -> bool:
+        gate_closed = self.plan.gate is not None and not self.plan.gate.open
+        return gate_closed or bool(self.plan.with_state("blocked")) or self.count("held") > 0
+
+    @property
+    def status(self) -> RunStatus:
+        if self.cancelled:
+            return "cancelled"
+        if any(o.status in (*FAILED_OUTCOMES, "cancelled") for o in self.outcomes):
+            return "failed"
+        if self.count("succeeded") == 0 and self.blocked_anything:
+            return "blocked"
+        return "succeeded"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "release": self.release,
+            "wave": self.plan.wave,
+            "status": self.status,
+            "simulated": self.simulated,
+            "gate": gate_json(self.plan.gate),
+            "stacks": [
+                {
+                    "name": o.stack,
+                    "result": o.status,
+                    "error": o.error,
+                    "log": o.log_path,
+                    "seconds": round(o.seconds, 3),
+                    "resources": o.resources,
+                    "changes": o.changes,
+                }
+                for o in self.outcomes
+            ],
+            **_held_back_json(self.plan),
+        }
+
+
+def unrun_json(plan: RolloutPlan, simulated: bool) -> dict[str, Any]:
+    """The document of an `up` that ran nothing (gate closed, everything blocked or done)."""
+    return {
+        "run": None,
+        "release": plan.release,
+        "wave": plan.wave,
+        "status": unrun_status(plan),
+        "simulated": simulated,
+        "gate": gate_json(plan.gate),
+        "stacks": [],
+        **_held_back_json(plan),
+    }
+
+
+def unrun_status(plan: RolloutPlan) -> RunStatus:
+    """The status of an `up` that ran nothing: blocked by the gate or the lifecycle, else succeeded."""
+    gate_closed = plan.gate is not None and not plan.gate.open
+    return "blocked" if gate_closed or plan.with_state("blocked") else "succeeded"
+
+
+def gate_json(gate: GateVerdict | None) -> dict[str, Any] | None:
+    if gate is None:
+        return None
+    return {"wave": gate.wave, "open": gate.open, "reasons": list(gate.reasons)}
+
+
+def _held_back_json(plan: RolloutPlan) -> dict[str, Any]:
+    return {
+        "blocked": [{"name": p.stack.name, "reason": p.reason} for p in plan.with_state("blocked")],
+        "done": [p.stack.name for p in plan.with_state("done")],
+    }
