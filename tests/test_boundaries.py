@@ -1,4 +1,5 @@
-"""The import boundaries of DESIGN.md §2, checked in fresh interpreters (this one has imported everything).
+"""The import boundaries (docs/design.md#import-boundaries), checked in fresh interpreters (this one has
+imported everything).
 
 - the planning path (`--help`, `validate`, `plan`, `status`) never imports pulumi or the providers;
 - the core never imports the front-end libraries (click, rich);

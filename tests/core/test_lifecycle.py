@@ -1,4 +1,4 @@
-"""The tenant-aware lifecycle of DESIGN.md §4, table-driven, on small in-memory projects.
+"""The tenant-aware lifecycle of docs/design.md#lifecycle-and-promotion, table-driven, on small in-memory projects.
 
 Histories are built the way the ledger reports them: a successful deployment of a stack records the
 environment and the tenants the stack served at the time, and becomes what the stack runs now.
@@ -64,7 +64,7 @@ def eligible(project: Project, history: ReleaseHistory) -> set[str]:
     return {name for name, (state, _) in verdicts(project, history).items() if state == "eligible"}
 
 
-# -- the Octopus Deploy worked example (DESIGN.md §11) ----------------------------------------
+# -- the Octopus Deploy worked example (docs/design.md#worked-example) ------------------------
 
 
 @pytest.fixture

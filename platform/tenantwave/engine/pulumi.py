@@ -1,6 +1,6 @@
 """The `pulumi` engine: the local program of this repo (`Pulumi.yaml`, `stacks/`) through `pulumi.automation`.
 
-How it meets the Automation API's known traps (DESIGN.md §7; the source reading is in
+How it meets the Automation API's known traps (docs/design.md#automation-api-traps; the source reading is in
 `pulumi_command.py` and `pulumi_events.py`):
 
 - The CLI is found and checked ONCE (`create`): a missing or unusable CLI is one plain line

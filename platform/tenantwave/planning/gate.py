@@ -1,4 +1,4 @@
-"""The wave gate: may wave N of a release start? (DESIGN.md §5)
+"""The wave gate: may wave N of a release start? (docs/design.md#the-wave-gate)
 
 Wave N starts only when wave N-1 is complete for the release (every stack on it, failures within
 the failure budget), its bake time has passed since it finished, and, where the policy of wave

@@ -1,4 +1,4 @@
-"""The tenant-aware lifecycle: may this stack deploy this release now? (DESIGN.md §4)
+"""The tenant-aware lifecycle: may this stack deploy this release now? (docs/design.md#lifecycle-and-promotion)
 
 A stack S in environment E (phase p) is eligible for release R when:
 1. every earlier non-optional phase is complete for R (at least `minimum` of its environments,
