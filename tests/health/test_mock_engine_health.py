@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
+from support.clirunner import Platform
 from support.fleet import EXAMPLE, copy_example
 from support.healthserver import RECORDER
-from tenantwave.cli import cli
 
 pytestmark = pytest.mark.integration
 
 
 def test_mock_rollout_runs_hook_and_checks_on_the_programs_outputs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: Platform
 ) -> None:
     root = copy_example(tmp_path / "fleet")
     (root / "stacks").symlink_to(EXAMPLE / "stacks")
@@ -34,13 +33,13 @@ def test_mock_rollout_runs_hook_and_checks_on_the_programs_outputs(
     (root / "tiers" / "basic.yaml").write_text(yaml.safe_dump(tier, sort_keys=False))
     monkeypatch.chdir(root)
     monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
-    result = CliRunner().invoke(cli, ["--engine", "mock", "up", "--release", "1.4.0", "--wave", "1", "--yes"])
+    result = platform("up", "--release", "1.4.0", "--wave", "1", "--yes", engine="mock")
     assert result.exit_code == 0, result.output
     check = json.loads((out / "check-testing.pool.basic.json").read_text())
     assert check["stdin"]["release"] == "1.4.0" and check["stdin"]["outputs"]["namespace"]
     assert "endpoint" in check["stdin"]["outputs"] and check["env"]["PLATFORM_TIER"] == "basic"
     hook = json.loads((out / "backup-testing.pool.basic.json").read_text())
     assert hook["stdin"]["outputs"] == {} and hook["env"]["PLATFORM_CURRENT_RELEASE"] == ""
-    verify = CliRunner().invoke(cli, ["--engine", "mock", "verify", "--release", "1.4.0", "--wave", "1"])
+    verify = platform("verify", "--release", "1.4.0", "--wave", "1", engine="mock")
     assert verify.exit_code == 0, verify.output
     assert verify.output.endswith("1 stack(s) healthy\n")

@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from support.clirunner import CliResult, Platform
 from support.testengine import SPEC, ScriptedEngine
-from tenantwave.cli import cli
 
 pytestmark = pytest.mark.integration
 
@@ -272,12 +271,12 @@ def _text(content: Any) -> str:
     return yaml.safe_dump(content, allow_unicode=True, sort_keys=False)
 
 
-def invoke(root: Path, *args: str) -> Result:
+def invoke(platform: Platform, root: Path, *args: str) -> CliResult:
     ledger = f"sqlite:///{root / 'ledger.db'}"
-    return CliRunner().invoke(cli, ["--project", str(root), "--ledger", ledger, *args])
+    return platform("--project", str(root), "--ledger", ledger, *args)
 
 
-def assert_clean(result: Result, *allowed: int) -> None:
+def assert_clean(result: CliResult, *allowed: int) -> None:
     output = result.output
     assert result.exit_code in allowed, output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
@@ -291,28 +290,30 @@ FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scope
 
 @settings(FUZZ, max_examples=700)
 @given(any_projects)
-def test_validate_and_plan_end_in_0_or_2_with_a_message(project: dict[str, Any]) -> None:
+def test_validate_and_plan_end_in_0_or_2_with_a_message(platform: Platform, project: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         write(root, project)
-        validated = invoke(root, "validate")
+        validated = invoke(platform, root, "validate")
         event("valid" if validated.exit_code == 0 else "invalid")
         assert_clean(validated, 0, 2)
-        assert_clean(invoke(root, "validate", "--json"), 0, 2)
-        planned = invoke(root, "plan", "--release", "1.4.0")
+        assert_clean(invoke(platform, root, "validate", "--json"), 0, 2)
+        planned = invoke(platform, root, "plan", "--release", "1.4.0")
         assert_clean(planned, 0, 2)
         assert (validated.exit_code == 0) == (planned.exit_code == 0), planned.output
 
 
 @settings(FUZZ, max_examples=400)
 @given(project=any_projects)
-def test_up_never_calls_the_engine_on_invalid_input(project: dict[str, Any], test_engine: ScriptedEngine) -> None:
+def test_up_never_calls_the_engine_on_invalid_input(
+    project: dict[str, Any], test_engine: ScriptedEngine, platform: Platform
+) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         write(root, project)
         test_engine.calls.clear()
-        valid = invoke(root, "validate").exit_code == 0
-        result = invoke(root, "up", "--release", "1.4.0", "--wave", "1", "--yes", "--engine", SPEC)
+        valid = invoke(platform, root, "validate").exit_code == 0
+        result = invoke(platform, root, "up", "--release", "1.4.0", "--wave", "1", "--yes", "--engine", SPEC)
         if valid:
             assert_clean(result, 0, 1, 2, 3)  # 2: e.g. a release or engine the project refuses
         else:

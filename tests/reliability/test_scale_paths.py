@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from reliability_helpers import ROOT
 
+from support.clirunner import Platform
 from support.fleet import copy_example
 from tenantwave.cli.read import json_text
 from tenantwave.config.loader import load_project
@@ -76,16 +77,13 @@ def test_json_text_puts_each_record_on_one_line() -> None:
     ]
 
 
-def test_a_plan_too_big_for_a_rich_table_lists_every_stack_as_plain_text(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from tenantwave.cli import cli
+def test_a_plan_too_big_for_a_rich_table_lists_every_stack_as_plain_text(tmp_path: Path, platform: Platform) -> None:
     from tenantwave.cli.render import RICH_MAX_ROWS
 
     root = generate_fleet(tmp_path / "big", FleetShape(tenants=1000))
     args = ["--project", str(root), "--ledger", f"sqlite:///{tmp_path / 'none.db'}", "plan", "--release", "2.0.0"]
-    table = CliRunner().invoke(cli, args)
-    document = json.loads(CliRunner().invoke(cli, [*args, "--json"]).stdout)
+    table = platform(*args)
+    document = platform(*args, "--json").json()
 
     assert table.exit_code == 0, table.output
     stacks = [stack for wave in document["waves"] for stack in wave["stacks"]]
