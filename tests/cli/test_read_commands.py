@@ -158,7 +158,7 @@ def test_plan_json_contract_on_the_example(example: Path, platform: Platform) ->
     result = platform("plan", "--release", "1.4.0", "--json")
     assert result.exit_code == 0
     assert result.stderr == ""
-    document = json.loads(result.stdout)
+    document = result.json()
     assert document["release"] == "1.4.0"
     waves = document["waves"]
     assert [(w["number"], w["phase"]) for w in waves] == [
@@ -213,7 +213,7 @@ def test_plan_json_contract_on_the_example(example: Path, platform: Platform) ->
 
 def test_plan_json_follows_the_ledger(example: Path, platform: Platform) -> None:
     record(example, "1.4.0", {"testing.pool.basic": "succeeded", "testing.pool.standard": "failed"}, error="boom")
-    document = json.loads(platform("plan", "--release", "1.4.0", "--json").stdout)
+    document = platform("plan", "--release", "1.4.0", "--json").json()
     stacks = {s["name"]: s for w in document["waves"] for s in w["stacks"]}
     assert (stacks["testing.pool.basic"]["state"], stacks["testing.pool.basic"]["reason"]) == (
         "done",
@@ -230,7 +230,7 @@ def test_plan_json_follows_the_ledger(example: Path, platform: Platform) -> None
     assert stacks["staging.pool.basic"]["state"] == "eligible"
 
     record(example, "1.4.0", {"testing.pool.standard": "succeeded", "staging.pool.basic": "succeeded"})
-    document = json.loads(platform("plan", "--release", "1.4.0", "--json").stdout)
+    document = platform("plan", "--release", "1.4.0", "--json").json()
     states = {s["name"]: s["state"] for w in document["waves"] for s in w["stacks"]}
     assert [name for name, state in states.items() if state == "eligible"] == [
         "staging.pool.standard",
@@ -245,13 +245,13 @@ def test_plan_json_follows_the_ledger(example: Path, platform: Platform) -> None
     assert reasons["production-eu.pool.standard"] == "tenant evergreen has not deployed 1.4.0 to staging"
     assert reasons["production-eu.silo.juniper-retail"] == "tenant juniper-retail has not deployed 1.4.0 to staging"
     # another release sees none of it
-    other = json.loads(platform("plan", "--release", "1.5.0", "--json").stdout)
+    other = platform("plan", "--release", "1.5.0", "--json").json()
     basic = other["waves"][0]["stacks"][0]
     assert (basic["state"], basic["reason"], basic["current_release"]) == ("eligible", "on 1.4.0", "1.4.0")
 
 
 def test_plan_wave_json_keeps_the_full_numbering(example: Path, platform: Platform) -> None:
-    document = json.loads(platform("plan", "--release", "1.4.0", "--wave", "9", "--json").stdout)
+    document = platform("plan", "--release", "1.4.0", "--wave", "9", "--json").json()
     assert [w["number"] for w in document["waves"]] == [9]
     assert [s["name"] for s in document["waves"][0]["stacks"]] == [
         "production-us.silo.helios-bank",
@@ -398,7 +398,7 @@ def test_status_after_recorded_deployments(small: Path, platform: Platform) -> N
     assert result.exit_code == 0
     assert shown(WHEN.sub("WHEN                ", result.stdout)) == STATUS_AFTER
 
-    document = json.loads(platform("status", "--json").stdout)
+    document = platform("status", "--json").json()
     assert document["simulated"] is False
     rows = {s["name"]: s for s in document["stacks"]}
     assert list(rows) == [
