@@ -12,7 +12,6 @@ import pytest
 
 from support.healthserver import Answer, HealthServer, health_fleet
 from support.testengine import ScriptedEngine
-from tenantwave.errors import EXIT_FAILED, EXIT_OK
 from tenantwave.ledger import store
 from tenantwave.ledger.store import utcnow
 from tenantwave.planning.selection import Targets
@@ -74,7 +73,7 @@ def test_failed_check_marks_the_stack_unhealthy_and_the_gate_names_the_check(
         "unhealthy",
         f"check healthz failed: GET {url}: HTTP 500, expected 200 (body: boom)",
     )
-    assert report.exit_code == EXIT_FAILED
+    assert report.status == "failed"
     (record,) = ws.ledger.deployments(stack="testing.pool.basic")
     assert (record.status, record.error) == ("unhealthy", outcome.error)
     assert "attempt 1: GET " in Path(outcome.log_path).read_text()
@@ -110,7 +109,7 @@ def test_failing_before_deploy_hook_prevents_the_update(
     out.joinpath("exit").write_text("1")
     report = run(ws, test_engine, 1, release="1.5.0")
     outcome = report.outcomes[0]
-    assert outcome.status == "failed" and report.exit_code == EXIT_FAILED
+    assert outcome.status == "failed" and report.status == "failed"
     assert outcome.error.startswith("not deployed: before_deploy hook failed: `")
     assert outcome.error.endswith("exited 1: backup for testing.pool.basic: exit 1")
     assert test_engine.operations() == ["testing.pool.basic"]  # 1.4.0 only: 1.5.0 never reached the engine
@@ -131,7 +130,7 @@ def test_skip_hooks_is_recorded_on_the_run_and_in_the_log(
     hook = {"before_deploy": {"command": [sys.executable, str(recorder), str(out), "backup"]}}
     ws = open_ws(health_fleet(tmp_path / "p", rollout={}, basic=hook))
     report = run(ws, test_engine, 1, skip_hooks=True)
-    assert report.outcomes[0].status == "succeeded" and report.exit_code == EXIT_OK
+    assert report.outcomes[0].status == "succeeded" and report.status == "succeeded"
     assert not list(out.glob("backup-*.json"))
     (recorded,) = ws.ledger.runs()
     assert recorded.detail == "before_deploy hooks skipped (--skip-hooks)"
