@@ -12,7 +12,7 @@ import click
 
 from tenantwave.cli.application import Application, exit_code
 from tenantwave.cli.jsonout import echo_json
-from tenantwave.cli.options import common_options, yes_option
+from tenantwave.cli.options import common_options, json_option, yes_option
 
 if TYPE_CHECKING:
     from tenantwave.planning.workspace import Workspace
@@ -103,7 +103,8 @@ def move(app: Application, tenant_id: str, tier: str, release: str | None, deplo
 
 
 @tenant.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
+@common_options
 @click.pass_obj
 def list_tenants(app: Application, as_json: bool) -> None:
     """Each tenant: tier, environments with the release it runs there, last result."""
