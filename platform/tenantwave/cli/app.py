@@ -12,10 +12,17 @@ from tenantwave import __version__
 from tenantwave.cli.application import Application
 from tenantwave.cli.options import ENGINE_HELP, LEDGER_HELP, PROJECT_HELP, project_type
 from tenantwave.errors import EXIT_FAILED, ConfigError, PlatformError
+from tenantwave.privacy import files, redaction, streams
 
 
 class PlatformGroup(click.Group):
-    """Turns every PlatformError into plain lines on stderr and its exit code; never a traceback."""
+    """Turns every PlatformError into plain lines on stderr and its exit code; never a traceback.
+    Whatever a command prints goes through the redactor (secrets of the environment it started in)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        redaction.adopt_environment(os.environ)
+        with streams.redacted_output():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -38,14 +45,11 @@ class PlatformGroup(click.Group):
 
 
 def _save_traceback(exc: BaseException) -> str:
-    import tempfile
+    """The traceback, redacted, in a new private (0600) file of the temporary directory; its path."""
     import traceback
 
-    text = "".join(traceback.format_exception(exc))
     try:
-        with tempfile.NamedTemporaryFile("w", prefix="tenantwave-crash-", suffix=".log", delete=False) as handle:
-            handle.write(text)
-            return handle.name
+        return files.temporary_file("".join(traceback.format_exception(exc)), prefix="tenantwave-crash-", suffix=".log")
     except OSError:
         return "(could not be saved)"
 

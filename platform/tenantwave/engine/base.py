@@ -17,7 +17,10 @@ Threading contract:
   cleanly and return a Result with status "cancelled". `cancel.hard` turns true on a second
   Ctrl-C: stop at once.
 - Each job has its own `log_path`: write the stack's full engine output there.
-- Never write secrets (stack secrets, PULUMI_CONFIG_PASSPHRASE) to logs or results.
+- Never write secrets (stack secrets, PULUMI_CONFIG_PASSPHRASE) to logs or results. A job's
+  secrets are registered with the process-wide redactor (`tenantwave.privacy.redaction`) when
+  the job is made, so whatever repeats them (a log line, an error) is masked on its way out;
+  write logs through it too (`redact`, or `tenantwave.privacy.files.append_text`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from tenantwave.planning.inventory import Stack
+from tenantwave.privacy.redaction import register
 
 Operation = Literal["up", "preview", "destroy", "refresh"]
 Status = Literal["succeeded", "failed", "cancelled"]
@@ -44,6 +48,9 @@ class StackJob:
     log_path: Path
     secrets: Mapping[str, str] = field(default_factory=dict)  # set as Pulumi secrets, never logged
     retain_data: bool = True  # destroy keeps data-bearing resources unless told otherwise
+
+    def __post_init__(self) -> None:
+        register(self.secrets.values())  # masked in every output from now on
 
     @property
     def name(self) -> str:

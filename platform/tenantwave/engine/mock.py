@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +38,8 @@ from tenantwave.engine.simulate import (
     diff_graphs,
     load_program,
 )
+from tenantwave.privacy.files import open_private, private_dirs, write_text
+from tenantwave.privacy.redaction import redact
 
 NOTHING_DEPLOYED = "simulated: nothing was deployed"
 STATE_SUBDIR = "simulated"
@@ -79,7 +79,7 @@ class _Log:
         self._stream = stream
 
     def line(self, text: str = "") -> None:
-        self._stream.write(text + "\n")
+        self._stream.write(redact(text) + "\n")
         self._stream.flush()
 
     def resource(self, action: str, resource: DeclaredResource, done: bool) -> None:
@@ -225,8 +225,8 @@ class MockEngine:
     # -- logs ------------------------------------------------------------------------------------
 
     def _open_log(self, job: StackJob) -> IO[str]:
-        job.log_path.parent.mkdir(parents=True, exist_ok=True)
-        return job.log_path.open("a", encoding="utf-8")
+        private_dirs(job.log_path.parent)
+        return open_private(job.log_path, "a")
 
     @staticmethod
     def _header(log: _Log, operation: str, job: StackJob) -> None:
@@ -265,12 +265,8 @@ class MockEngine:
             return None
 
     def _save(self, job: StackJob, graph: ResourceGraph) -> None:
-        path = self._state_path(job.name)
-        path.parent.mkdir(parents=True, exist_ok=True)
         record = {"stack": job.name, "release": job.release, "updated": time.time(), "graph": graph.to_json()}
-        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        temporary.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
+        write_text(self._state_path(job.name), json.dumps(record, sort_keys=True), within=self.context.state_dir)
 
     def _forget(self, stack: str) -> None:
         self._state_path(stack).unlink(missing_ok=True)

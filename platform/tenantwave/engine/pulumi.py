@@ -55,6 +55,8 @@ from tenantwave.engine.pulumi_command import CancelWatcher, Interrupter, Tracked
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog, plain
 from tenantwave.engine.pulumi_results import changes_of, format_changes, masked, resource_count, summarise
 from tenantwave.errors import EngineUnavailable
+from tenantwave.privacy.files import private_dirs
+from tenantwave.privacy.redaction import environment_secrets
 
 RETAIN_KEY = "tenantwave:retain_data"
 DIY_ORGANIZATION = "organization"  # the organization part of stack names on file/object-store backends
@@ -101,8 +103,7 @@ class PulumiEngine:
             who = None
         if who is not None and who.url:
             return str(who.url)  # the organization is resolved on first use (`pulumi org get-default`)
-        state = self.context.state_dir / "state"
-        state.mkdir(parents=True, exist_ok=True)
+        state = private_dirs(self.context.state_dir / "state", within=self.context.state_dir)
         url = f"file://{state.resolve()}"
         env["PULUMI_BACKEND_URL"] = url
         return url
@@ -157,7 +158,7 @@ class PulumiEngine:
             raise EngineUnavailable(problem)
         log_path = jobs[0].log_path.parent / "pulumi-prepare.log"
         # Pulumi.yaml's stackConfigDir: the tool writes every stack's config there, not the repo root
-        (self.context.project_root / ".platform" / "stacks").mkdir(parents=True, exist_ok=True)
+        private_dirs(self.context.project_root / ".platform" / "stacks", within=self.context.project_root / ".platform")
         with self._lock, StackLog(log_path, self._redactor) as log:
             log.header({"prepare": f"{len(jobs)} stack(s)", "backend": display_url(self.backend)})
             for job in jobs:
@@ -373,8 +374,8 @@ class PulumiEngine:
         return Result("cancelled", error="cancelled: pulumi was interrupted")
 
     def _redactor_values(self) -> list[str]:
-        env = self.workspace.env_vars
-        return [env[var] for var in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN") if env.get(var)]
+        """The secrets of the environment the CLI runs in (passphrase, access token, cloud keys)."""
+        return sorted(environment_secrets(self.workspace.env_vars))
 
     def _safe_fqn(self, name: str) -> str:
         try:

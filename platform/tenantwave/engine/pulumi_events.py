@@ -17,44 +17,33 @@ from __future__ import annotations
 import queue
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from tenantwave.engine.base import Progress, ProgressCallback
+from tenantwave.privacy.files import open_private, private_dirs
+from tenantwave.privacy.redaction import REDACTED as REDACTED  # re-exported: its old home
+from tenantwave.privacy.redaction import Redactor as Redactor  # re-exported: its old home
 
-REDACTED = "[redacted]"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|<\{%[a-z]+%\}>")  # terminal colours and Pulumi's colour tags
-_MIN_SECRET = 4  # shorter values would redact ordinary words; they are never logged by us anyway
 
 
 def plain(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-class Redactor:
-    """Replaces every known secret value (passphrase, stack secrets) by a marker."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
-
-
 class StackLog:
-    """One stack's log file: a header, then the CLI's output line by line, thread-safe."""
+    """One stack's log file (private: 0600 in a 0700 directory): a header, then the CLI's output
+    line by line, redacted, thread-safe."""
 
     def __init__(self, path: Path, redact: Redactor) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
         self.path = path
         self._redact = redact
         self._lock = threading.Lock()
-        self._stream: IO[str] = path.open("a", encoding="utf-8")
+        self._stream: IO[str] = open_private(path, "a")
 
     def line(self, text: str = "") -> None:
         clean = self._redact(plain(text))

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from tenantwave.errors import LedgerError
+from tenantwave.privacy.files import private_dirs, tighten
 
 DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL lock timeout
 
@@ -48,6 +49,11 @@ def sqlite_path(url: str) -> Path | None:
         return None
     database = make_url(url).database
     return Path(database) if database and database != ":memory:" else None
+
+
+def journals(path: Path) -> list[Path]:
+    """The files SQLite keeps next to a database (write-ahead log, shared memory, rollback journal)."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
 
 
 def open_engine(url_text: str, timeout: float) -> tuple[Engine, float]:
@@ -85,7 +91,7 @@ def _sqlite_engine(url: Any, path: Path | None, timeout: float) -> tuple[Engine,
         timeout = float(url.query["timeout"])
         url = url.difference_update_query(["timeout"])
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
     memory = path is None
     engine = create_engine(
         url,
@@ -95,6 +101,8 @@ def _sqlite_engine(url: Any, path: Path | None, timeout: float) -> tuple[Engine,
     busy_ms = int(timeout * 1000)
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if path is not None:  # before WAL mode: SQLite gives its journals the database file's mode
+            tighten(path, *journals(path))
         dbapi_connection.isolation_level = None  # transactions are begun by on_begin below
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")

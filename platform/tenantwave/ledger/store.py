@@ -1,5 +1,8 @@
 """The ledger store: one class over SQLAlchemy Core, the same code on SQLite and PostgreSQL.
 
+Free text written to it (a deployment's error, a run's detail, an approval's comment) goes through
+the redactor first (`tenantwave.privacy.redaction`): no known secret value is ever stored.
+
 Nothing happens in the constructor; the database is opened on first use (connection), and its
 schema created or upgraded once per Ledger (migrations). Reads on a SQLite ledger that does not
 exist yet return an empty history instead of creating the file.
@@ -38,6 +41,7 @@ from tenantwave.ledger.migrations import MIGRATIONS as MIGRATIONS  # re-exported
 from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS as DEPLOYING_OPERATIONS  # re-exported
 from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus
 from tenantwave.ledger.urls import resolve_url as resolve_url  # re-exported: its old home
+from tenantwave.privacy.redaction import redact_optional
 
 HEALTH_STATUSES = ("succeeded", "unhealthy")  # deployments that changed the stack and ran its checks
 RETRIED_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
@@ -234,7 +238,7 @@ class Ledger:
                     user=user or _user(),
                     host=socket.gethostname()[:200],
                     pid=os.getpid(),
-                    detail=detail,
+                    detail=redact_optional(detail),
                 )
             )
 
@@ -243,11 +247,10 @@ class Ledger:
 
     def finish_run(self, run_id: str, status: str, detail: str | None = None) -> None:
         """Record how the run ended; `detail` (when given) replaces what the run started with."""
+        shown = {"detail": redact_optional(detail)} if detail is not None else {}
         self._write(
             lambda conn: conn.execute(
-                update(s.runs)
-                .where(s.runs.c.id == run_id)
-                .values(status=status, ended_at=self._now(conn), **({"detail": detail} if detail is not None else {}))
+                update(s.runs).where(s.runs.c.id == run_id).values(status=status, ended_at=self._now(conn), **shown)
             )
         )
 
@@ -270,11 +273,12 @@ class Ledger:
         """A later verification's verdict on a finished deployment: `unhealthy` (with the failed
         checks as its error) or back to `succeeded`. Only succeeded/unhealthy records change."""
         d = s.deployments
+        error = None if healthy else redact_optional(error)
         return self._write(
             lambda conn: conn.execute(
                 update(d)
                 .where(d.c.id == deployment_id, d.c.status.in_(HEALTH_STATUSES))
-                .values(status="succeeded" if healthy else "unhealthy", error=None if healthy else error)
+                .values(status="succeeded" if healthy else "unhealthy", error=error)
             ).rowcount
             == 1
         )
@@ -331,6 +335,7 @@ class Ledger:
         """Record the outcome and release the claim, in one transaction. False if the deployment
         was no longer this run's to finish (settled as abandoned after the run went silent): then
         nothing changes, and the claim another run took over stays with it."""
+        error = redact_optional(error)
         return self._write(
             lambda conn: claims.finish_deployment(
                 conn, run_id, deployment_id, stack, status, error, resources, log_path, now=self._now
@@ -341,6 +346,7 @@ class Ledger:
 
     def approve(self, release: str, wave: int, approved_by: str, comment: str | None = None) -> Approval:
         """Record who approved `wave` of `release`; approving again keeps (and returns) the first."""
+        comment = redact_optional(comment)
         return self._write(lambda conn: approvals.approve(conn, release, wave, approved_by, comment, now=self._now))
 
     def approval(self, release: str, wave: int) -> Approval | None:
