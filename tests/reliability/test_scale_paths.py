@@ -13,7 +13,7 @@ from reliability_helpers import ROOT
 
 from support.clirunner import Platform
 from support.fleet import copy_example
-from tenantwave.cli.read import json_text
+from tenantwave.cli.jsonout import json_text
 from tenantwave.config.loader import load_project
 from tenantwave.planning.inventory import build_inventory
 from tenantwave.planning.stackconfig import fingerprint, stack_settings
