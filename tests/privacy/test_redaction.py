@@ -89,7 +89,7 @@ def test_longest_first_and_short_or_harmless_values_never_masked() -> None:
 def test_redact_data_walks_dicts_lists_and_keys() -> None:
     register(["tok-123456"])
     data = {"a": ["x tok-123456", {"tok-123456": 3}], "n": 1, "none": None, "t": ("tok-123456",)}
-    assert redact_data(data) == {"a": [f"x {REDACTED}", {REDACTED: 3}], "n": 1, "none": None, "t": [REDACTED]}
+    assert redact_data(data) == {"a": [f"x {REDACTED}", {REDACTED: 3}], "n": 1, "none": None, "t": (REDACTED,)}
 
 
 def test_a_redactor_adds_its_own_values_to_the_process_wide_ones() -> None:

@@ -3,6 +3,10 @@
 Documented in the README ("Health checks, hooks and rollback"). Like the rest of the config:
 strict types, unknown keys are errors. A check URL may use the placeholders `{outputs.KEY}`,
 `{stack}`, `{environment}`, `{release}`, `{tier}` and `{kind}`; nothing else is expanded.
+
+A command check or hook runs with a minimal environment (`tenantwave.rollout.checkenv`); `pass_env`
+names the variables of the tool's environment it gets on top (`AWS_PROFILE`, a token), each once.
+The stack's facts (`PLATFORM_*`) are the tool's to set: they cannot be named.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 CheckName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Argv = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+EnvName = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+PassEnv = Annotated[list[EnvName], Field(max_length=100)]
+FACTS_PREFIX = "PLATFORM_"
 URL_FIELDS = frozenset({"stack", "environment", "release", "tier", "kind"})
 
 
@@ -65,6 +72,12 @@ class CommandCheck(_Strict):
     name: CheckName
     command: Argv
     timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 300
+    pass_env: PassEnv = Field(default_factory=list)
+
+    @field_validator("pass_env")
+    @classmethod
+    def _passable(cls, names: list[str]) -> list[str]:
+        return passable(names)
 
 
 HealthCheck = Annotated[HttpCheck | CommandCheck, Field(discriminator="kind")]
@@ -75,6 +88,24 @@ class Hook(_Strict):
 
     command: Argv
     timeout_seconds: Annotated[float, Field(gt=0, le=86_400)] = 1800
+    pass_env: PassEnv = Field(default_factory=list)
+
+    @field_validator("pass_env")
+    @classmethod
+    def _passable(cls, names: list[str]) -> list[str]:
+        return passable(names)
+
+
+def passable(names: list[str]) -> list[str]:
+    """`pass_env` names: each once, none of the stack's facts (PLATFORM_*)."""
+    seen: set[str] = set()
+    for name in names:
+        if name.upper().startswith(FACTS_PREFIX):
+            raise ValueError(f"cannot pass {name}: {FACTS_PREFIX}* are the stack's facts, set by the tool")
+        if name in seen:
+            raise ValueError(f"names {name} twice")
+        seen.add(name)
+    return names
 
 
 def url_fields(template: str) -> list[str]:

@@ -10,6 +10,7 @@ never a file modified in the last 2 seconds: an edit within the same timestamp t
 unnoticed (git's "racily clean" rule). The cache is an optimisation, never a failure: a missing, unreadable,
 corrupt or outdated cache counts as empty, and a cache that cannot be written is not written.
 `PLATFORM_CACHE=off` (or 0, false) turns it off. The mappings returned are shared with the cache: do not modify them.
+Like everything under `.platform/`, the file is private (0600, its directory 0700).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import yaml
 
 from tenantwave.config import yamlfile
 from tenantwave.errors import Problem
+from tenantwave.privacy.files import FILE_MODE, private_dirs
 
 CACHE_FILE = Path(".platform") / "cache" / "parsed.json"
 FORMAT_VERSION = 1  # bump when the file's layout or what yamlfile.read_mapping returns for a file changes
@@ -96,8 +98,11 @@ class ParseCache:
             return
         temporary = directory / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
-            directory.mkdir(exist_ok=True)
-            with open(temporary, "x", encoding="ascii") as file:  # json.dumps escapes everything else
+            private_dirs(directory, within=directory.parent)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            with contextlib.suppress(OSError):
+                os.fchmod(descriptor, FILE_MODE)  # 0600 whatever the umask
+            with open(descriptor, "w", encoding="ascii") as file:  # json.dumps escapes everything else
                 file.write(text)
             os.replace(temporary, self.path)
         except OSError:

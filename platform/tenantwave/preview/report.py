@@ -5,7 +5,9 @@ It stays under GitHub's comment limit (65,536 characters): the summary, the life
 per-environment table always fit; per-stack sections are added in plan order while they fit, and a
 note says which were left out (every stack is in the JSON document). One stack's section lists at
 most `MAX_ROWS` resource changes. Every value shown comes from `tenantwave.preview.graphdiff`, which masks
-secrets; everything from the configuration or the program is HTML-escaped.
+secrets; everything from the configuration or the program is HTML-escaped. All three forms (Markdown, JSON,
+text) go through the redactor too (`tenantwave.privacy.redaction`): an error quoting the environment or a
+stack secret shows `[redacted]`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from tenantwave.planning.inventory import build_inventory
 from tenantwave.planning.waves import Wave, build_waves
 from tenantwave.preview.build import Preview, StackPreview
+from tenantwave.privacy.redaction import redact, redact_data
 
 FORMAT = 1
 COMMENT_LIMIT = 65_536
@@ -97,6 +100,10 @@ def totals(preview: Preview) -> dict[str, Any]:
 def preview_json(preview: Preview) -> dict[str, Any]:
     """The machine-readable preview (`format` 1: fields may be added, never renamed or removed)."""
     _, wave_of = _waves(preview)
+    return redact_data(_document(preview, wave_of))
+
+
+def _document(preview: Preview, wave_of: dict[str, int]) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "mode": preview.mode,
@@ -278,8 +285,8 @@ def _diff_rows(stack: StackPreview) -> list[str]:
 def preview_markdown(preview: Preview, limit: int = COMMENT_LIMIT) -> str:
     """The PR comment: at most `limit` characters, per-stack sections cut first (with a note)."""
     _, wave_of = _waves(preview)
-    head = "\n".join([*_header(preview), *_lifecycle_lines(preview), *_environment_lines(preview)]) + "\n"
-    sections = [(stack.name, _stack_section(stack, wave_of.get(stack.name))) for stack in preview.stacks]
+    head = redact("\n".join([*_header(preview), *_lifecycle_lines(preview), *_environment_lines(preview)]) + "\n")
+    sections = [(stack.name, redact(_stack_section(stack, wave_of.get(stack.name)))) for stack in preview.stacks]
     body = head + ("### Stacks\n\n" if sections else "")
     for index, (name, section) in enumerate(sections):
         rest = [later for later, _ in sections[index + 1 :]]
@@ -332,4 +339,4 @@ def preview_text(preview: Preview) -> list[str]:
         f"{changing} of {total['stacks_total']} stacks change"
         + (f" ({by_status}); resources: {_counts_phrase(total['resources'])}" if preview.stacks else "")
     )
-    return lines
+    return [redact(line) for line in lines]

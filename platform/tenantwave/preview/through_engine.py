@@ -7,7 +7,7 @@ release when it was never deployed. Stacks that only the base has are not previe
 configuration no longer has them, and a rollout never tears a stack down.
 
 Previews run in parallel up to the rollout concurrency; each stack's engine output goes to
-`.platform/logs/preview-<time>/<stack>.log`.
+`.platform/logs/preview-<time>/<stack>.log` (private, like every log).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tenantwave.planning.stackconfig import stack_config
 from tenantwave.planning.workspace import Workspace
 from tenantwave.preview.build import Revisions, Say, StackPreview, StackStatus, removal_note
 from tenantwave.preview.changes import AffectedStack
+from tenantwave.privacy.files import private_dirs
 
 _COUNT_KEYS = {"create": "add", "delete": "remove", "update": "change", "replace": "change", "same": "same"}
 
@@ -60,7 +61,7 @@ def engine_previews(
 def _run(engine: Engine, jobs: list[StackJob], concurrency: int, log_dir: Path, say: Say) -> dict[str, Result]:
     if not jobs:
         return {}
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dirs(log_dir, within=log_dir.parent.parent)  # .platform/logs/preview-*: 0700
     engine.prepare(jobs)
     cancel = CancelToken()
     say(f"previewing {len(jobs)} stack(s) with the {engine.name} engine; logs in {log_dir}")

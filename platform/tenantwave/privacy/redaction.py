@@ -28,7 +28,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
 REDACTED = "[redacted]"
@@ -63,6 +63,7 @@ _NOT_THE_VALUE = frozenset(
      "USER", "USERNAME", "EXPIRATION", "EXPIRES", "TTL", "PROVIDER", "COMMAND", "HELPER", "ENABLED"}
 )
 _HARMLESS = frozenset({"true", "false", "none", "null", "undefined"})
+T = TypeVar("T")
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:([^@/\s]+)@")
 
 
@@ -163,12 +164,13 @@ def redact_optional(text: str | None) -> str | None:
     return None if text is None else _REGISTRY.masker(text)
 
 
-def redact_data(value: Any) -> Any:
-    """JSON-like data (dicts, lists, tuples, strings, numbers) with every string redacted."""
+def redact_data(value: T) -> T:
+    """JSON-like data (dicts, lists, tuples, strings, numbers) with every string redacted: a copy
+    of the same shape (mappings become dicts); the value itself when nothing is registered."""
     masker = _REGISTRY.masker
     if not masker.values:
         return value
-    return _walk(value, masker)
+    return cast(T, _walk(value, masker))
 
 
 def _walk(value: Any, masker: _Masker) -> Any:
@@ -176,8 +178,10 @@ def _walk(value: Any, masker: _Masker) -> Any:
         return masker(value)
     if isinstance(value, Mapping):
         return {_walk(key, masker): _walk(item, masker) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         return [_walk(item, masker) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_walk(item, masker) for item in value)
     return value
 
 

@@ -2,10 +2,12 @@
 
 A check or hook sees the stack through a `CheckTarget`: its name, kind, tier, tenants,
 environment, phase, the release, and its outputs. `command` checks and hooks get these as
-PLATFORM_* environment variables and as one JSON document on stdin; an `http` check builds its URL
-from them. Everything runs with the standard library (urllib, subprocess, never a shell), from
+PLATFORM_* environment variables and as one JSON document on stdin, in a minimal environment
+(`checkenv`: PATH, HOME, locale, TZ, and what their `pass_env` names); an `http` check builds its
+URL from them. Everything runs with the standard library (urllib, subprocess, never a shell), from
 the project directory. Results carry a one-line summary (for the ledger, the gate, the terminal)
-and the full output (for the stack's log).
+and the full output (for the stack's log), both redacted: a secret a command prints (its
+environment with `env`, a shell's `set -x` trace) never gets further.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 
 from tenantwave.config.checks import CommandCheck, Hook, HttpCheck
 from tenantwave.planning.inventory import Stack
+from tenantwave.privacy.redaction import redact
+from tenantwave.rollout.checkenv import command_environment
 
 MAX_BODY = 64 * 1024  # bytes of a response body read for matching and shown in the log
 MAX_OUTPUT = 64 * 1024  # characters of a command's output kept for the log
@@ -57,7 +61,7 @@ class CheckTarget:
         }
 
     def environ(self) -> dict[str, str]:
-        """The PLATFORM_* variables a command receives (added to the caller's environment)."""
+        """The PLATFORM_* variables a command receives (on top of its minimal environment)."""
         s = self.stack
         return {
             "PLATFORM_STACK": s.name,
@@ -100,11 +104,11 @@ def run_check(
 ) -> CheckResult:
     if isinstance(check, HttpCheck):
         return http_check(check, target, sleep)
-    return _command(check.name, "command", check.command, check.timeout_seconds, target, root)
+    return _command(check.name, "command", check, target, root)
 
 
 def run_hook(hook: Hook, target: CheckTarget, root: Path) -> CheckResult:
-    return _command("before_deploy", "hook", hook.command, hook.timeout_seconds, target, root)
+    return _command("before_deploy", "hook", hook, target, root)
 
 
 def failure_summary(results: Sequence[CheckResult]) -> str | None:
@@ -211,8 +215,8 @@ def _http_result(check: HttpCheck, passed: bool, detail: str, attempts: list[str
         name=check.name,
         kind="http",
         passed=passed,
-        summary=f"check {check.name} {verdict}: {detail}",
-        output="".join(f"{line}\n" for line in attempts),
+        summary=redact(f"check {check.name} {verdict}: {detail}"),
+        output=redact("".join(f"{line}\n" for line in attempts)),
         seconds=time.monotonic() - started,
     )
 
@@ -220,11 +224,10 @@ def _http_result(check: HttpCheck, passed: bool, detail: str, attempts: list[str
 # -- commands --------------------------------------------------------------------------------
 
 
-def _command(
-    name: str, kind: str, argv: Sequence[str], timeout: float, target: CheckTarget, root: Path
-) -> CheckResult:
+def _command(name: str, kind: str, spec: CommandCheck | Hook, target: CheckTarget, root: Path) -> CheckResult:
     started = time.monotonic()
     label = f"check {name}" if kind == "command" else "before_deploy hook"
+    argv, timeout = spec.command, spec.timeout_seconds
     shown = " ".join(argv)
     try:
         done = subprocess.run(
@@ -235,7 +238,7 @@ def _command(
             text=True,
             errors="replace",
             cwd=root,
-            env={**os.environ, **target.environ()},
+            env=command_environment(target.environ(), spec.pass_env, os.environ),
             timeout=timeout,
             check=False,
         )
@@ -266,5 +269,5 @@ def _last_line(output: str, limit: int = 200) -> str:
 
 
 def _command_result(name: str, kind: str, passed: bool, summary: str, output: str, started: float) -> CheckResult:
-    return CheckResult(name=name, kind=kind, passed=passed, summary=summary, output=output,
+    return CheckResult(name=name, kind=kind, passed=passed, summary=redact(summary), output=redact(output),
                        seconds=time.monotonic() - started)

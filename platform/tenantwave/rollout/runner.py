@@ -11,6 +11,7 @@ Worker threads never touch the listener: they put events on a queue that the cal
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -28,6 +29,8 @@ from tenantwave.errors import LedgerError, PlatformError, UsageError
 from tenantwave.planning.inventory import Stack
 from tenantwave.planning.stackconfig import fingerprint, stack_config
 from tenantwave.planning.workspace import Workspace
+from tenantwave.privacy import files
+from tenantwave.privacy.redaction import redact_optional
 from tenantwave.rollout.prepare import RolloutPlan
 from tenantwave.rollout.report import FAILED_OUTCOMES, Outcome, OutcomeStatus, RunReport
 from tenantwave.rollout.stackhealth import SKIPPED_HOOKS, after_deploy, before_deploy
@@ -200,6 +203,7 @@ class Runner:
         error = result.error
         if self.options.operation != "destroy":
             status, error = after_deploy(self.workspace.project, self.engine, stack, job, result, self.cancel)
+        error = redact_optional(error)
         self._record(stack, claim.deployment_id, result, job, status, error)
         return Outcome(
             stack.name,
@@ -212,6 +216,8 @@ class Runner:
         )
 
     def _call_engine(self, job: StackJob) -> Result:
+        with contextlib.suppress(OSError):  # whatever the engine, it appends to a private (0600) log
+            files.touch(job.log_path)
         if self.options.operation != "destroy":
             project, current = self.workspace.project, self._current.get(job.name)
             refused = before_deploy(project, self.engine, job.stack, job, current, skip=self.options.skip_hooks)
@@ -295,9 +301,9 @@ class Runner:
         )
 
     def _log_dir(self, run_id: str) -> Path:
-        log_dir = self.workspace.root / ".platform" / "logs" / run_id
+        log_dir = self.workspace.state_dir / "logs" / run_id
         try:
-            log_dir.mkdir(parents=True, exist_ok=True)
+            files.private_dirs(log_dir, within=self.workspace.state_dir)  # .platform/ and below: 0700
         except OSError as exc:
             self.ledger.finish_run(run_id, "failed", detail=f"cannot create {log_dir}: {exc}")
             raise UsageError(f"cannot create the log directory {log_dir}: {exc.strerror or exc}") from None
@@ -387,10 +393,7 @@ class _WorkQueue:
 
 
 def _append(path: Path, text: str) -> None:
-    try:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):  # redacted, private; a log that cannot be written fails nothing
+        files.append_text(path, text)
 
 

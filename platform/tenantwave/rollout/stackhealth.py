@@ -8,6 +8,7 @@ phase's health checks after. Both write to the stack's log.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from tenantwave.config.models import Project
 from tenantwave.engine.base import CancelToken, Engine, Result, StackJob
 from tenantwave.planning.inventory import Stack
+from tenantwave.privacy import files
 from tenantwave.rollout.checks import CheckResult, CheckTarget, failure_summary, run_checks, run_hook
 
 SKIPPED_HOOKS = "before_deploy hooks skipped (--skip-hooks)"
@@ -67,9 +69,7 @@ def write_results(path: Path, stack: str, results: list[CheckResult]) -> None:
 
 
 def append_log(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError:
-        pass
+    """Add to a stack's log: redacted, the file 0600 (its directory 0700); a log that cannot be
+    written never fails the stack."""
+    with contextlib.suppress(OSError):
+        files.append_text(path, text)

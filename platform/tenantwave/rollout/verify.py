@@ -16,12 +16,14 @@ from pathlib import Path
 
 from tenantwave.config.checks import CommandCheck, HttpCheck
 from tenantwave.engine.base import Engine, StackJob
+from tenantwave.errors import UsageError
 from tenantwave.ledger.records import DeploymentRecord
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.plan import check_wave
 from tenantwave.planning.stackconfig import stack_config
 from tenantwave.planning.waves import build_waves
 from tenantwave.planning.workspace import Workspace
+from tenantwave.privacy.files import private_dirs
 from tenantwave.rollout.checks import CheckResult, CheckTarget, failure_summary, run_checks
 from tenantwave.rollout.stackhealth import stack_outputs, write_results
 
@@ -73,7 +75,12 @@ def verify_wave(workspace: Workspace, engine: Engine, release: str, wave: int, c
     run_id = ledger.start_run(
         release=release, command="verify", engine=engine.name, wave=wave, simulated=engine.simulated
     )
-    log_dir = workspace.root / ".platform" / "logs" / run_id
+    log_dir = workspace.state_dir / "logs" / run_id
+    try:
+        private_dirs(log_dir, within=workspace.state_dir)
+    except OSError as exc:
+        ledger.finish_run(run_id, "failed", detail=f"cannot create {log_dir}: {exc}")
+        raise UsageError(f"cannot create the log directory {log_dir}: {exc.strerror or exc}") from None
     verifier = _Verifier(workspace, engine, release, checks, log_dir)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(chosen.stacks)))) as pool:
         verdicts = tuple(pool.map(lambda s: verifier.stack(s, results.get(s.name), latest.get(s.name)), chosen.stacks))

@@ -26,6 +26,7 @@ from tenantwave.engine.registry import opened_engine
 from tenantwave.planning.release import source_commit
 from tenantwave.planning.selection import Targets
 from tenantwave.planning.workspace import Workspace
+from tenantwave.privacy import files
 from tenantwave.rollout.prepare import prepare_rollout
 from tenantwave.rollout.report import RunReport, RunStatus
 from tenantwave.rollout.runner import RunListener, Runner, RunOptions
@@ -188,7 +189,7 @@ def _marker(state_dir: Path, tenant_id: str) -> Path:
 def write_move_marker(state_dir: Path, plan: TenantPlan) -> None:
     source = plan.before.tenants.get(plan.tenant)
     data = {"tenant": plan.tenant, "from": source.tier if source else None, "to": plan.tier}
-    write_atomically(_marker(state_dir, plan.tenant), json.dumps(data, sort_keys=True) + "\n")
+    files.write_text(_marker(state_dir, plan.tenant), json.dumps(data, sort_keys=True) + "\n", within=state_dir)
 
 
 def clear_move_marker(state_dir: Path, tenant_id: str) -> None:
