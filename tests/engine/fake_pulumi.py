@@ -5,12 +5,24 @@ It answers the commands the Automation API issues (`pulumi/automation/_local_wor
 state directory, writes engine events to `--event-log` (a file for CLIs up to 3.205, a gRPC stream
 `tcp://host:port` after, as `Stack._setup_event_log` expects) and records every invocation as one
 JSON line: argv, cwd, a few environment variables (whether PULUMI_CONFIG_PASSPHRASE is present,
-never its value), whether a value came on stdin (its length only), signals received, times.
+never its value), whether a value came on stdin (its length only), signals received, times, and
+`writes`: the shared files it wrote (`current-stack`, the workspace's one "current stack" file that
+`stack select` and `stack init` without `--no-select` rewrite, pulumi/pulumi#8186).
+
+What it models of the real CLI (pkg/cmd/pulumi in pulumi/pulumi):
+- `stack ls --json` lists the current project's stacks; a name is shortened to the stack's own
+  name when its project is the current one (DIY backends) or its organization is the default one
+  (Pulumi Cloud), else `org/project/stack` (`diyBackendReference.String`, `cloudBackendReference.String`).
+- `stack init NAME --no-select` (3.45 and later) creates without selecting; older CLIs reject the flag.
+- `up` ends with the root stack's `resOutputsEvent` carrying the stack outputs in `metadata.new.outputs`,
+  secrets blinded to `{"4dabf...": "1b470...", "ciphertext": "[secret]"}` (`ConvertEngineEvent`
+  with showSecrets=false), then the `summaryEvent` with the resource changes.
 
 Environment:
-    FAKE_PULUMI_HOME      directory with calls.jsonl, state/, scenario.json (required)
-    FAKE_PULUMI_VERSION   what `pulumi version` says (default 3.150.0: file event log)
-    FAKE_PULUMI_LOGIN     set: `whoami` succeeds against the Pulumi Cloud (user alice, org acme-corp)
+    FAKE_PULUMI_HOME        directory with calls.jsonl, state/, scenario.json (required)
+    FAKE_PULUMI_VERSION     what `pulumi version` says (default 3.150.0: file event log)
+    FAKE_PULUMI_LOGIN       set: `whoami` succeeds against the Pulumi Cloud (user alice, org acme-corp)
+    FAKE_PULUMI_UP_SECONDS  how long an `up` takes, spread over its resources (default 0)
 
 scenario.json: {"<operation>": {"<stack short name or *>": "<behaviour>"}} with behaviours
     fail      a resource fails (diagnostic + resOpFailed events, Diagnostics on stdout), exit 255
@@ -18,8 +30,11 @@ scenario.json: {"<operation>": {"<stack short name or *>": "<behaviour>"}} with 
     hang      starts, then waits for SIGINT; the first SIGINT cancels gracefully
     stubborn  starts, ignores the first SIGINT, stops at the second
     slow      each resource takes 0.2 s
+    eventless succeeds, but writes no engine event (only the final cancelEvent)
     leak      prints PULUMI_CONFIG_PASSPHRASE's value on stdout (the engine must redact its log)
-and "plugin-install": "fail" makes `plugin install` fail.
+and "plugin-install": "fail" makes `plugin install` fail, "stack-ls": "fail" makes `stack ls` fail.
+"barrier": {"<command words, e.g. stack init>": N} makes each such call wait (up to 20 s) until N of
+them have started, and record "barrier": "met" or "timeout": proof that N ran at the same time.
 """
 
 from __future__ import annotations
@@ -42,6 +57,11 @@ PASSPHRASE_ERROR = (
     "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
 )
 RECORDED_ENV = ("PULUMI_BACKEND_URL", "PULUMI_AUTOMATION_API", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK")
+UP_SECONDS = float(os.environ.get("FAKE_PULUMI_UP_SECONDS", "0") or 0)
+DEFAULT_ORG = "acme-corp"  # the logged-in user's default organization (`org get-default`)
+NO_SELECT_SINCE = (3, 45, 0)  # `stack init --no-select` appeared in pulumi v3.45.0
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+BARRIER_TIMEOUT = 20.0
 RESOURCES = (
     ("pulumi:pulumi:Stack", "tenantwave-{stack}"),
     ("aws:dynamodb/table:Table", "data"),
@@ -131,6 +151,80 @@ def require_passphrase() -> None:
         finish(255, PASSPHRASE_ERROR)
 
 
+def version_tuple() -> tuple[int, ...]:
+    return tuple(int(part) for part in VERSION.split("-")[0].split(".")[:3])
+
+
+def select(stack: str) -> None:
+    """Make `stack` the workspace's current stack: the one file every select/init rewrites."""
+    (HOME / "current-stack").write_text(stack)
+    record["writes"].append("current-stack")
+
+
+def current_project() -> str | None:
+    path = Path(os.getcwd()) / "Pulumi.yaml"
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("name:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def display_name(full: str, project: str | None) -> str:
+    """How the real CLI prints a stack reference: short when it is unambiguous."""
+    owner, stack_project, name = full.split("/")
+    if stack_project != project:
+        return full
+    if os.environ.get("FAKE_PULUMI_LOGIN") and owner != DEFAULT_ORG:
+        return full
+    return name
+
+
+def list_stacks() -> None:
+    if scenario("stack-ls", "*") == "fail":
+        finish(255, "error: could not list stacks: read .pulumi/stacks: input/output error")
+    project = current_project()
+    current = (HOME / "current-stack").read_text() if (HOME / "current-stack").exists() else None
+    entries = []
+    for path in sorted(STATE.glob("*.json")):
+        if path.name == "plugins.json":
+            continue
+        full = path.stem.replace("__", "/")
+        if full.split("/")[1] != project:  # `stack ls` lists the current project's stacks only
+            continue
+        data = json.loads(path.read_text())
+        entry: dict[str, Any] = {"name": display_name(full, project), "current": full == current,
+                                 "updateInProgress": False}
+        if data.get("history"):
+            entry["lastUpdate"] = data["history"][0]["endTime"]
+            entry["resourceCount"] = len(data.get("resources", []))
+        entries.append(entry)
+    print(json.dumps(entries, indent=4))
+    finish(0)
+
+
+def barrier(words: list[str]) -> None:
+    """Wait until `parties` calls of this command have started (see the module's docstring)."""
+    path = HOME / "scenario.json"
+    if not path.exists():
+        return
+    wanted = json.loads(path.read_text()).get("barrier", {})
+    command = next((c for c in wanted if words[: len(c.split())] == c.split()), None)
+    if command is None:
+        return
+    arrivals = HOME / "barrier" / command.replace(" ", "-")
+    arrivals.mkdir(parents=True, exist_ok=True)
+    (arrivals / str(os.getpid())).touch()
+    deadline = time.monotonic() + BARRIER_TIMEOUT
+    while len(list(arrivals.iterdir())) < int(wanted[command]):
+        if time.monotonic() > deadline:
+            record["barrier"] = "timeout"
+            return
+        time.sleep(0.01)
+    record["barrier"] = "met"
+
+
 # -- events ---------------------------------------------------------------------------------------
 
 
@@ -140,6 +234,7 @@ class Events:
     def __init__(self, target: str | None) -> None:
         self.sequence = 0
         self.target = target
+        self.silent = False
         self._file = None
         self._queue: Any = None
         self._thread: threading.Thread | None = None
@@ -171,6 +266,8 @@ class Events:
         self._thread.start()
 
     def emit(self, **payload: Any) -> None:
+        if self.silent and "cancelEvent" not in payload:
+            return
         event = {"sequence": self.sequence, "timestamp": int(time.time()), **payload}
         self.sequence += 1
         line = json.dumps(event)
@@ -191,9 +288,24 @@ class Events:
             self._thread.join(5)
 
 
-def metadata(op: str, stack: str, kind: str, name: str) -> dict[str, Any]:
-    urn = f"urn:pulumi:{stack.rsplit('/', 1)[-1]}::tenantwave::{kind}::{name.format(stack=stack.rsplit('/', 1)[-1])}"
-    return {"op": op, "urn": urn, "type": kind, "provider": ""}
+def metadata(op: str, stack: str, kind: str, name: str, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    short = stack.rsplit("/", 1)[-1]
+    urn = f"urn:pulumi:{short}::tenantwave::{kind}::{name.format(stack=short)}"
+    meta: dict[str, Any] = {"op": op, "urn": urn, "type": kind, "provider": ""}
+    if outputs is not None:  # the resource's state after the step, as the engine reports it
+        root = f"urn:pulumi:{short}::tenantwave::pulumi:pulumi:Stack::tenantwave-{short}"
+        parent = "" if kind == "pulumi:pulumi:Stack" else root
+        meta["new"] = {"type": kind, "urn": urn, "id": "", "parent": parent, "provider": "", "outputs": outputs}
+    return meta
+
+
+def stack_outputs(short: str) -> tuple[dict[str, Any], list[str]]:
+    """The program's exports: one plain, one secret."""
+    return {"endpoint": f"https://{short}.example.com", "db_password": "s3cr3t-out"}, ["db_password"]
+
+
+def blinded(outputs: dict[str, Any], secret: list[str]) -> dict[str, Any]:
+    return {k: ({**SECRET_SIG, "ciphertext": "[secret]"} if k in secret else v) for k, v in outputs.items()}
 
 
 # -- operations -----------------------------------------------------------------------------------
@@ -219,6 +331,7 @@ def operate(operation: str, args: list[str]) -> None:
             "2f1c6a0e.json: created by ci@runner-7 (pid 4242) at 2025-06-02T10:04:11Z",
         )
     events = Events(flag(args, "--event-log"))
+    events.silent = behaviour == "eventless"
     title = {"up": "Updating", "preview": "Previewing update", "destroy": "Destroying", "refresh": "Refreshing"}
     print(f"{title[operation]} ({short})", flush=True)
     if behaviour == "leak":  # a program that prints its environment: the engine must redact the log
@@ -263,6 +376,8 @@ def operate(operation: str, args: list[str]) -> None:
                     time.sleep(0.02)
             if behaviour == "slow":
                 time.sleep(0.2)
+            if operation == "up" and UP_SECONDS:
+                time.sleep(UP_SECONDS / len(RESOURCES))
             if state["stage"] != "running":
                 raise Cancelled
             if behaviour == "fail" and kind.startswith("aws:dynamodb"):
@@ -279,7 +394,9 @@ def operate(operation: str, args: list[str]) -> None:
                 failed = True
                 changes["create"] = changes.get("create", 0)
                 continue
-            events.emit(resOutputsEvent={"metadata": meta, "planning": operation == "preview"})
+            state_outputs: dict[str, Any] = {} if kind == "pulumi:pulumi:Stack" else {"name": label}
+            events.emit(resOutputsEvent={"metadata": metadata(op, stack, kind, name, state_outputs),
+                                         "planning": operation == "preview"})
             done = {"create": "created", "same": "", "delete": "deleted", "refresh": "refreshed"}[op]
             if done:
                 print(f" {'+' if op == 'create' else '-' if op == 'delete' else '~'}  {kind} {label} {done} (1s)")
@@ -298,9 +415,13 @@ def operate(operation: str, args: list[str]) -> None:
         print("    error: creating DynamoDB Table: ResourceInUseException: Table already exists")
         print("")
     if operation == "up" and not failed:
+        outputs, secret = stack_outputs(short)
+        # the program registers the stack's outputs last: the root stack's final resOutputsEvent
+        root = metadata("same", stack, "pulumi:pulumi:Stack", RESOURCES[0][1], blinded(outputs, secret))
+        events.emit(resOutputsEvent={"metadata": root, "planning": False})
         data["resources"] = [kind for kind, _ in RESOURCES]
-        data["outputs"] = {"endpoint": f"https://{short}.example.com", "db_password": "s3cr3t-out"}
-        data["secret_outputs"] = ["db_password"]
+        data["outputs"] = outputs
+        data["secret_outputs"] = secret
         print("Outputs:")
         print(f'    endpoint   : "https://{short}.example.com"')
         print("    db_password: [secret]")
@@ -354,6 +475,7 @@ def main(argv: list[str]) -> None:
         start=time.time(),
         pid=os.getpid(),
         stdin=None,
+        writes=[],
     )
     STATE.mkdir(parents=True, exist_ok=True)
     args = [a for a in argv if a != "--non-interactive"]
@@ -372,18 +494,24 @@ def main(argv: list[str]) -> None:
     if words[:2] == ["org", "get-default"]:
         print("acme-corp")
         finish(0)
+    barrier(words)
     if words[:2] == ["stack", "select"]:
         require_stack(stack)
-        (HOME / "current-stack").write_text(str(stack))
+        select(str(stack))
         finish(0)
+    if words[:2] == ["stack", "ls"]:
+        list_stacks()
     if words[:2] == ["stack", "init"]:
+        if "--no-select" in args and version_tuple() < NO_SELECT_SINCE:
+            finish(255, "error: unknown flag: --no-select")
         name = words[2]
         if stack_file(name).exists():
             finish(255, f"error: stack '{name}' already exists")
         require_passphrase()
         save(name, {"config": {}, "resources": [], "outputs": {}, "history": [],
                     "secrets_provider": flag(args, "--secrets-provider") or "passphrase"})
-        (HOME / "current-stack").write_text(name)
+        if "--no-select" not in args:
+            select(name)
         print(f"Created stack '{name}'")
         finish(0)
     if words[:2] == ["config", "set-all"]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenantwave.engine.base import EngineContext, Progress, StackJob
+from tenantwave.engine.base import CancelToken, Engine, EngineContext, Progress, Result, StackJob
 from tenantwave.planning.inventory import Stack
 
 FAKE_SCRIPT = Path(__file__).with_name("fake_pulumi.py")
+ORG = "organization/tenantwave"  # a DIY backend's organization and this project
 PASSPHRASE = "correct-horse-battery-staple-42"
 PROJECT_YAML = "name: tenantwave\nruntime:\n  name: python\nmain: stacks/\n"
 
@@ -121,3 +124,47 @@ def make_job(
         secrets=secrets or {},
         retain_data=retain_data,
     )
+
+
+def fqn(job: StackJob, org: str = ORG) -> str:
+    return f"{org}/{job.name}"
+
+
+def stack_of(argv: list[str]) -> str | None:
+    """The stack a CLI call is about: its --stack, or the stack `stack init` creates."""
+    if argv[:2] == ["stack", "init"]:
+        return argv[2]
+    return argv[argv.index("--stack") + 1] if "--stack" in argv else None
+
+
+def calls_for(fake: FakePulumi, job: StackJob, org: str = ORG) -> list[list[str]]:
+    """Every CLI call about one stack, in the order they started."""
+    return [argv for argv in fake.argvs() if stack_of(argv) == fqn(job, org)]
+
+
+def plaintext(job: StackJob) -> list[str]:
+    """The `config set-all` arguments of a job: its config and retain_data, each --plaintext."""
+    args: list[str] = []
+    for key, value in {**job.config, "tenantwave:retain_data": str(job.retain_data).lower()}.items():
+        args += ["--plaintext", f"{key}={value}"]
+    return args
+
+
+def overlapping(calls: list[dict[str, Any]]) -> bool:
+    ordered = sorted(calls, key=lambda c: c["start"])
+    return any(a["end"] > b["start"] for a, b in itertools.pairwise(ordered))
+
+
+def run_in_threads(engine: Engine, jobs: list[StackJob], operation: str = "up") -> dict[str, Result]:
+    """One thread per job, all at once, as the runner's workers."""
+    results: dict[str, Result] = {}
+
+    def work(job: StackJob) -> None:
+        results[job.name] = getattr(engine, operation)(job, ProgressLog(), CancelToken())
+
+    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results

@@ -7,49 +7,25 @@ visibly, when there is none.
 
 from __future__ import annotations
 
-import itertools
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi_fakes import PASSPHRASE, FakePulumi, ProgressLog, make_context, make_job
+from pulumi_fakes import PASSPHRASE, FakePulumi, ProgressLog, calls_for, fqn, make_context, make_job, plaintext
 
 from tenantwave.engine.base import CancelToken, Engine, EngineContext, Progress, Result, StackJob
 from tenantwave.engine.pulumi import PulumiEngine, create
-from tenantwave.engine.pulumi_backend import provider_plugins
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog
 from tenantwave.engine.registry import load_engine
 from tenantwave.errors import EXIT_USAGE, EngineUnavailable
 
 pytestmark = pytest.mark.integration
 
-ORG = "organization/tenantwave"
 OPERATIONS = ("up", "preview", "destroy", "refresh")
-
-
-def fqn(job: StackJob) -> str:
-    return f"{ORG}/{job.name}"
-
-
-def stack_of(argv: list[str]) -> str | None:
-    return argv[argv.index("--stack") + 1] if "--stack" in argv else None
-
-
-def run_in_threads(engine: PulumiEngine, jobs: list[StackJob], operation: str = "up") -> dict[str, Result]:
-    results: dict[str, Result] = {}
-
-    def work(job: StackJob) -> None:
-        results[job.name] = getattr(engine, operation)(job, ProgressLog(), CancelToken())
-
-    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-    return results
 
 
 @pytest.fixture
@@ -92,63 +68,7 @@ def test_cli_too_old_for_the_sdk_is_a_plain_message(
     assert "Major version mismatch" in caught.value.message
 
 
-# -- prepare: serial stack selection, config, plugins once ----------------------------------------
-
-
-def test_prepare_opens_every_stack_serially_then_operations_run_in_parallel_with_stack(
-    engine: PulumiEngine, project: Path, fake_pulumi: FakePulumi
-) -> None:
-    jobs = [make_job(project, tenant) for tenant in ("acme", "globex", "initech")]
-    engine.prepare(jobs)
-    fake_pulumi.scenario(up={"*": "slow"})
-    results = run_in_threads(engine, jobs)
-    assert {name: r.status for name, r in results.items()} == dict.fromkeys((j.name for j in jobs), "succeeded")
-
-    calls = fake_pulumi.calls()
-    argvs = fake_pulumi.argvs()
-    opening = [a for a in argvs if a[:2] in (["stack", "select"], ["stack", "init"], ["config", "set-all"])]
-    expected: list[list[str]] = []
-    for job in jobs:
-        expected += [
-            ["stack", "select", "--stack", fqn(job)],
-            ["stack", "init", fqn(job)],
-            ["config", "set-all", "--stack", fqn(job), *_plaintext(job)],
-        ]
-    assert opening == expected
-
-    # select/init never overlap (one shared current-stack file) and all end before the first `up`
-    selecting = [c for c in calls if c["argv"][1:3] in (["stack", "select"], ["stack", "init"])]
-    for before, after in itertools.pairwise(selecting):
-        assert before["end"] <= after["start"]
-    ups = [c for c in calls if "up" in c["argv"]]
-    assert len(ups) == 3
-    last_prepare = max(c["end"] for c in calls if c["argv"][1:2] in (["stack"], ["config"], ["plugin"])
-                       and c["argv"][1:3] not in (["stack", "output"], ["stack", "history"]))
-    assert all(up["start"] >= last_prepare for up in ups)
-    assert _overlapping(ups), "the three updates should have run at the same time"
-
-    # plugins: listed and installed once for the run, before the wave
-    assert argvs.count(["plugin", "ls", "--json"]) == 1
-    installs = [a for a in argvs if a[:2] == ["plugin", "install"]]
-    assert installs == [["plugin", "install", "resource", name, version] for name, version in provider_plugins()]
-    assert {name for name, _ in provider_plugins()} == {"aws", "kubernetes"}
-
-    # after prepare, every call names its stack explicitly
-    later = [a for a, c in zip(argvs, calls, strict=True) if c["start"] >= last_prepare]
-    assert later and all(stack_of(a) in {fqn(j) for j in jobs} for a in later)
-    assert all(c["own_process_group"] for c in calls if c["argv"] != ["version"])
-
-
-def test_second_run_selects_existing_stacks_and_skips_installed_plugins(
-    context: EngineContext, project: Path, fake_pulumi: FakePulumi
-) -> None:
-    jobs = [make_job(project, "acme"), make_job(project, "globex")]
-    create(context).prepare(jobs)
-    fake_pulumi.reset_calls()
-    create(context).prepare(jobs)
-    argvs = fake_pulumi.argvs()
-    assert not [a for a in argvs if a[:2] in (["stack", "init"], ["plugin", "install"])]
-    assert [a for a in argvs if a[:2] == ["stack", "select"]] == [["stack", "select", "--stack", fqn(j)] for j in jobs]
+# -- config, backend, passphrase, plugins ----------------------------------------------------------
 
 
 def test_config_is_set_as_given_with_retain_data_and_secrets_as_secrets_on_stdin(
@@ -158,6 +78,14 @@ def test_config_is_set_as_given_with_retain_data_and_secrets_as_secrets_on_stdin
     big = "x" * 40_000  # a pool's member list can outgrow the 128 KiB limit of one argument
     job = make_job(project, "acme", secrets={"tenantwave:apiKey": secret}, extra={"tenantwave:members": big})
     engine.prepare([job])
+    assert engine.preview(job, ProgressLog(), CancelToken()).ok
+    small = {k: v for k, v in job.config.items() if k != "tenantwave:members"}
+    assert calls_for(fake_pulumi, job)[:4] == [
+        ["stack", "init", fqn(job), "--no-select"],
+        ["config", "set-all", "--stack", fqn(job), *plaintext(make_job(project, "acme", extra=small))],
+        ["config", "set", "tenantwave:members", "--plaintext", "--stack", fqn(job)],
+        ["config", "set", "tenantwave:apiKey", "--secret", "--stack", fqn(job)],
+    ]
     config = fake_pulumi.state(fqn(job))["config"]
     expected = {k: {"value": v, "secret": False} for k, v in job.config.items()}
     expected["tenantwave:retain_data"] = {"value": "true", "secret": False}
@@ -189,8 +117,7 @@ def test_backend_is_a_file_backend_in_the_project_and_the_passphrase_stays_in_th
     assert all(c["env"]["PULUMI_AUTOMATION_API"] == "true" for c in after_version)
     for call in calls:
         assert not any(PASSPHRASE in arg for arg in call["argv"])
-    history = [c["argv"] for c in calls if c["argv"][1:3] == ["stack", "history"]]
-    assert history and all("--show-secrets" not in a for a in history)
+    assert not [c for c in calls if "--show-secrets" in c["argv"]]  # outputs and summary come from the events
     text = job.log_path.read_text()
     assert "PULUMI_CONFIG_PASSPHRASE=[redacted]" in text  # the program printed it; the log did not keep it
     assert PASSPHRASE not in text and "another-secret-value" not in text
@@ -223,7 +150,7 @@ def test_logged_in_user_keeps_their_backend_and_stacks_are_qualified_with_their_
     assert engine.up(job, ProgressLog(), CancelToken()).ok
     argvs = fake_pulumi.argvs()
     assert ["org", "get-default"] in argvs
-    assert ["stack", "init", "acme-corp/tenantwave/production.silo.acme"] in argvs
+    assert ["stack", "init", "acme-corp/tenantwave/production.silo.acme", "--no-select"] in argvs
     assert all(c["env"]["PULUMI_BACKEND_URL"] is None for c in fake_pulumi.calls())
     assert not (project / ".platform" / "state").exists()
 
@@ -259,6 +186,7 @@ def test_up_reports_changes_outputs_progress_and_logs_the_full_output(
     up = ups[0]
     assert up[:3] == ["up", "--yes", "--skip-preview"] and up[-2:] == ["--stack", fqn(job)]
     assert "--event-log" in up
+    assert calls_for(fake_pulumi, job)[-1] == up  # outputs and changes came from its events: no call after it
     dones = [p.done for p in progress.events if p.total is not None]
     assert dones == sorted(dones) and progress.events[-1] == Progress(job.name, 3, 3)
     assert all(p.stack == job.name for p in progress.events)
@@ -269,7 +197,30 @@ def test_up_reports_changes_outputs_progress_and_logs_the_full_output(
 
     again = engine.up(job, ProgressLog(), CancelToken())
     assert again.changes == {"same": 3} and again.resources == 3
+    fake_pulumi.reset_calls()
     assert engine.outputs(job) == result.outputs
+    assert fake_pulumi.argvs() == [["stack", "output", "--json", "--stack", fqn(job)]]  # never --show-secrets
+
+
+def test_without_the_events_an_up_reads_its_summary_and_outputs_from_the_backend(
+    engine: PulumiEngine, project: Path, fake_pulumi: FakePulumi
+) -> None:
+    fake_pulumi.scenario(up={"*": "eventless"})  # a CLI whose event stream had nothing for us
+    job = make_job(project, "acme")
+    engine.prepare([job])
+    result = engine.up(job, ProgressLog(), CancelToken())
+    assert result == Result(
+        "succeeded",
+        changes={"create": 3},
+        outputs={"endpoint": "https://production.silo.acme.example.com", "db_password": "[secret]"},
+        resources=3,
+    )
+    after_up = calls_for(fake_pulumi, job)[3:]
+    assert after_up == [
+        ["stack", "history", "--json", "--page-size", "1", "--page", "1", "--stack", fqn(job)],
+        ["stack", "output", "--json", "--stack", fqn(job)],
+    ]
+    assert "no summary event" in job.log_path.read_text()
 
 
 def test_a_failed_update_is_a_failed_result_with_the_provider_error(
@@ -468,29 +419,34 @@ def test_event_pump_survives_a_bad_event_and_a_failing_progress_callback(tmp_pat
 
 @pytest.mark.pulumi_cli
 @pytest.mark.skipif(shutil.which("pulumi") is None, reason="no `pulumi` CLI on PATH: real-CLI test skipped")
-def test_real_cli_opens_a_stack_on_a_file_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_cli_opens_stacks_in_parallel_and_reads_outputs_from_the_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "project"
     (root / "stacks").mkdir(parents=True)
-    (root / "Pulumi.yaml").write_text("name: tenantwave\nruntime: python\nmain: stacks/\n")
-    (root / "stacks" / "__main__.py").write_text("import pulumi\npulumi.export('hello', 'world')\n")
+    runtime = f"runtime:\n  name: python\n  options:\n    virtualenv: {sys.prefix}\n"
+    (root / "Pulumi.yaml").write_text(f"name: tenantwave\n{runtime}main: stacks/\nstackConfigDir: .platform/stacks\n")
+    (root / "stacks" / "__main__.py").write_text(
+        "import pulumi\npulumi.export('hello', 'world')\npulumi.export('token', pulumi.Output.secret('t0k3n-value'))\n"
+    )
+    home = tmp_path / "pulumi-home"
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only-passphrase")
-    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
+    monkeypatch.setenv("PULUMI_HOME", str(home))
     engine = create(make_context(root, backend_url=f"file://{tmp_path / 'state'}"))
-    job = make_job(root, "acme")
-    engine.prepare([job])
-    assert engine.outputs(job) == {}
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-
-
-def _plaintext(job: StackJob) -> list[str]:
-    args: list[str] = []
-    for key, value in {**job.config, "tenantwave:retain_data": "true"}.items():
-        args += ["--plaintext", f"{key}={value}"]
-    return args
-
-
-def _overlapping(calls: list[dict[str, Any]]) -> bool:
-    ordered = sorted(calls, key=lambda c: c["start"])
-    return any(a["end"] > b["start"] for a, b in itertools.pairwise(ordered))
+    jobs = [make_job(root, "acme"), make_job(root, "globex")]
+    engine.prepare(jobs)
+    results: dict[str, Result] = {}
+    threads = [
+        threading.Thread(target=lambda j=job: results.update({j.name: engine.up(j, ProgressLog(), CancelToken())}))
+        for job in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    for job in jobs:
+        assert results[job.name].ok, results[job.name].error
+        assert results[job.name].outputs == {"hello": "world", "token": "[secret]"}
+        assert engine.outputs(job) == {"hello": "world", "token": "[secret]"}
+    assert not list((home / "workspaces").glob("*.json")), "a stack was selected: the shared file was written"
+    assert "t0k3n-value" not in "".join(job.log_path.read_text() for job in jobs)

@@ -7,8 +7,9 @@ stack program under Pulumi's mocks: nothing is deployed). A custom engine is sel
 once with an `EngineContext` and returns an object that satisfies `Engine`.
 
 Threading contract:
-- `prepare` is called once per run, on the main thread, before any operation (for Pulumi: create
-  or select every stack serially and install provider plugins once).
+- `prepare` is called once per run, on the main thread, before any operation: per-run work only
+  (for Pulumi: list the existing stacks once and install provider plugins once). Per-stack work
+  (creating, configuring) belongs in the operations, which run in parallel.
 - `up`/`preview`/`destroy`/`refresh` are called from worker threads, several at once, each for a
   different stack. They return a `Result`; they raise only for bugs (the runner records any
   exception as a failure of that stack).

@@ -1,17 +1,24 @@
 """The `pulumi` engine: the local program of this repo (`Pulumi.yaml`, `stacks/`) through `pulumi.automation`.
 
 How it meets the Automation API's known traps (docs/design.md#automation-api-traps; the source reading is in
-`pulumi_command.py` and `pulumi_events.py`):
+`pulumi_command.py`, `pulumi_stacks.py` and `pulumi_events.py`):
 
 - The CLI is found and checked ONCE (`create`): a missing or unusable CLI is one plain line
   (`EngineUnavailable`, exit 2) with how to install it.
-- `stack init` / `stack select` rewrite one shared "current stack" file in the workspace, so
-  `prepare` creates or selects every stack of the run serially, under a lock, and sets its config
-  there; the operations then run in parallel and every CLI call names its stack with
-  `--stack <org>/<project>/<stack>` (`Stack._run_pulumi_cmd_sync` appends `--stack self.name`,
-  `LocalWorkspace.set_all_config`/`stack_outputs` pass `--stack stack_name`).
+- No serial per-stack work. `prepare` (main thread, once per run) lists the stacks that exist with
+  ONE `pulumi stack ls --json` and installs the provider plugins once; each stack is then opened by
+  the worker that first operates on it, in parallel with the others: `stack init --no-select` if
+  the listing did not have it, then its config. `stack init` and `stack select` rewrite one shared
+  "current stack" file (pulumi/pulumi#8186): this engine never selects (the `StackScopedWorkspace`
+  runs no `stack select`) and creates without selecting, and every CLI call names its stack with
+  `--stack <org>/<project>/<stack>`. Why this and not one PULUMI_HOME per worker: `pulumi_stacks.py`.
+- CLI calls per stack: an update of an existing stack is `config set-all` and `up` (2), of a new
+  one `stack init` first (3); each secret and each config value over 32 KiB adds one `config set`
+  reading it on stdin. The outputs and the change summary come from the operation's own event
+  stream (`EventStack.events_only`), not from `stack output`/`stack history` calls afterwards.
 - Provider plugins (the versions of the installed pulumi_aws / pulumi_kubernetes packages) are
-  installed once in `prepare`, not by every stack of a wave at once.
+  installed once in `prepare`, before any worker starts, not by every stack of a wave at once
+  (pulumi/pulumi#22784).
 - A `CommandError` carries only a message: each stack's full CLI output goes to its own log
   (`on_output`/`on_error`), and the Result's error is the first error diagnostic, in one or two lines.
 - Event callbacks run off the calling thread: they only enqueue (`EventPump`).
@@ -21,9 +28,11 @@ How it meets the Automation API's known traps (docs/design.md#automation-api-tra
   (passphrase by default on a file backend): `PULUMI_CONFIG_PASSPHRASE`/`_FILE` come from the
   environment only, never a command line or a log. Stack secrets are set with `pulumi config set
   --secret` reading the value on stdin, never on a command line (the Automation API's
-  `set_config`/`set_all_config` would put them there).
+  `set_config`/`set_all_config` would put them there, and `config set-all` has no stdin form).
 - Cancellation: SIGINT to the running `pulumi` child (graceful), a second SIGINT on a hard cancel,
   SIGKILL of its process group if it still runs `HARD_KILL_GRACE` seconds later (`CancelWatcher`).
+  Opening a stack (`stack init`, `config set-all`) is never interrupted, so a stack's config file
+  is never left half-written; a cancel that lands meanwhile stops the stack before its operation.
 - Destroy keeps data unless `retain_data` is false (then an `up` with retain_data=false runs first,
   so the state no longer retains them): `--exclude-protected` (protected resources
   stay), `tenantwave:retain_data=true` for the program (data-bearing resources are
@@ -33,13 +42,16 @@ How it meets the Automation API's known traps (docs/design.md#automation-api-tra
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi import automation as auto
-from pulumi.automation.errors import CommandError, ConcurrentUpdateError, StackNotFoundError
+from pulumi.automation.errors import (
+    CommandError,
+    ConcurrentUpdateError,
+    StackAlreadyExistsError,
+    StackNotFoundError,
+)
 
 from tenantwave.engine.base import (
     CancelToken,
@@ -50,17 +62,16 @@ from tenantwave.engine.base import (
     Result,
     StackJob,
 )
-from tenantwave.engine.pulumi_backend import display_url, is_diy, provider_plugins
+from tenantwave.engine.pulumi_backend import display_url, install_plugins, is_diy
 from tenantwave.engine.pulumi_command import CancelWatcher, Interrupter, TrackedPulumiCommand, build_command
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog, plain
-from tenantwave.engine.pulumi_results import changes_of, format_changes, masked, resource_count, summarise
+from tenantwave.engine.pulumi_results import changes_of, event_outputs, format_changes, resource_count, summarise
+from tenantwave.engine.pulumi_stacks import EventStack, StackScopedWorkspace, config_key, configure, existing_stacks
 from tenantwave.errors import EngineUnavailable
 from tenantwave.privacy.files import private_dirs
 from tenantwave.privacy.redaction import environment_secrets
 
-RETAIN_KEY = "tenantwave:retain_data"
 DIY_ORGANIZATION = "organization"  # the organization part of stack names on file/object-store backends
-ARG_VALUE_LIMIT = 32 * 1024  # larger config values go on stdin: Linux caps one argument at 128 KiB
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 
 
@@ -76,15 +87,17 @@ class PulumiEngine:
     def __init__(self, context: EngineContext, command: TrackedPulumiCommand) -> None:
         self.context = context
         self.command = command
-        self._lock = threading.Lock()
-        self._stacks: dict[str, auto.Stack] = {}
-        self._broken: dict[str, str] = {}  # stack -> why prepare could not open it
+        self._lock = threading.Lock()  # guards the mappings below; never held during a CLI call
+        self._setup_lock = threading.Lock()  # one stack listing and one plugin install at a time
+        self._identity_lock = threading.Lock()  # one `org get-default` per engine
+        self._opened: dict[str, tuple[EventStack, tuple[Any, ...]]] = {}  # stack -> (it, the config it was given)
+        self._stack_locks: dict[str, threading.Lock] = {}
+        self._existing: set[str] | None = None  # short names `stack ls` listed (and those created since)
         self._plugins_ready = False
         self._organization: str | None = None
+        self._project: str | None = None
         env = dict(context.environ)
-        self.workspace = auto.LocalWorkspace(
-            work_dir=str(context.project_root), pulumi_command=command, env_vars=env
-        )
+        self.workspace = StackScopedWorkspace(work_dir=str(context.project_root), pulumi_command=command, env_vars=env)
         self.backend = self._resolve_backend(env)
         self.workspace.env_vars = env
         self._redactor = Redactor(self._redactor_values())
@@ -113,9 +126,10 @@ class PulumiEngine:
         return is_diy(self.backend)
 
     def organization(self) -> str:
-        if self._organization is None:
-            self._organization = DIY_ORGANIZATION if self.diy else self._cloud_organization()
-        return self._organization
+        with self._identity_lock:
+            if self._organization is None:
+                self._organization = DIY_ORGANIZATION if self.diy else self._cloud_organization()
+            return self._organization
 
     def _cloud_organization(self) -> str:
         try:
@@ -131,7 +145,9 @@ class PulumiEngine:
 
     @property
     def project(self) -> str:
-        return str(self.workspace.project_settings().name)
+        if self._project is None:
+            self._project = str(self.workspace.project_settings().name)
+        return self._project
 
     def passphrase_problem(self) -> str | None:
         if not self.diy or any(var in self.workspace.env_vars for var in PASSPHRASE_VARS):
@@ -148,7 +164,7 @@ class PulumiEngine:
             env["PULUMI_HOME"] = self.workspace.pulumi_home
         return {"cwd": self.workspace.work_dir, "additional_env": env}
 
-    # -- prepare: serial, once per run ---------------------------------------------------------
+    # -- prepare: once per run, main thread; nothing per stack --------------------------------------
 
     def prepare(self, jobs: Sequence[StackJob]) -> None:
         if not jobs:
@@ -159,95 +175,99 @@ class PulumiEngine:
         log_path = jobs[0].log_path.parent / "pulumi-prepare.log"
         # Pulumi.yaml's stackConfigDir: the tool writes every stack's config there, not the repo root
         private_dirs(self.context.project_root / ".platform" / "stacks", within=self.context.project_root / ".platform")
-        with self._lock, StackLog(log_path, self._redactor) as log:
+        with self._setup_lock, StackLog(log_path, self._redactor) as log:
             log.header({"prepare": f"{len(jobs)} stack(s)", "backend": display_url(self.backend)})
-            for job in jobs:
-                self._open(job, log)
-            self._install_plugins(log)
-
-    def _open(self, job: StackJob, log: StackLog) -> auto.Stack | None:
-        """Create or select the stack and set its config. Caller holds the lock."""
-        name = self.fully_qualified(job.name)
-        try:
+            with self._lock:
+                self._opened.clear()  # every run sets each stack's config again
+                self._existing = None
             try:
-                stack = auto.Stack.select(name, self.workspace)
-                log.line(f"selected {name}")
-            except StackNotFoundError:
-                stack = auto.Stack.create(name, self.workspace)
-                log.line(f"created {name}")
-            self._configure(stack, job)
-        except CommandError as exc:
-            reason = summarise(str(exc), [], f"could not create or select stack {name}")
-            log.line(f"{job.name}: {reason}")
-            log.line(self._redactor(str(exc)))
-            self._broken[job.name] = reason
-            self._stacks.pop(job.name, None)
-            return None
-        log.line(f"  config: {len(job.config)} key(s), {len(job.secrets)} secret(s)")
-        self._broken.pop(job.name, None)
-        self._stacks[job.name] = stack
-        return stack
-
-    def _configure(self, stack: auto.Stack, job: StackJob) -> None:
-        config = dict(job.config)
-        config.setdefault(RETAIN_KEY, "true" if job.retain_data else "false")
-        inline = {k: auto.ConfigValue(value=v, secret=False) for k, v in config.items() if len(v) <= ARG_VALUE_LIMIT}
-        if inline:
-            stack.set_all_config(inline, path=False)
-        for key, value in config.items():
-            if len(value) > ARG_VALUE_LIMIT:
-                self._set_on_stdin(stack.name, key, value, secret=False)
-        for key, value in job.secrets.items():
-            self._set_on_stdin(stack.name, key, value, secret=True)
-
-    def _set_on_stdin(self, stack: str, key: str, value: str, *, secret: bool) -> None:
-        kind = "--secret" if secret else "--plaintext"
-        self.command.run(["config", "set", key, kind, "--stack", stack], **self._cli_kwargs(), stdin=value)
-
-    def _install_plugins(self, log: StackLog) -> None:
-        if self._plugins_ready:
-            return
-        installed = self._installed_plugins()
-        for name, version in provider_plugins():
-            if (name, version) in installed:
-                log.line(f"plugin {name} {version}: already installed")
-                continue
-            try:
-                self.workspace.install_plugin(name, version)
+                existing = self._list_stacks()
             except CommandError as exc:
                 log.line(self._redactor(str(exc)))
-                detail = summarise(str(exc), [], "install failed")
+                detail = summarise(self._redactor(plain(str(exc))), [], "listing failed")
                 raise EngineUnavailable(
-                    f"could not install the Pulumi {name} plugin {version} ({detail}); "
-                    f"check network access or run `pulumi plugin install resource {name} {version}`"
+                    f"could not list the stacks of the Pulumi backend {display_url(self.backend)} ({detail})"
                 ) from None
-            log.line(f"plugin {name} {version}: installed")
-        self._plugins_ready = True
+            new = sum(1 for job in jobs if job.name not in existing)
+            log.line(f"stacks: {len(jobs) - new} exist, {new} to create; each is opened by the worker that runs it")
+            self._install_plugins(log)
 
-    def _installed_plugins(self) -> set[tuple[str, str]]:
-        try:
-            listing = json.loads(self.command.run(["plugin", "ls", "--json"], **self._cli_kwargs()).stdout or "[]")
-        except (CommandError, ValueError):
-            return set()
-        return {
-            (str(p.get("name")), str(p.get("version", "")).lstrip("v"))
-            for p in listing
-            if isinstance(p, dict) and p.get("kind", "resource") == "resource"
-        }
-
-    def _stack(self, job: StackJob) -> auto.Stack | str:
-        """The stack opened by prepare (or now, serially, if prepare did not see it); else why not."""
+    def _list_stacks(self) -> set[str]:
+        """This project's stacks in the backend: one `pulumi stack ls --json`. Caller holds _setup_lock."""
+        listing = self.command.run(["stack", "ls", "--json"], **self._cli_kwargs()).stdout
+        existing = existing_stacks(listing, self.organization(), self.project)
         with self._lock:
-            if job.name in self._broken:
-                return self._broken[job.name]
-            stack = self._stacks.get(job.name)
-            if stack is not None:
-                return stack
-            log_path = job.log_path.parent / "pulumi-prepare.log"
-            with StackLog(log_path, self._redactor) as log:
-                opened = self._open(job, log)
+            self._existing = existing
+        return existing
+
+    def _install_plugins(self, log: StackLog) -> None:
+        """The provider plugins, once per engine: `plugin ls`, then an install for each one missing."""
+        if not self._plugins_ready:
+            install_plugins(
+                self.workspace,
+                lambda: self.command.run(["plugin", "ls", "--json"], **self._cli_kwargs()).stdout,
+                log.line,
+            )
+            self._plugins_ready = True
+
+    def _ensure_setup(self, job: StackJob) -> None:
+        """For an operation without `prepare`: list the stacks and install the plugins, once."""
+        with self._setup_lock:
+            if self._existing is not None and self._plugins_ready:
+                return
+            with StackLog(job.log_path.parent / "pulumi-prepare.log", self._redactor) as log:
+                if self._existing is None:
+                    self._list_stacks()
                 self._install_plugins(log)
-            return opened if opened is not None else self._broken[job.name]
+
+    # -- opening a stack: in the worker that runs it ------------------------------------------------
+
+    def _stack_lock(self, stack: str) -> threading.Lock:
+        with self._lock:
+            return self._stack_locks.setdefault(stack, threading.Lock())
+
+    def _open(self, job: StackJob, log: StackLog, redact: Redactor) -> EventStack | str:
+        """The job's stack, created if the backend lacks it and given the job's config; else why not.
+
+        Runs in the calling worker, in parallel with other stacks (one stack at a time per stack).
+        """
+        wanted = config_key(job)
+        with self._stack_lock(job.name):
+            opened = self._opened.get(job.name)
+            if opened is not None and opened[1] == wanted:
+                return opened[0]
+            name = self.fully_qualified(job.name)
+            try:
+                self._ensure_setup(job)
+                stack = opened[0] if opened is not None else self._create_or_select(job.name, name, log)
+                configure(stack, job, self.command, self._cli_kwargs())
+            except (CommandError, EngineUnavailable) as exc:
+                text = exc.message if isinstance(exc, EngineUnavailable) else str(exc)
+                reason = summarise(redact(plain(text)), [], f"could not create or configure stack {name}")
+                log.line(text)
+                log.line(f"error: {reason}")
+                return reason
+            log.line(f"config: {len(job.config)} key(s), {len(job.secrets)} secret(s)")
+            with self._lock:
+                self._opened[job.name] = (stack, wanted)
+            return stack
+
+    def _create_or_select(self, short: str, name: str, log: StackLog) -> EventStack:
+        with self._lock:
+            exists = self._existing is not None and short in self._existing
+        if exists:
+            log.line(f"stack {name}: exists")
+            return EventStack(name, self.workspace, create=False)
+        try:
+            stack = EventStack(name, self.workspace, create=True)
+            log.line(f"stack {name}: created")
+        except StackAlreadyExistsError:  # created since the listing (by another run)
+            stack = EventStack(name, self.workspace, create=False)
+            log.line(f"stack {name}: created meanwhile by someone else")
+        with self._lock:
+            if self._existing is not None:
+                self._existing.add(short)
+        return stack
 
     # -- operations: parallel, one stack each ---------------------------------------------------
 
@@ -290,10 +310,12 @@ class PulumiEngine:
             if problem is not None:
                 log.line(f"error: {problem}")
                 return Result("failed", error=problem)
-            stack = self._stack(job)
+            stack = self._open(job, log, redact)
             if isinstance(stack, str):
-                log.line(f"error: {stack}")
                 return Result("failed", error=stack)
+            if cancel.is_set():  # asked while the stack was being opened
+                log.line("cancelled before it started")
+                return Result("cancelled", error="cancelled before it started")
             progress(Progress(job.name, 0, None, f"pulumi {operation}"))
             with (
                 EventPump(job.name, progress, log) as pump,
@@ -315,25 +337,34 @@ class PulumiEngine:
             log.line(f"tenantwave: {operation} succeeded: {format_changes(result.changes)}")
             return result
 
-    def _call(self, operation: Operation, stack: auto.Stack, job: StackJob, log: StackLog, pump: EventPump) -> Result:
+    def _call(self, operation: Operation, stack: EventStack, job: StackJob, log: StackLog, pump: EventPump) -> Result:
+        """The operation: one CLI call; its changes and outputs are read from its own events."""
         common: dict[str, Any] = {"on_output": log.stdout, "on_error": log.stderr, "on_event": pump.on_event}
         common["color"] = "never"
-        if operation == "up":
-            up = stack.up(show_secrets=False, **common)
-            changes = changes_of(up.summary.resource_changes)
-            return Result("succeeded", changes=changes, outputs=masked(up.outputs), resources=resource_count(changes))
+        planned: Mapping[Any, int] | None = None
+        with stack.events_only():
+            if operation == "up":
+                stack.up(show_secrets=False, **common)
+            elif operation == "preview":
+                planned = stack.preview(**common).change_summary
+            elif operation == "destroy":
+                # retain_data: keep protected resources (--exclude-protected); never --remove, never --ignore-protect
+                stack.destroy(show_secrets=False, exclude_protected=job.retain_data or None, **common)
+            else:
+                stack.refresh(show_secrets=False, **common)
+        pump.stop()  # the CLI has exited and the API has handed over every event: they are all counted
         if operation == "preview":
-            planned = stack.preview(**common)
-            changes = changes_of(planned.change_summary)
-            return Result("succeeded", changes=changes, resources=resource_count(changes))
-        if operation == "destroy":
-            # retain_data: keep protected resources (--exclude-protected); never --remove, never --ignore-protect
-            destroyed = stack.destroy(show_secrets=False, exclude_protected=job.retain_data or None, **common)
-            changes = changes_of(destroyed.summary.resource_changes)
-            return Result("succeeded", changes=changes, resources=resource_count(changes))
-        refreshed = stack.refresh(show_secrets=False, **common)
-        changes = changes_of(refreshed.summary.resource_changes)
-        return Result("succeeded", changes=changes, resources=resource_count(changes))
+            changes = changes_of(planned)
+        elif pump.changes is not None:
+            changes = changes_of(pump.changes)
+        else:  # no summary event came through: ask the backend, as the Automation API would have
+            log.line("tenantwave: no summary event; reading the update's summary with `pulumi stack history`")
+            summary = stack.info(show_secrets=False)
+            changes = changes_of(summary.resource_changes if summary is not None else None)
+        outputs: dict[str, Any] = {}
+        if operation == "up":
+            outputs = event_outputs(pump.outputs) if pump.outputs is not None else stack.masked_outputs()
+        return Result("succeeded", changes=changes, outputs=outputs, resources=resource_count(changes))
 
     def _failure(
         self,
@@ -386,14 +417,19 @@ class PulumiEngine:
     # -- outputs, close -------------------------------------------------------------------------
 
     def outputs(self, job: StackJob) -> Mapping[str, Any]:
-        stack = self._stack(job)
-        if isinstance(stack, str):
+        """The stack's outputs, secrets masked: one `pulumi stack output --json`; none for a stack not yet created."""
+        with self._lock:
+            opened = self._opened.get(job.name)
+            absent = self._existing is not None and job.name not in self._existing
+        if absent:
             return {}
         try:
-            return masked(stack.outputs())
-        except CommandError:
+            if opened is None:
+                return EventStack(self.fully_qualified(job.name), self.workspace, create=False).masked_outputs()
+            return opened[0].masked_outputs()
+        except (CommandError, ValueError):
             return {}
 
     def close(self) -> None:
         with self._lock:
-            self._stacks.clear()
+            self._opened.clear()

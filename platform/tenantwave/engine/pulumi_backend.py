@@ -5,8 +5,15 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from pulumi import automation as auto
+from pulumi.automation.errors import CommandError
+
+from tenantwave.engine.pulumi_results import summarise
+from tenantwave.errors import EngineUnavailable
 
 PROVIDER_PACKAGES = (("pulumi_aws", "aws"), ("pulumi_kubernetes", "kubernetes"))
 
@@ -32,6 +39,40 @@ def provider_plugins() -> list[tuple[str, str]]:
                 continue
         plugins.append((name, version.lstrip("v")))
     return plugins
+
+
+def install_plugins(workspace: auto.LocalWorkspace, listing: Callable[[], str], log: Callable[[str], None]) -> None:
+    """Install each provider plugin `provider_plugins` names that `listing` (`plugin ls --json`) lacks.
+
+    EngineUnavailable, with what to do, when an install fails: a run cannot deploy without them.
+    """
+    installed = _installed(listing)
+    for name, version in provider_plugins():
+        if (name, version) in installed:
+            log(f"plugin {name} {version}: already installed")
+            continue
+        try:
+            workspace.install_plugin(name, version)
+        except CommandError as exc:
+            log(str(exc))
+            detail = summarise(str(exc), [], "install failed")
+            raise EngineUnavailable(
+                f"could not install the Pulumi {name} plugin {version} ({detail}); "
+                f"check network access or run `pulumi plugin install resource {name} {version}`"
+            ) from None
+        log(f"plugin {name} {version}: installed")
+
+
+def _installed(listing: Callable[[], str]) -> set[tuple[str, str]]:
+    try:
+        plugins = json.loads(listing() or "[]")
+    except (CommandError, ValueError):
+        return set()
+    return {
+        (str(p.get("name")), str(p.get("version", "")).lstrip("v"))
+        for p in plugins
+        if isinstance(p, dict) and p.get("kind", "resource") == "resource"
+    }
 
 
 def is_diy(url: str) -> bool:

@@ -10,6 +10,8 @@ and keeps what the result needs (error diagnostics, the summary).
 Pulumi announces no resource count before an update: `total` is the number of resources the
 engine has started (`resourcePreEvent`), grows while the program registers more, and becomes the
 summary's count at the end; `done` counts finished resources (`resOutputsEvent`, and failed ones).
+The pump also keeps what the operation's result needs, so that no CLI call has to ask again: the
+summary's resource changes and the stack outputs (the root stack's last `resOutputsEvent`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tenantwave.privacy.files import open_private, private_dirs
 from tenantwave.privacy.redaction import REDACTED as REDACTED  # re-exported: its old home
 from tenantwave.privacy.redaction import Redactor as Redactor  # re-exported: its old home
 
+ROOT_TYPE = "pulumi:pulumi:Stack"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|<\{%[a-z]+%\}>")  # terminal colours and Pulumi's colour tags
 
 
@@ -90,6 +93,7 @@ class EventPump:
         self.total: int | None = None
         self.errors: list[str] = []
         self.changes: dict[str, int] | None = None
+        self.outputs: dict[str, Any] | None = None  # the root stack's outputs, secrets still blinded
         self.events = 0
 
     # The callback handed to the Automation API: cannot raise.
@@ -129,6 +133,7 @@ class EventPump:
         elif event.res_outputs_event is not None:
             self.done = min(self.done + 1, self.total) if self.total is not None else self.done + 1
             self._emit(None)
+            self._keep_stack_outputs(event.res_outputs_event)
         elif event.res_op_failed_event is not None:
             self.done += 1
             self._emit(f"failed: {_resource(event.res_op_failed_event.metadata)}")
@@ -143,6 +148,15 @@ class EventPump:
             self.total = count
             self.done = count
             self._emit(None)
+
+    def _keep_stack_outputs(self, outputs_event: Any) -> None:
+        """The root stack's resource (no parent) carries the stack outputs; the last event wins."""
+        metadata = getattr(outputs_event, "metadata", None)
+        new = getattr(metadata, "new", None)
+        if getattr(outputs_event, "planning", False) or getattr(metadata, "type", None) != ROOT_TYPE:
+            return
+        if new is not None and not getattr(new, "parent", None):
+            self.outputs = dict(getattr(new, "outputs", None) or {})
 
     def _emit(self, message: str | None) -> None:
         try:

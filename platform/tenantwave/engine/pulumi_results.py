@@ -5,15 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+SECRET = "[secret]"
+_SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")  # resource.SecretSig
 _GONE = frozenset({"delete", "discard", "delete-replaced", "remove-pending-replace"})
 _GENERIC_ERRORS = frozenset({"update failed", "preview failed", "destroy failed", "refresh failed"})
 
 
-def masked(outputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: "[secret]" if getattr(out, "secret", False) else getattr(out, "value", out)
-        for key, out in outputs.items()
-    }
+def event_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Stack outputs as an engine event carries them, each secret (at any depth) as "[secret]".
+
+    The CLI serializes a secret in an event as `{<SecretSig key>: <SecretSig>, "ciphertext":
+    "[secret]"}` (its blinding crypter: the plaintext is never in the event stream).
+    """
+    return {key: _unwrap(value) for key, value in outputs.items()}
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]:
+            return SECRET
+        return {key: _unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(item) for item in value]
+    return value
 
 
 def changes_of(raw: Mapping[Any, int] | None) -> dict[str, int]:
