@@ -33,7 +33,6 @@ RUN_ID: Final = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
 """A run id as the ledger makes it (tenantwave.ledger.store: `%Y%m%dT%H%M%S` in UTC, `-`, 8 hex digits)."""
 
 
-
 class _Default(enum.Enum):
     ENGINE = "the engine this Platform was made with"
 
