@@ -11,6 +11,8 @@
   afterwards: no test sees another's tables or rows.
 - `ledger_url` (function, parametrized): the same test on a SQLite file and on PostgreSQL; the
   PostgreSQL case carries the `postgres` mark (`-m "not postgres"` leaves the server unstarted).
+- `postgres_outage` (function): a server of the test's own (a throwaway cluster, never the shared
+  one) that the test can `stop()` and `start()` again on the same port, to simulate an outage.
 """
 
 from __future__ import annotations
@@ -123,27 +125,40 @@ class _Cluster:
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=self.root)
 
     def start(self) -> None:
+        self.init()
+        for _attempt in range(3):  # a free port can be taken between the probe and the start
+            self.port = _free_port()
+            started = self.launch()
+            if started.returncode == 0:
+                return
+        log = self.log.read_text(errors="replace") if self.log.exists() else started.stderr
+        raise RuntimeError(f"pg_ctl start failed: {_last_line(log)}")
+
+    def init(self) -> None:
         init = self._run(
             [str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
              "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
         )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {_last_line(init.stderr or init.stdout)}")
-        for _attempt in range(3):  # a free port can be taken between the probe and the start
-            self.port = _free_port()
-            options = (
-                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-            )
-            started = self._run(
-                [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-                 "-w", "-t", "60", "start"],
-                timeout=90,
-            )
-            if started.returncode == 0:
-                return
-        log = self.log.read_text(errors="replace") if self.log.exists() else started.stderr
-        raise RuntimeError(f"pg_ctl start failed: {_last_line(log)}")
+
+    def launch(self) -> subprocess.CompletedProcess[str]:
+        """Start the server on `self.port` (the cluster exists)."""
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        return self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
+             "-w", "-t", "60", "start"],
+            timeout=90,
+        )
+
+    def halt(self) -> None:
+        """Stop the server at once (connections are cut), keeping the cluster for `launch`."""
+        stopped = self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+        if stopped.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {_last_line(stopped.stderr or stopped.stdout)}")
 
     def stop(self) -> None:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
@@ -218,3 +233,41 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@dataclass
+class Outage:
+    """A server of one test's own, stopped and started again at will (same port, same data)."""
+
+    cluster: _Cluster
+    url: str
+
+    def stop(self) -> None:
+        self.cluster.halt()
+
+    def start(self) -> None:
+        started = self.cluster.launch()
+        if started.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed: {_last_line(started.stderr or started.stdout)}")
+
+
+@pytest.fixture
+def postgres_outage() -> Iterator[Outage]:
+    """A throwaway PostgreSQL server for a test that stops it (never the session's shared server)."""
+    if os.environ.get(ENV_URL):
+        pytest.skip(f"an outage needs a server of the test's own; {ENV_URL} names a shared one")
+    bindir = find_bindir()
+    if bindir is None:
+        _unavailable("no PostgreSQL server binaries (initdb, pg_ctl, postgres) found")
+    try:
+        cluster = _Cluster(bindir)
+    except RuntimeError as exc:
+        _unavailable(str(exc))
+    try:
+        cluster.start()
+        base = PostgresServer(url=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", external=False)
+        with base.admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+        yield Outage(cluster, base.database_url(DATABASE))
+    finally:
+        cluster.stop()

@@ -1,7 +1,8 @@
 """A scripted deployment engine for the runner and CLI tests (pytest plugin + engine factory).
 
 Per stack (or per "stack@release"), a `Step` says what happens: succeed, fail, hang until cancelled, or raise; after a
-delay, with a number of resources. The engine records every call and measures the largest number
+delay (`deaf`: sleeping through a cancellation, like an engine that ignores it), with a number of resources.
+`prepare_delay` makes `prepare` take that long. The engine records every call and measures the largest number
 of operations in flight at once. It is selected like any custom engine:
 
 - in-process (CliRunner): the `test_engine` fixture installs an engine that `create` returns;
@@ -34,6 +35,7 @@ class Step:
     delay: float = 0.0
     resources: int = 4
     error: str = "Error: creating DynamoDB Table: AccessDeniedException: not authorized"
+    deaf: bool = False  # ignore cancellation: the whole delay passes, then the step's outcome
 
 
 @dataclass
@@ -59,6 +61,7 @@ class ScriptedEngine:
     max_in_flight: int = 0
     closed: bool = False
     stack_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # scripted outputs per stack
+    prepare_delay: float = 0.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -68,6 +71,8 @@ class ScriptedEngine:
 
     def prepare(self, jobs: Sequence[StackJob]) -> None:
         self.prepared.append([job.name for job in jobs])
+        if self.prepare_delay:
+            time.sleep(self.prepare_delay)
 
     def up(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
         return self._operate("up", job, progress, cancel)
@@ -117,7 +122,11 @@ class ScriptedEngine:
         if step.outcome == "raise":
             raise RuntimeError("the test engine was told to raise")
         progress(Progress(job.name, 0, step.resources))
-        waited = cancel.wait(step.delay) if step.delay else cancel.is_set()
+        if step.deaf:
+            time.sleep(step.delay)
+            waited = False
+        else:
+            waited = cancel.wait(step.delay) if step.delay else cancel.is_set()
         if step.outcome == "hang":
             while not cancel.wait(0.05):
                 pass
@@ -149,6 +158,7 @@ def create(context: EngineContext) -> ScriptedEngine:
         steps={name: Step(**step) for name, step in script.get("stacks", {}).items()},
         default=Step(**script.get("default", {})),
         calls_file=Path(calls) if calls else None,
+        prepare_delay=float(script.get("prepare_delay", 0.0)),
     )
 
 

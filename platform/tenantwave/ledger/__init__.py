@@ -6,6 +6,7 @@ ledger that imports it only when the database is really used (see `deferred`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from tenantwave.ledger.records import (
@@ -21,11 +22,12 @@ if TYPE_CHECKING:
     from tenantwave.ledger.store import Ledger
 
 
-def open_ledger(url: str) -> Ledger:
-    """The ledger at `url`, opened (and SQLAlchemy imported) on first use."""
+def open_ledger(url: str, state_dir: Path | None = None) -> Ledger:
+    """The ledger at `url`, opened (and SQLAlchemy imported) on first use; with `state_dir`, the
+    results a run kept in `state_dir`'s journal are recorded first (ledger.journal)."""
     from tenantwave.ledger.deferred import DeferredLedger
 
-    return cast("Ledger", DeferredLedger(url))
+    return cast("Ledger", DeferredLedger(url, state_dir))
 
 
 def __getattr__(name: str) -> Any:

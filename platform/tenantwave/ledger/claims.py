@@ -5,6 +5,10 @@ stale claims and runs, and releasing a claim when the deployment ends.
 Each function takes its locks in the ledger's one order (claims, deployments, runs). On
 PostgreSQL a claim locks the claim row it reads (SELECT ... FOR UPDATE). `now` gives the
 ledger's time (the server's clock on PostgreSQL): a heartbeat is compared with it.
+
+Every function here may run twice for one request (the ledger tries a transaction again when the
+answer to its commit was lost in an outage): the second time finds the first one's work (this
+run's own claim, this run's own result) and reports it as done instead of failing.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ def claim(conn: Connection, o: Opening, stale_after: timedelta, *, now: Clock, s
         held = conn.execute(q.CLAIM_ROW, {"b_stack": name}).first()  # locked until commit
         if held is None:
             continue  # released since the insert (PostgreSQL, read committed): try again
+        if held.run_id == o.run_id and held.deployment_id is not None:  # ours: a first try did commit
+            return Claim(stack=name, granted=True, deployment_id=int(held.deployment_id))
         if held.heartbeat_at >= at - stale_after:
             return Claim(stack=name, granted=False, held_by=held.run_id)
         taken = conn.execute(
@@ -167,4 +173,37 @@ def finish_deployment(
     if recorded and log_path is not None:
         d = s.deployments
         conn.execute(update(d).where(d.c.id == deployment_id).values(log_path=log_path))
-    return recorded == 1
+    return recorded == 1 or _has_result(conn, run_id, deployment_id, status)
+
+
+def _has_result(conn: Connection, run_id: str, deployment_id: int, status: str) -> bool:
+    """The run's deployment already ended with `status`: a first try of this write did commit."""
+    d = s.deployments
+    row = conn.execute(select(d.c.run_id, d.c.status).where(d.c.id == deployment_id)).first()
+    return row is not None and row.run_id == run_id and row.status == status
+
+
+def record_late(
+    conn: Connection,
+    run_id: str,
+    deployment_id: int,
+    stack: str,
+    status: str,
+    error: str | None,
+    resources: int | None,
+    *,
+    now: Clock,
+) -> bool:
+    """Record a result the runner kept in its journal while the ledger could not be written, and
+    release the claim if the run still holds it. What the engine reported replaces `running`, and
+    also `abandoned` (the guess a later run made when this one fell silent). `ended_at` is the time
+    of recording: a bake never counts from earlier than the truth. False when the deployment is not
+    this run's or already has another result."""
+    conn.execute(q.DELETE_CLAIM, {"b_stack": stack, "b_run": run_id})
+    d = s.deployments
+    recorded = conn.execute(
+        update(d)
+        .where(d.c.id == deployment_id, d.c.run_id == run_id, d.c.status.in_(("running", "abandoned")))
+        .values(status=status, ended_at=now(conn), error=error, resources=resources)
+    ).rowcount
+    return recorded == 1 or _has_result(conn, run_id, deployment_id, status)

@@ -6,7 +6,11 @@ standard library's sqlite3, read-only, with the same SQL as the Ledger (planread
 quick read cannot answer (another schema version, a locked or damaged file, anything unexpected),
 the real Ledger does the read, with its migrations, retries and error messages. A SQLite ledger
 that does not exist yet (a new project, the example) needs no database at all: the answer is an
-empty history."""
+empty history.
+
+Results a run kept in its journal while the ledger was unusable (ledger.journal) are replayed on
+the ledger's first use, before anything is read or written: no command sees the ledger without
+them. Quick reads are skipped while such results wait."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tenantwave.ledger import planreads
+from tenantwave.ledger import journal, planreads
 from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.ledger.records import StackStatus
 from tenantwave.ledger.urls import plain_sqlite_file
@@ -32,10 +36,12 @@ QUICK_TIMEOUT = 2.0  # seconds: a reader waits for a SQLite lock only while the 
 class DeferredLedger:
     """Stands for `Ledger(url)`: every attribute is the real ledger's, created on first use."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, state_dir: Path | None = None) -> None:
         self.url = url
+        self._state_dir = state_dir  # where the runner keeps its journal (.platform/)
         self._real: Ledger | None = None
         self._lock = threading.Lock()
+        self.replayed = journal.Replayed()  # what the first use recorded from the journal
 
     def real(self) -> Ledger:
         if self._real is None:
@@ -43,8 +49,15 @@ class DeferredLedger:
                 if self._real is None:
                     from tenantwave.ledger.store import Ledger
 
-                    self._real = Ledger(self.url)
+                    ledger = Ledger(self.url)
+                    if self._journaled():
+                        assert self._state_dir is not None
+                        self.replayed = journal.replay(ledger, self._state_dir)
+                    self._real = ledger
         return self._real
+
+    def _journaled(self) -> bool:
+        return self._state_dir is not None and bool(journal.pending(self._state_dir))
 
     def _missing(self) -> bool:
         """True when this is a plain SQLite URL whose file does not exist (yet)."""
@@ -69,7 +82,7 @@ class DeferredLedger:
         """`read` on a plain SQLite file at the current schema version, in one read-only
         transaction with the standard library; None when it cannot be answered that way."""
         path = plain_sqlite_file(self.url)
-        if path is None or self._real is not None:
+        if path is None or self._real is not None or self._journaled():
             return None
         return quick_sqlite_read(path, read)
 

@@ -94,6 +94,9 @@ ABANDON_RUN = (
     .values(status="abandoned", ended_at=bindparam("b_now"), detail=ABANDONED)
 )
 
+# A run's row: a transaction tried again after its commit's answer was lost finds it already there.
+RUN_IF_NEW = {name: _insert_if_new(s.runs, name, "id") for name in ("sqlite", "postgresql")}
+
 HEARTBEAT_CLAIMS = update(s.claims).where(c.run_id == bindparam("b_run")).values(heartbeat_at=bindparam("b_now"))
 HEARTBEAT_RUN = update(s.runs).where(r.id == bindparam("b_run")).values(heartbeat_at=bindparam("b_now"))
 

@@ -10,8 +10,11 @@ exist yet return an empty history instead of creating the file.
 Transactions: every write is one transaction that takes its locks up front and in one order
 (claims, deployments, runs); how a claim takes its locks is in claims. A PostgreSQL deadlock or
 serialization failure is retried, and so is a SQLite "database is locked" that came back before
-the busy timeout was spent. Times that are compared across runs (heartbeats) come from the
-database server's clock on PostgreSQL: CI runners on different machines never compare clocks.
+the busy timeout was spent. An outage (a PostgreSQL server restarting, a SQLite disk full for a
+moment) of a ledger that answered before is waited out with backoff for a bounded window (retry);
+every write is safe to try again after a commit whose answer was lost. Times that are compared
+across runs (heartbeats) come from the database server's clock on PostgreSQL: CI runners on
+different machines never compare clocks.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from tenantwave.ledger import approvals, claims, connection, migrations, planreads
+from tenantwave.errors import LedgerError
+from tenantwave.ledger import approvals, claims, connection, migrations, planreads, retry
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.connection import DEFAULT_TIMEOUT
@@ -53,11 +57,15 @@ def utcnow() -> datetime:
 
 
 class Ledger:
-    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT, retry_seconds: float | None = None) -> None:
         """`timeout`: seconds to wait for a lock held by another writer before giving up with a
-        LedgerError (a SQLite URL may also say `?timeout=N`)."""
+        LedgerError (a SQLite URL may also say `?timeout=N`). `retry_seconds`: how long an outage
+        of a ledger that answered before is waited out (retry.retry_seconds)."""
         self.url = url
         self.timeout = timeout
+        self.retry_seconds = retry.retry_seconds(retry_seconds)
+        self._answered = False  # the database answered once: an error now is an outage, waited out
+        self._down = False  # an outage outlasted the window: fail at once until the ledger answers
         self._engine: Engine | None = None
         self._writer: Engine | None = None
         self._ready = False
@@ -113,25 +121,43 @@ class Ledger:
         memory = self.is_sqlite and self._sqlite_path() is None
         self._get_engine()  # first: a SQLite URL's ?timeout=N sets self.timeout, which bounds the retries
         deadline = time.monotonic() + self.timeout
+        outage_ends: float | None = None
         attempt = 0
         while True:
             attempt += 1
             try:
-                engine = self._write_engine() if write else self._get_engine()
-                if write or memory:
-                    with connection.writer_turn(self.url, self.timeout), engine.begin() as conn:
-                        return work(conn)
-                with engine.begin() as conn:
-                    return work(conn)
+                result = self._attempt(work, write=write, memory=memory)
             except DBAPIError as exc:
                 if attempt < 4 and getattr(exc.orig, "sqlstate", None) in RETRIED_SQLSTATES:
                     continue
                 if self.is_sqlite and "database is locked" in str(exc.orig) and time.monotonic() < deadline - 0.05:
                     time.sleep(min(0.05 * attempt, 0.5, max(0.0, deadline - time.monotonic())) * random.random())
                     continue
-                raise connection.ledger_error(self.url, self.timeout, exc) from None
+                if not (self._answered and retry.is_outage(exc, sqlite=self.is_sqlite)):
+                    raise connection.ledger_error(self.url, self.timeout, exc) from None
+                if outage_ends is None:
+                    outage_ends = time.monotonic() + (0.0 if self._down else self.retry_seconds)
+                if (remaining := outage_ends - time.monotonic()) > 0:
+                    time.sleep(retry.pause(attempt, remaining))
+                    continue
+                self._down = True
+                raise self._outage_error(exc) from None
             except SQLAlchemyError as exc:
                 raise connection.ledger_error(self.url, self.timeout, exc) from None
+            self._answered, self._down = True, False
+            return result
+
+    def _attempt(self, work: Callable[[Connection], T], *, write: bool, memory: bool) -> T:
+        engine = self._write_engine() if write else self._get_engine()
+        if write or memory:
+            with connection.writer_turn(self.url, self.timeout), engine.begin() as conn:
+                return work(conn)
+        with engine.begin() as conn:
+            return work(conn)
+
+    def _outage_error(self, exc: DBAPIError) -> LedgerError:
+        error = connection.ledger_error(self.url, self.timeout, exc)
+        return LedgerError(f"{error.message} (still unusable after {self.retry_seconds:g} s of retries)")
 
     def close(self) -> None:
         if self._engine is not None:
@@ -223,8 +249,8 @@ class Ledger:
 
         def write(conn: Connection) -> None:
             now = self._now(conn)
-            conn.execute(
-                insert(s.runs).values(
+            conn.execute(  # if new: a retried transaction may find the row its lost commit wrote
+                q.RUN_IF_NEW[conn.dialect.name].values(
                     id=run_id,
                     release=release,
                     commit=commit,
@@ -340,6 +366,14 @@ class Ledger:
             lambda conn: claims.finish_deployment(
                 conn, run_id, deployment_id, stack, status, error, resources, log_path, now=self._now
             )
+        )
+
+    def record_late(
+        self, *, run_id: str, deployment_id: int, stack: str, status: str, error: str | None, resources: int | None
+    ) -> bool:
+        """A result kept in the runner's journal while the ledger was unusable (claims.record_late)."""
+        return self._write(
+            lambda conn: claims.record_late(conn, run_id, deployment_id, stack, status, error, resources, now=self._now)
         )
 
     # -- approvals ----------------------------------------------------------------------------

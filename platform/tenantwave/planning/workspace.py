@@ -62,4 +62,5 @@ def open_workspace(project_dir: Path | None, ledger: str | None = None, engine: 
         root = find_project(Path.cwd())
     project = load_project(root)
     spec = engine or os.environ.get(ENGINE_ENV) or project.platform.engine
-    return Workspace(project=project, ledger=open_ledger(ledger_url(project, ledger, spec)), engine=spec)
+    url = ledger_url(project, ledger, spec)
+    return Workspace(project=project, ledger=open_ledger(url, project.root / ".platform"), engine=spec)

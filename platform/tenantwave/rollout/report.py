@@ -3,7 +3,9 @@
 The run's status is decided here, in the core, from the outcomes and the plan:
 
 - `cancelled`  the operator cancelled the run (Ctrl-C, SIGTERM);
-- `failed`     a stack failed, was unhealthy after its deployment, or was cancelled;
+- `failed`     a stack failed, was unhealthy after its deployment, or was cancelled; a result is
+               not (yet) in the ledger; or the run stopped early (the ledger became unusable, an
+               internal error): `stopped` says why;
 - `blocked`    nothing succeeded and something was held back (wave gate closed, lifecycle, a stack
                claimed by another run);
 - `succeeded`  otherwise (also when every selected stack was already done).
@@ -21,6 +23,17 @@ from tenantwave.planning.gate import GateVerdict
 from tenantwave.rollout.prepare import RolloutPlan
 
 OutcomeStatus = Literal["succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started"]
+# Where a stack's result is: the ledger; the local journal (the ledger was unusable: the next command
+# records it); nowhere (neither could take it); or not this run's to record any more (another run
+# took the stack's claim over while this one deployed it: the ledger says `abandoned`).
+RecordState = Literal["ledger", "journal", "none", "taken-over"]
+RECORD_NOTES: dict[str, str] = {
+    "journal": "not yet in the ledger, which could not be written: kept in the journal, "
+    "recorded by the next command",
+    "none": "NOT RECORDED: neither the ledger nor the journal could be written",
+    "taken-over": "not recorded: another run took over this stack's claim while this run deployed it "
+    "(the ledger records it as abandoned)",
+}
 RunStatus = Literal["succeeded", "failed", "blocked", "cancelled"]
 FAILED_OUTCOMES = ("failed", "unhealthy")
 
@@ -34,6 +47,12 @@ class Outcome:
     seconds: float = 0.0
     resources: int | None = None
     changes: dict[str, int] = field(default_factory=dict)
+    record: RecordState = "ledger"
+
+    @property
+    def record_note(self) -> str | None:
+        """One line when the result is not in the ledger (the engine reported it all the same)."""
+        return RECORD_NOTES.get(self.record)
 
 
 @dataclass(frozen=True)
@@ -45,9 +64,16 @@ class RunReport:
     simulated: bool
     log_dir: str | None
     cancelled: bool = False
+    stopped: str | None = None  # why the run stopped starting stacks before its end (ledger, internal error)
+    journal: str | None = None  # the journal file holding what the ledger could not record
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def unrecorded(self) -> tuple[Outcome, ...]:
+        """The stacks that ran but whose result is not in the ledger."""
+        return tuple(o for o in self.outcomes if o.record != "ledger")
 
     @property
     def blocked_anything(self) -> bool:
@@ -58,6 +84,8 @@ class RunReport:
     def status(self) -> RunStatus:
         if self.cancelled:
             return "cancelled"
+        if self.stopped is not None or self.unrecorded:
+            return "failed"
         if any(o.status in (*FAILED_OUTCOMES, "cancelled") for o in self.outcomes):
             return "failed"
         if self.count("succeeded") == 0 and self.blocked_anything:
@@ -72,6 +100,8 @@ class RunReport:
             "status": self.status,
             "simulated": self.simulated,
             "gate": gate_json(self.plan.gate),
+            "stopped": self.stopped,
+            "journal": self.journal,
             "stacks": [
                 {
                     "name": o.stack,
@@ -81,6 +111,7 @@ class RunReport:
                     "seconds": round(o.seconds, 3),
                     "resources": o.resources,
                     "changes": o.changes,
+                    "recorded": o.record,
                 }
                 for o in self.outcomes
             ],

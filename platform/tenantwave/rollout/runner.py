@@ -3,8 +3,20 @@
 Within a run, stacks deploy in parallel up to a concurrency limit. Each stack is claimed in the
 ledger before it starts, so two runs never deploy the same stack at once, and a stack another run
 finished meanwhile is skipped. A failure past the failure budget stops new stacks from starting;
-running ones finish. Cancellation (the CancelToken) stops new starts and asks the engine to stop;
-a hard cancel returns at once, recording the stacks still running as cancelled.
+running ones finish. Cancellation (the CancelToken) stops new starts and asks the engine to stop; a
+hard cancel (a second Ctrl-C) asks the engine to stop at once.
+
+Faults never cost a result or release a stack early:
+- A claim is held for as long as its engine call runs: the runner returns only once every engine
+  call it started has returned (a hard cancel included), and records each real result. The run's
+  heartbeat runs from its start (a slow `prepare` is a live run) to its end.
+- A result the engine reported is recorded in the ledger (which waits out an outage), else kept
+  in the local journal (rollout.recording); a result the ledger refuses because another run took
+  the claim over is reported as such, never as recorded.
+- Nothing on the calling thread ends the run early: the display is guarded (listener), an
+  interrupt without a signal handler is a cancellation, and any other unexpected error, or a
+  ledger that cannot take a claim, stops new starts (`stopped` on the report) while the running
+  stacks finish and are recorded. The run's end is always recorded (or journaled).
 
 Worker threads never touch the listener: they put events on a queue that the calling thread drains.
 """
@@ -18,10 +30,10 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, cast
 
 from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJob
 from tenantwave.engine.registry import opened_engine
@@ -31,8 +43,12 @@ from tenantwave.planning.stackconfig import fingerprint, stack_config
 from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy import files
 from tenantwave.privacy.redaction import redact_optional
+from tenantwave.rollout.listener import GuardedListener
+from tenantwave.rollout.listener import QuietListener as QuietListener  # re-exported: its old home
+from tenantwave.rollout.listener import RunListener as RunListener  # re-exported: its old home
 from tenantwave.rollout.prepare import RolloutPlan
-from tenantwave.rollout.report import FAILED_OUTCOMES, Outcome, OutcomeStatus, RunReport
+from tenantwave.rollout.recording import Recorder
+from tenantwave.rollout.report import FAILED_OUTCOMES, Outcome, OutcomeStatus, RecordState, RunReport
 from tenantwave.rollout.stackhealth import SKIPPED_HOOKS, after_deploy, before_deploy
 
 Operation = Literal["up", "destroy", "rollback"]
@@ -49,30 +65,6 @@ class RunOptions:
     heartbeat_seconds: float = 15.0
     retain_data: bool = True
     skip_hooks: bool = False  # --skip-hooks: tiers' before_deploy hooks do not run (recorded on the run)
-
-
-class RunListener(Protocol):
-    def run_started(self, run_id: str, stacks: Sequence[Stack], log_dir: Path) -> None: ...
-
-    def stack_started(self, stack: Stack) -> None: ...
-
-    def progress(self, event: Progress) -> None: ...
-
-    def stack_finished(self, outcome: Outcome) -> None: ...
-
-
-class QuietListener:
-    def run_started(self, run_id: str, stacks: Sequence[Stack], log_dir: Path) -> None:
-        pass
-
-    def stack_started(self, stack: Stack) -> None:
-        pass
-
-    def progress(self, event: Progress) -> None:
-        pass
-
-    def stack_finished(self, outcome: Outcome) -> None:
-        pass
 
 
 def run_plan(
@@ -104,11 +96,15 @@ class Runner:
         self.engine = engine
         self.plan = plan
         self.options = options
-        self.listener: RunListener = listener or QuietListener()
+        self.listener = GuardedListener(listener or QuietListener(), lambda exc: self._stop(exc, "the display failed"))
         self.cancel = cancel or CancelToken()
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._run_id: str | None = None
         self._current: dict[str, str | None] = {}
+        self._work: _WorkQueue | None = None
+        self._recorder: Recorder | None = None
+        self._log_path: Path | None = None  # the run's log directory, once made
+        self._stopped: str | None = None  # why no more stacks start (ledger unusable, internal error)
 
     @property
     def ledger(self) -> Any:
@@ -119,7 +115,7 @@ class Runner:
         runnable = [p.stack for p in runnable_plans]
         if not runnable:
             return self._report((), None)
-        self.ledger.settle_stale(self.options.stale_after)
+        self.ledger.settle_stale(self.options.stale_after)  # nothing has run: a ledger error stops it here
         self._run_id = self.ledger.start_run(
             release=self.plan.release,
             command=command,
@@ -129,54 +125,75 @@ class Runner:
             simulated=self.engine.simulated,
             detail=SKIPPED_HOOKS if self.options.skip_hooks else None,
         )
-        log_dir = self._log_dir(self._run_id)
-        self._current = {p.stack.name: p.current for p in runnable_plans}
-        jobs = {p.stack.name: self._job(p.stack, p.current, log_dir) for p in runnable_plans}
+        self._recorder = Recorder(self.ledger, self.workspace.state_dir, self._run_id)
+        stop_heartbeat = self._start_heartbeat(self._run_id)  # from the start: prepare may take a while
         try:
-            self.engine.prepare(list(jobs.values()))
-        except PlatformError as exc:
-            self.ledger.finish_run(self._run_id, "failed", detail=exc.message)
-            raise
-        self.listener.run_started(self._run_id, runnable, log_dir)
-        stop_heartbeat = self._start_heartbeat(self._run_id)
-        try:
-            outcomes = self._execute(runnable, jobs)
+            log_dir = self._log_dir(self._run_id)  # records the run's failure itself
+            return self._run_in(log_dir, runnable_plans)
         finally:
-            stop_heartbeat()
+            stop_heartbeat()  # every engine call has returned: no claim of this run is left running
+
+    def _run_in(self, log_dir: Path, runnable_plans: Sequence[Any]) -> RunReport:
+        """Prepare, deploy and record; the run's end is recorded however this ends."""
+        assert self._run_id is not None and self._recorder is not None
+        runnable = [p.stack for p in runnable_plans]
+        self._log_path = log_dir
+        try:
+            self._current = {p.stack.name: p.current for p in runnable_plans}
+            jobs = {p.stack.name: self._job(p.stack, p.current, log_dir) for p in runnable_plans}
+            self.engine.prepare(list(jobs.values()))
+            self._work = _WorkQueue(runnable, self.options.failure_budget, self.cancel)
+            self.listener.run_started(self._run_id, runnable, log_dir)
+            outcomes = self._recorder.flush(self._execute(runnable, jobs))
+        except BaseException as exc:
+            self._recorder.run_end("failed", _why(exc))
+            raise
         report = self._report(tuple(outcomes), log_dir)
-        self.ledger.finish_run(self._run_id, report.status)
-        return report
+        self._recorder.run_end(report.status, self._stopped)
+        journal = self._recorder.journal_path
+        return replace(report, journal=str(journal)) if journal is not None else report
 
     # -- execution ---------------------------------------------------------------------------
 
     def _execute(self, stacks: list[Stack], jobs: dict[str, StackJob]) -> list[Outcome]:
         """Workers pull the next stack themselves (no round trip through this thread between two
-        stacks); this thread relays events to the listener and watches for a hard cancel."""
-        work = _WorkQueue(stacks, self.options.failure_budget, self.cancel)
+        stacks); this thread relays events to the listener. It returns only when every worker is
+        done: nothing here abandons a stack whose engine call may still run."""
+        work = self._work
+        assert work is not None
         workers = min(self.options.concurrency, len(stacks))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stack") as pool:
             futures = [pool.submit(self._worker, work, jobs) for _ in range(workers)]
             while pending := [f for f in futures if not f.done()]:
-                # only the workers still running: a finished one would end every wait at once,
-                # and this thread would spin, starving the workers of the GIL for the whole tail
-                wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                self._drain()
-                if self.cancel.hard and work.in_flight:
-                    work.finish_many(self._abandon_running(work.in_flight, jobs))
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    break
+                try:
+                    # only the workers still running: a finished one would end every wait at once,
+                    # and this thread would spin, starving the workers of the GIL for the whole tail
+                    wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                    self._drain()
+                except KeyboardInterrupt:  # no signal handler (embedded): an interrupt is a cancellation
+                    self.cancel.cancel()
+                except Exception as exc:
+                    self._stop(exc)
             for future in futures:
-                if future.done() and future.exception() is not None:
-                    raise future.exception()  # type: ignore[misc]
+                if (error := future.exception()) is not None:
+                    self._stop(error)
         self._drain()
         work.settle_unstarted()
         return [work.outcomes[s.name] for s in stacks if s.name in work.outcomes]
 
     def _worker(self, work: _WorkQueue, jobs: dict[str, StackJob]) -> None:
         while (stack := work.next()) is not None:
-            outcome = self._deploy(stack, jobs[stack.name])
-            if work.finish(outcome):
-                self._events.put(("finished", outcome))
+            try:
+                outcome = self._deploy(stack, jobs[stack.name])
+            except LedgerError as exc:  # its claim could not be written (retries spent): it did not run
+                self._halt(f"the ledger became unusable: {exc.message}", "the ledger became unusable")
+                error = f"not started: the ledger cannot be used: {exc.message}"
+                outcome = Outcome(stack.name, "not-started", error=error)
+            except Exception as exc:  # a bug before its claim was granted (after, _deploy records it)
+                self._stop(exc)
+                outcome = Outcome(stack.name, "not-started", error=f"not started: internal error: {_one_line(exc)}")
+            work.finish(outcome)
+            self._events.put(("finished", outcome))
 
     def _deploy(self, stack: Stack, job: StackJob) -> Outcome:
         started = time.monotonic()
@@ -198,13 +215,13 @@ class Runner:
         if not claim.granted:
             return Outcome(stack.name, "held", error=f"in progress by run {claim.held_by}")
         self._events.put(("started", stack))
-        result = self._call_engine(job)
+        result = self._engine_call(job)
         status: str = result.status
         error = result.error
         if self.options.operation != "destroy":
-            status, error = after_deploy(self.workspace.project, self.engine, stack, job, result, self.cancel)
+            status, error = self._judge(stack, job, result)
         error = redact_optional(error)
-        self._record(stack, claim.deployment_id, result, job, status, error)
+        record = self._record(stack, claim.deployment_id, result, job, status, error)
         return Outcome(
             stack.name,
             cast(OutcomeStatus, status),
@@ -213,7 +230,25 @@ class Runner:
             seconds=time.monotonic() - started,
             resources=result.resources,
             changes=dict(result.changes),
+            record=record,
         )
+
+    def _engine_call(self, job: StackJob) -> Result:
+        """The hook and the engine call; a bug in either fails the stack, never the run."""
+        try:
+            return self._call_engine(job)
+        except Exception as exc:
+            _append(job.log_path, "".join(traceback.format_exception(exc)))
+            return Result("failed", error=f"internal error: {_one_line(exc)}")
+
+    def _judge(self, stack: Stack, job: StackJob, result: Result) -> tuple[str, str | None]:
+        """The health checks' verdict on a deployment; checks that crash make it unhealthy, and
+        the engine's result is recorded all the same."""
+        try:
+            return after_deploy(self.workspace.project, self.engine, stack, job, result, self.cancel)
+        except Exception as exc:
+            _append(job.log_path, "".join(traceback.format_exception(exc)))
+            return ("unhealthy" if result.ok else result.status), f"the health checks could not run: {_one_line(exc)}"
 
     def _call_engine(self, job: StackJob) -> Result:
         with contextlib.suppress(OSError):  # whatever the engine, it appends to a private (0600) log
@@ -233,36 +268,33 @@ class Runner:
 
     def _record(
         self, stack: Stack, deployment_id: int | None, result: Result, job: StackJob, status: str, error: str | None
-    ) -> None:
-        assert self._run_id is not None and deployment_id is not None
-        try:
-            self.ledger.finish_deployment(
-                run_id=self._run_id,
-                deployment_id=deployment_id,
-                stack=stack.name,
-                status=status,
-                error=error,
-                resources=result.resources,
-            )
-        except LedgerError as exc:
-            _append(job.log_path, f"the ledger could not record this result: {exc.message}\n")
+    ) -> RecordState:
+        """Record the result and release the claim (recording); where the result went."""
+        assert self._recorder is not None and deployment_id is not None
+        return self._recorder.deployment(
+            stack=stack.name, deployment_id=deployment_id, status=status, error=error, resources=result.resources,
+            log_path=job.log_path,
+        )
 
-    def _abandon_running(self, running: list[Stack], jobs: dict[str, StackJob]) -> list[Outcome]:
-        outcomes = []
-        for stack in running:
-            for record in self.ledger.deployments(run_id=self._run_id, stack=stack.name):
-                if record.status == "running":
-                    self.ledger.finish_deployment(
-                        run_id=self._run_id,
-                        deployment_id=record.id,
-                        stack=stack.name,
-                        status="cancelled",
-                        error="stopped at once by a second interrupt; the engine may have left the stack locked",
-                    )
-            outcome = Outcome(stack.name, "cancelled", error="stopped at once", log_path=str(jobs[stack.name].log_path))
-            outcomes.append(outcome)
-            self.listener.stack_finished(outcome)
-        return outcomes
+    def _stop(self, exc: BaseException, what: str = "internal error") -> None:
+        """An unexpected error on this run's side: no stack starts after it; the running ones finish
+        and are recorded, and the run ends as failed with this as the reason."""
+        where = self._save_traceback(exc)
+        self._halt(f"{what} ({_one_line(exc)}): no stack started after it; the traceback is in {where}",
+                   f"the run stopped after an {what}")
+
+    def _halt(self, why: str, short: str) -> None:
+        if self._stopped is None:
+            self._stopped = why
+        if self._work is not None:
+            self._work.halt(short)
+
+    def _save_traceback(self, exc: BaseException) -> str:
+        if self._log_path is None:
+            return "(not saved: the run has no log directory yet)"
+        path = self._log_path / "internal-error.log"
+        _append(path, "".join(traceback.format_exception(exc)))
+        return str(path)
 
     def _progress(self, event: Progress) -> None:
         self._events.put(("progress", event))
@@ -337,6 +369,7 @@ class Runner:
             simulated=self.engine.simulated,
             log_dir=str(log_dir) if log_dir else None,
             cancelled=self.cancel.is_set(),
+            stopped=self._stopped,
         )
 
 
@@ -349,31 +382,28 @@ class _WorkQueue:
         self._budget = failure_budget
         self._cancel = cancel
         self._failures = 0
+        self._halted: str | None = None
         self._running: dict[str, Stack] = {}
         self.outcomes: dict[str, Outcome] = {}
 
     def next(self) -> Stack | None:
         with self._lock:
-            if not self._pending or self._cancel.is_set() or self._failures > self._budget:
+            if not self._pending or self._cancel.is_set() or self._halted or self._failures > self._budget:
                 return None
             stack = self._pending.pop()
             self._running[stack.name] = stack
             return stack
 
-    def finish(self, outcome: Outcome) -> bool:
-        """Record a worker's outcome; False if a hard cancel already settled that stack."""
+    def finish(self, outcome: Outcome) -> None:
         with self._lock:
-            if self._running.pop(outcome.stack, None) is None:
-                return False
+            self._running.pop(outcome.stack, None)
             self.outcomes[outcome.stack] = outcome
             self._failures += outcome.status in FAILED_OUTCOMES
-            return True
 
-    def finish_many(self, outcomes: list[Outcome]) -> None:
+    def halt(self, reason: str) -> None:
+        """No stack starts from now on; `reason` is what the unstarted ones say."""
         with self._lock:
-            for outcome in outcomes:
-                self._running.pop(outcome.stack, None)
-                self.outcomes[outcome.stack] = outcome
+            self._halted = self._halted or reason
 
     @property
     def in_flight(self) -> list[Stack]:
@@ -381,15 +411,30 @@ class _WorkQueue:
             return list(self._running.values())
 
     def settle_unstarted(self) -> None:
-        reason = (
-            "cancelled before it started"
-            if self._cancel.is_set()
-            else "not started: the failure budget of this run is spent"
-        )
+        if self._cancel.is_set():
+            reason = "cancelled before it started"
+        elif self._halted:
+            reason = f"not started: {self._halted}"
+        else:
+            reason = "not started: the failure budget of this run is spent"
         with self._lock:
             for stack in self._pending:
                 self.outcomes[stack.name] = Outcome(stack.name, "not-started", error=reason)
             self._pending.clear()
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _why(exc: BaseException) -> str:
+    """What a run that ended on `exc` records as its detail."""
+    if isinstance(exc, PlatformError):
+        return exc.message
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"internal error: {_one_line(exc)}"
 
 
 def _append(path: Path, text: str) -> None:
