@@ -2,6 +2,7 @@
 
 Modules, one per component, each a plain function of the typed `StackSpec`:
 
+- `parameters` the tier parameter model (platform.yaml `program.parameters`; the tool validates with it)
 - `spec`       the stack config (namespace `tenantwave`) parsed into a pydantic model
 - `naming`     Kubernetes and AWS names derived from validated ids, always within limits
 - `tags`       the `tenant`, `tier`, `environment`, `release` tags and labels on every resource
@@ -10,4 +11,6 @@ Modules, one per component, each a plain function of the typed `StackSpec`:
 - `queue`      SQS queue and its dead-letter queue
 - `identity`   IAM roles and policies scoped to one tenant's resources
 - `silo`/`pool` the two kinds of stack; `program` picks one and exports the outputs
+
+Keep this file free of imports: the tool imports `tenantstack.parameters` on its planning path (no pulumi).
 """

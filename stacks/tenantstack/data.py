@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tenantstack.naming import RDS_IDENTIFIER_MAX, bounded
-from tenantwave.config.parameters import Storage
+from tenantstack.parameters import Storage
 
 SORT_KEY = "sk"
 SILO_PARTITION_KEY = "pk"

@@ -15,9 +15,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from tenantstack.naming import image_tag
+from tenantstack.parameters import TierParameters, cpu_millicores, memory_mib
 from tenantstack.spec import StackSpec
 from tenantstack.tags import k8s_annotations, k8s_labels
-from tenantwave.config.parameters import TierParameters, cpu_millicores, memory_mib
 
 APP = "app"
 CONFIG_MAP = "tenant-config"

@@ -1,13 +1,16 @@
-"""The technical parameters of a tier (and the subset a tenant may override).
+"""The technical parameters of a tier (and what a tenant may override): this program's parameter model.
 
-This module is shared by the tool (validation of tiers/ and tenants/) and by the stack program in
-stacks/ (which receives the effective parameters through stack config), so it imports nothing heavy.
+platform.yaml names it (`program: {parameters: "tenantstack.parameters:TierParameters"}`, the default);
+the tool imports it from here to validate tiers/*.yaml `parameters`, `overridable` and tenant overrides,
+and the program gets the validated, effective parameters back through stack config (`spec`). The tool
+loads this module on its planning path (validate, plan), so it imports only pydantic, never pulumi, and
+the package's `__init__` stays empty.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -154,17 +157,3 @@ class TierParameters(_Strict):
                 f"min_replicas..max_replicas ({a.min_replicas}..{a.max_replicas})"
             )
         return self
-
-
-OVERRIDABLE = frozenset(TierParameters.model_fields)
-
-
-def merge_overrides(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge a tenant's overrides into the tier's parameters (dicts merge, the rest replaces)."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_overrides(merged[key], value)
-        else:
-            merged[key] = value
-    return merged

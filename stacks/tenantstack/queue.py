@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from tenantstack.naming import SQS_QUEUE_MAX, spec_aws_name
+from tenantstack.parameters import Queue
 from tenantstack.spec import StackSpec
-from tenantwave.config.parameters import Queue
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tenantstack.parameters import TierParameters
 from tenantwave.config.ids import ID_PATTERN
-from tenantwave.config.parameters import TierParameters
 
 NAMESPACE = "tenantwave"
 

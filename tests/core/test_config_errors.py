@@ -435,7 +435,7 @@ def test_plan_refuses_a_broken_configuration_too(write) -> None:
 def test_tier_parameters_are_strict_but_accept_numeric_cpu() -> None:
     from pydantic import ValidationError
 
-    from tenantwave.config.parameters import TierParameters
+    from tenantstack.parameters import TierParameters
 
     assert TierParameters.model_validate({"resources": {"cpu": 2}}).resources.cpu == "2"
     assert TierParameters.model_validate({"resources": {"cpu": 0.5}}).resources.cpu == "0.5"

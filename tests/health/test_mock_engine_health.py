@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from support.clirunner import Platform
-from support.fleet import EXAMPLE, copy_example
+from support.fleet import copy_example, link_program
 from support.healthserver import RECORDER
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ def test_mock_rollout_runs_hook_and_checks_on_the_programs_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: Platform
 ) -> None:
     root = copy_example(tmp_path / "fleet")
-    (root / "stacks").symlink_to(EXAMPLE / "stacks")
+    link_program(root)
     recorder, out = tmp_path / "recorder.py", tmp_path / "out"
     recorder.write_text(RECORDER)
     platform_yaml = yaml.safe_load((root / "platform.yaml").read_text())

@@ -41,7 +41,9 @@ def commit(root: Path, message: str = "change") -> str:
 
 
 def add_program(root: Path) -> None:
-    shutil.copytree(EXAMPLE / "stacks", root / "stacks", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        EXAMPLE / "stacks", root / "stacks", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
+    )
     (root / ".gitignore").write_text("__pycache__/\n.platform/\n")
 
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tenantstack import naming
+from tenantstack.parameters import TierParameters, cpu_millicores, memory_mib
 from tenantwave.config.ids import ID_PATTERN
-from tenantwave.config.parameters import TierParameters, cpu_millicores, memory_mib
 from tenantwave.engine.simulate import DeclaredResource, ResourceGraph
 
 UNTAGGABLE = {"aws:iam/rolePolicy:RolePolicy"}  # an inline policy is part of its (tagged) role

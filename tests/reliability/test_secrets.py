@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from reliability_helpers import RELEASE, Harness
 
-from support.fleet import copy_example
+from support.fleet import copy_example, link_program
 from tenantwave.config.loader import load_project
 from tenantwave.engine.base import CancelToken, EngineContext, StackJob
 from tenantwave.engine.registry import load_engine
@@ -43,7 +43,7 @@ def assert_nowhere(secret: str, texts: list[str], files: list[Path]) -> None:
 
 def test_a_passphrase_in_the_environment_appears_in_no_output_or_file(harness_for: Any, tmp_path: Path) -> None:
     harness: Harness = harness_for(f"sqlite:///{tmp_path / 'ledger' / 'ledger.db'}", tenants=3)
-    (harness.root / "stacks").symlink_to(STACKS, target_is_directory=True)  # the program the mock engine runs
+    link_program(harness.root)  # the program the mock engine runs
     env = {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
     mock = {**env, "PLATFORM_ENGINE": "mock", "PLATFORM_LEDGER_URL": ""}
     runs = [
@@ -65,7 +65,7 @@ def test_a_passphrase_in_the_environment_appears_in_no_output_or_file(harness_fo
 
 def test_a_stack_secret_given_to_the_mock_engine_appears_in_no_log_result_or_state(tmp_path: Path) -> None:
     root = copy_example(tmp_path / "example")
-    shutil.copytree(STACKS, root / "stacks")
+    shutil.copytree(STACKS, root / "stacks", dirs_exist_ok=True)
     project = load_project(root)
     stack = next(s for s in build_inventory(project) if s.kind == "silo")
     context = EngineContext(

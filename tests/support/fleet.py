@@ -1,4 +1,7 @@
-"""Writing small projects for tests: platform.yaml, tiers/ and tenants/ from Python data."""
+"""Writing small projects for tests: platform.yaml, tiers/ and tenants/ from Python data.
+
+Each project gets the example program's parameter model (stacks/tenantstack/parameters.py), which
+the tool validates tier parameters against; the rest of the program is not copied."""
 
 from __future__ import annotations
 
@@ -32,6 +35,23 @@ def write_project(
         (root / folder).mkdir(exist_ok=True)
         for item_id, content in items.items():
             (root / folder / f"{item_id}.yaml").write_text(yaml.safe_dump(content, sort_keys=False))
+    copy_parameter_model(root)
+    return root
+
+
+def copy_parameter_model(root: Path) -> Path:
+    """The example program's parameter model in root/stacks/tenantstack/ (the package, without the program)."""
+    package = root / "stacks" / "tenantstack"
+    package.mkdir(parents=True, exist_ok=True)
+    for name in ("__init__.py", "parameters.py"):
+        shutil.copy(EXAMPLE / "stacks" / "tenantstack" / name, package / name)
+    return root
+
+
+def link_program(root: Path) -> Path:
+    """root/stacks as a symlink to the example's whole stack program (for the mock engine), replacing the model."""
+    shutil.rmtree(root / "stacks", ignore_errors=True)
+    (root / "stacks").symlink_to(EXAMPLE / "stacks", target_is_directory=True)
     return root
 
 
@@ -42,4 +62,4 @@ def copy_example(root: Path) -> Path:
     shutil.copy(EXAMPLE / "Pulumi.yaml", root / "Pulumi.yaml")
     for folder in ("tiers", "tenants"):
         shutil.copytree(EXAMPLE / folder, root / folder)
-    return root
+    return copy_parameter_model(root)

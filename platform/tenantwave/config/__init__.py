@@ -5,7 +5,8 @@
 - `ids`        tenant, tier, environment and phase ids (DNS labels, checked before any other use)
 - `checks`     the configuration of health checks and before-deploy hooks
 - `reachability` phases tenants cannot reach or complete under require_tenant (validate's warnings)
-- `parameters` the tier parameters the stack program accepts
+- `program`    the stack program's directory and the parameter model platform.yaml names (imported from it)
+- `parameters` tier parameters of whatever model: TierConfig for the model, overridable names, override merge
 - `yamlfile`   one YAML file into plain data, with problems instead of exceptions
 - `parsecache` parsed files cached by size and mtime so unchanged files are not parsed again
 

@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tenantwave.config.ids import id_problem
-from tenantwave.config.models import PlatformConfig, Project, Tenant, TenantConfig, Tier, TierConfig
-from tenantwave.config.parameters import OVERRIDABLE, TierParameters, merge_overrides
+from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
+from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
+from tenantwave.config.program import ModelError, parameter_model
 from tenantwave.errors import ConfigError, Problem, UsageError
 
 PLATFORM_FILE = "platform.yaml"
@@ -51,12 +52,13 @@ def load_project(root: Path) -> Project:
 
 def _load_project(root: Path, cache: ParseCache) -> Project:
     problems: list[Problem] = []
-    platform = _load_platform(root, cache, problems)
+    platform_data, platform = _load_platform(root, cache, problems)
     environments = (
         [env for phase in platform.lifecycle for env in phase.environments] if platform else None
     )
-    tiers = _load_tiers(root, cache, environments, problems)
-    tenant_configs = _load_tenants(root, cache, tiers, environments, problems)
+    model = _parameter_model(root, platform_data, problems)
+    tiers = _load_tiers(root, cache, environments, model, problems)
+    tenant_configs = _load_tenants(root, cache, tiers, environments, model, problems)
     if problems or platform is None:
         raise ConfigError(problems)
     project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
@@ -72,17 +74,38 @@ def _load_project(root: Path, cache: ParseCache) -> Project:
 # -- platform.yaml ---------------------------------------------------------------------------
 
 
-def _load_platform(root: Path, cache: ParseCache, problems: list[Problem]) -> PlatformConfig | None:
+def _load_platform(
+    root: Path, cache: ParseCache, problems: list[Problem]
+) -> tuple[dict[str, Any] | None, PlatformConfig | None]:
+    """platform.yaml's parsed mapping (None if unreadable) and its valid config (None if not valid)."""
     data, read_problems = cache.read_mapping(root / PLATFORM_FILE, PLATFORM_FILE)
     problems += read_problems
     if data is None:
-        return None
+        return None, None
     config = _validate(PlatformConfig, data, PLATFORM_FILE, problems)
     if config is None:
-        return None
+        return data, None
     before = len(problems)
     _check_lifecycle(config, problems)
-    return config if len(problems) == before else None
+    return data, config if len(problems) == before else None
+
+
+def _parameter_model(
+    root: Path, platform_data: dict[str, Any] | None, problems: list[Problem]
+) -> type[BaseModel] | None:
+    """The program's parameter model named in platform.yaml (the default if it names none), or None
+    (a problem is reported) when it cannot be loaded. Read from the `program` section alone, so tiers
+    are still checked when another part of platform.yaml is wrong."""
+    section = platform_data.get("program", {}) if platform_data is not None else {}
+    try:
+        name = ProgramConfig.model_validate(section).parameters
+    except ValidationError:
+        return None  # reported with platform.yaml's other problems
+    try:
+        return parameter_model(root, name)
+    except ModelError as exc:
+        problems.append(Problem(PLATFORM_FILE, "program.parameters", str(exc)))
+        return None
 
 
 def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
@@ -127,22 +150,29 @@ def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
 
 
 def _load_tiers(
-    root: Path, cache: ParseCache, environments: list[str] | None, problems: list[Problem]
+    root: Path,
+    cache: ParseCache,
+    environments: list[str] | None,
+    model: type[BaseModel] | None,
+    problems: list[Problem],
 ) -> dict[str, Tier]:
+    """The valid tiers; `parameters` validated by the program's `model` (unchecked when it is None)."""
+    tier_config = tier_config_model(model)
+    known = parameter_names(model) if model is not None else None
     tiers: dict[str, Tier] = {}
     for tier_id, path, shown in _config_files(root, "tiers", problems):
         data, read_problems = cache.read_mapping(path, shown)
         problems += read_problems
         if data is None:
             continue
-        config = _validate(TierConfig, data, shown, problems)
+        config = _validate(tier_config, data, shown, problems)
         if config is None:
             continue
         before = len(problems)
         offered = _check_environments(config.environments, environments, shown, problems, "the lifecycle")
         for index, name in enumerate(config.overridable):
-            if name not in OVERRIDABLE:
-                allowed = ", ".join(sorted(OVERRIDABLE))
+            if known is not None and name not in known:
+                allowed = ", ".join(sorted(known))
                 problems.append(
                     Problem(shown, f"overridable[{index}]", f"unknown parameter {name!r} (known: {allowed})")
                 )
@@ -156,7 +186,12 @@ def _load_tiers(
 
 
 def _load_tenants(
-    root: Path, cache: ParseCache, tiers: dict[str, Tier], environments: list[str] | None, problems: list[Problem]
+    root: Path,
+    cache: ParseCache,
+    tiers: dict[str, Tier],
+    environments: list[str] | None,
+    model: type[BaseModel] | None,
+    problems: list[Problem],
 ) -> dict[str, Tenant]:
     tier_files = {stem for stem, _, _ in _config_files(root, "tiers", [])}
     tenants: dict[str, Tenant] = {}
@@ -177,7 +212,7 @@ def _load_tenants(
                 known = ", ".join(sorted(tier_files)) or "none"
                 problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r} (known: {known})"))
             continue  # a broken tier file is reported once, on the tier itself
-        tenant = _check_tenant(tenant_id, config, tier, environments, shown, problems)
+        tenant = _check_tenant(tenant_id, config, tier, environments, model, shown, problems)
         if tenant is not None:
             tenants[tenant_id] = tenant
     return tenants
@@ -188,6 +223,7 @@ def _check_tenant(
     config: TenantConfig,
     tier: Tier,
     environments: list[str] | None,
+    model: type[BaseModel] | None,
     shown: str,
     problems: list[Problem],
 ) -> Tenant | None:
@@ -229,8 +265,10 @@ def _check_tenant(
         return None
     if not config.parameters:
         return Tenant(id=tenant_id, config=config, parameters=tier.config.parameters)  # validated, immutable
+    if model is None:
+        return None  # the model could not be loaded (reported): overrides cannot be checked
     merged = merge_overrides(tier.config.parameters.model_dump(), config.parameters)
-    parameters = _validate(TierParameters, merged, shown, problems, prefix="parameters")
+    parameters = _validate(model, merged, shown, problems, prefix="parameters")
     if parameters is None:
         return None
     return Tenant(id=tenant_id, config=config, parameters=parameters)

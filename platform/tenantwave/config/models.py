@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tenantwave.config.checks import CommandCheck, HealthCheck, Hook, HttpCheck, unique_names
-from tenantwave.config.parameters import TierParameters
+from tenantwave.config.program import DEFAULT_PARAMETER_MODEL, check_model_name
 
 DEFAULT_LEDGER_URL = "sqlite:///.platform/ledger.db"
 DEFAULT_CONCURRENCY = 8
@@ -107,6 +107,15 @@ class ResolvedPolicy:
     auto_rollback: bool = False
 
 
+class ProgramConfig(_Strict):
+    """The stack program: the pydantic model (`module:Class`, importable from the program directory)
+    that tiers/*.yaml `parameters` and tenant overrides are validated against."""
+
+    parameters: str = DEFAULT_PARAMETER_MODEL
+
+    _name = field_validator("parameters")(check_model_name)
+
+
 class PlatformConfig(_Strict):
     lifecycle: list[Phase]
     require_tenant: bool = False
@@ -114,6 +123,7 @@ class PlatformConfig(_Strict):
     ledger: str = DEFAULT_LEDGER_URL
     engine: str = "pulumi"
     backend: str | None = Field(None, description="Pulumi backend URL; default: file backend in .platform/state")
+    program: ProgramConfig = ProgramConfig()
 
     @field_validator("lifecycle")
     @classmethod
@@ -128,7 +138,9 @@ class TierConfig(_Strict):
     wave: Annotated[int, Field(ge=1, le=1000)]
     environments: list[Id] | None = None
     overridable: list[str] = Field(default_factory=list, description="parameters a tenant may override")
-    parameters: TierParameters = TierParameters()
+    # An instance of the program's parameter model: the loader validates tiers with a subclass of
+    # TierConfig whose `parameters` is that model (tenantwave.config.parameters.tier_config_model).
+    parameters: BaseModel
     description: str | None = None
     before_deploy: Hook | None = None  # runs before each stack of the tier is updated
 
@@ -160,7 +172,7 @@ class Tier:
 class Tenant:
     id: str
     config: TenantConfig
-    parameters: TierParameters  # effective: tier parameters with the tenant's overrides
+    parameters: BaseModel  # effective: tier parameters with the tenant's overrides (the program's model)
 
     @property
     def tier(self) -> str:
