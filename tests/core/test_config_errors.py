@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from tenantwave.cli import cli
+from support.clirunner import CliResult, Platform
 from tenantwave.config.loader import load_project
 from tenantwave.errors import EXIT_USAGE, ConfigError
 
@@ -383,14 +382,16 @@ def test_platform_problems_and_file_problems_together(write) -> None:
 # -- the same through the CLI --------------------------------------------------------------
 
 
-def validate(root: Path, *args: str) -> Any:
-    return CliRunner().invoke(cli, ["--project", str(root), "validate", *args])
+def validate(platform: Platform, root: Path, *args: str) -> CliResult:
+    return platform("--project", str(root), "validate", *args)
 
 
 @pytest.mark.cli
 @pytest.mark.parametrize(("spec", "expected"), CASES)
-def test_validate_exits_2_with_file_and_field(write, spec: dict[str, Any], expected: list[str]) -> None:
-    result = validate(write_case(write, spec))
+def test_validate_exits_2_with_file_and_field(
+    write, spec: dict[str, Any], expected: list[str], platform: Platform
+) -> None:
+    result = validate(platform, write_case(write, spec))
     assert result.exit_code == 2
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.stdout == ""
@@ -403,17 +404,17 @@ def test_validate_exits_2_with_file_and_field(write, spec: dict[str, Any], expec
 
 
 @pytest.mark.cli
-def test_validate_reports_several_problems_at_once(write) -> None:
-    result = validate(several_at_once(write))
+def test_validate_reports_several_problems_at_once(write, platform: Platform) -> None:
+    result = validate(platform, several_at_once(write))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == ["error: 7 problems in the configuration:", *(f"  {x}" for x in SEVERAL)]
 
 
 @pytest.mark.cli
-def test_validate_json_lists_the_problems(write) -> None:
+def test_validate_json_lists_the_problems(write, platform: Platform) -> None:
     import json
 
-    result = validate(several_at_once(write), "--json")
+    result = validate(platform, several_at_once(write), "--json")
     assert result.exit_code == 2
     document = json.loads(result.stdout)
     assert document["valid"] is False
@@ -422,9 +423,9 @@ def test_validate_json_lists_the_problems(write) -> None:
 
 
 @pytest.mark.cli
-def test_plan_refuses_a_broken_configuration_too(write) -> None:
+def test_plan_refuses_a_broken_configuration_too(write, platform: Platform) -> None:
     root = several_at_once(write)
-    result = CliRunner().invoke(cli, ["--project", str(root), "plan", "--release", "1.4.0"])
+    result = platform("--project", str(root), "plan", "--release", "1.4.0")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[0] == "error: 7 problems in the configuration:"
