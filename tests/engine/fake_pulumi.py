@@ -31,7 +31,9 @@ scenario.json: {"<operation>": {"<stack short name or *>": "<behaviour>"}} with 
     stubborn  starts, ignores the first SIGINT, stops at the second
     slow      each resource takes 0.2 s
     eventless succeeds, but writes no engine event (only the final cancelEvent)
-    leak      prints PULUMI_CONFIG_PASSPHRASE's value on stdout (the engine must redact its log)
+    leak      prints PULUMI_CONFIG_PASSPHRASE's value on stdout (the engine must redact its log), the
+              access token and AWS keys when set, and the stack's secret config values
+    leak-fail the same, then fails with all of them in its error message, exit 255
 and "plugin-install": "fail" makes `plugin install` fail, "stack-ls": "fail" makes `stack ls` fail.
 "barrier": {"<command words, e.g. stack init>": N} makes each such call wait (up to 20 s) until N of
 them have started, and record "barrier": "met" or "timeout": proof that N ran at the same time.
@@ -334,8 +336,18 @@ def operate(operation: str, args: list[str]) -> None:
     events.silent = behaviour == "eventless"
     title = {"up": "Updating", "preview": "Previewing update", "destroy": "Destroying", "refresh": "Refreshing"}
     print(f"{title[operation]} ({short})", flush=True)
-    if behaviour == "leak":  # a program that prints its environment: the engine must redact the log
+    if behaviour in ("leak", "leak-fail"):  # a program that prints its environment: the engine must redact the log
         print(f"debug: PULUMI_CONFIG_PASSPHRASE={os.environ.get('PULUMI_CONFIG_PASSPHRASE')}", flush=True)
+        for name in ("PULUMI_ACCESS_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            if os.environ.get(name):
+                print(f"debug: {name}={os.environ[name]}", flush=True)
+        for key, value in data["config"].items():  # and its secret config, in plain text
+            if value["secret"]:
+                print(f"debug: {key}={value['value']}", flush=True)
+    if behaviour == "leak-fail":
+        secrets = [v["value"] for v in data["config"].values() if v["secret"]]
+        finish(255, f"error: authentication failed: token {os.environ.get('PULUMI_ACCESS_TOKEN')}, "
+                    f"key {os.environ.get('AWS_SECRET_ACCESS_KEY')}, secret config {secrets}")
     print("", flush=True)
     config = {k: ("[secret]" if v["secret"] else v["value"]) for k, v in data["config"].items()}
     events.emit(preludeEvent={"config": config})
