@@ -148,11 +148,11 @@ def test_approve_records_who_and_opens_the_gate(project: Path, test_engine: Scri
     )
     approved = platform("approve", "--release", "1.4.0", "--wave", "7", "--comment", "CHG-42")
     assert approved.exit_code == 0
-    assert re.fullmatch(r"wave 7 of 1\.4\.0 approved by ops-alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\n", approved.text)
+    assert re.fullmatch(r"wave 7 of 1\.4\.0 approved by ops-alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ for 2 stacks at 1\.4\.0\+[0-9a-f]{8}\n", approved.text)
     go = platform("up", "--release", "1.4.0", "--wave", "7")
     assert go.exit_code == 0
     assert "approved by ops-alice at " in go.text
-    assert test_engine.operations()[-2:] == ["production-us.pool.basic", "production-eu.pool.basic"]
+    assert sorted(test_engine.operations()[-2:]) == ["production-eu.pool.basic", "production-us.pool.basic"]
 
 
 def test_destroy_refuses_a_pool_stack_that_serves_tenants(

@@ -238,12 +238,22 @@ def test_plan_json_follows_the_ledger(example: Path, platform: Platform) -> None
         "staging.silo.juniper-retail",
         "production-us.pool.basic",  # corner-bakery went through staging
         "production-eu.pool.basic",  # production-only tenants
-        "production-us.pool.standard",
-        "production-us.silo.ironclad",
     ]
     reasons = {s["name"]: s["reason"] for w in document["waves"] for s in w["stacks"]}
-    assert reasons["production-eu.pool.standard"] == "tenant evergreen has not deployed 1.4.0 to staging"
-    assert reasons["production-eu.silo.juniper-retail"] == "tenant juniper-retail has not deployed 1.4.0 to staging"
+    revisions = {s["name"]: s["revision"] for w in document["waves"] for s in w["stacks"]}
+    # the release went through staging, but neither the standard nor the premium tier's revision did
+    assert reasons["production-us.pool.standard"] == (
+        f"tier standard's revision {revisions['testing.pool.standard']} has not completed phase staging: "
+        "0 of 1 required environment (still to deploy: staging)"
+    )
+    assert reasons["production-us.silo.ironclad"].startswith("tier premium's revision 1.4.0+")
+    assert reasons["production-eu.pool.standard"] == (
+        f"tier standard's revision {revisions['testing.pool.standard']} has not completed phase staging: "
+        "0 of 1 required environment (still to deploy: staging); tenant evergreen has not deployed 1.4.0 to staging"
+    )
+    assert reasons["production-eu.silo.juniper-retail"].endswith(
+        "; tenant juniper-retail has not deployed 1.4.0 to staging"
+    )
     # another release sees none of it
     other = platform("plan", "--release", "1.5.0", "--json").json()
     basic = other["waves"][0]["stacks"][0]

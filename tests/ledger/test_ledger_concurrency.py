@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from support.ledgertools import RELEASE, race_worker, rows
-from tenantwave.ledger import Ledger
+from tenantwave.ledger import Ledger, schema
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def check(url: str, results: list[tuple[str, list[Outcome], str | None]], finish
     claims = rows(url, "tw_claims")
     runs = rows(url, "tw_runs")
     assert sorted(r["id"] for r in runs) == sorted(run for run, _o, _e in results)
-    assert [r["version"] for r in rows(url, "tw_schema_version")] == [1]
+    assert [r["version"] for r in rows(url, "tw_schema_version")] == [schema.SCHEMA_VERSION]
     for run, outcomes, _ in results:
         for name, ok, _deployment, held_by, already in outcomes:
             if ok:

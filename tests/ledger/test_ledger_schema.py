@@ -62,24 +62,25 @@ def test_a_schema_newer_than_the_tool_is_refused_in_one_line(ledger_url: str) ->
         with pytest.raises(LedgerError) as caught:
             attempt()
         message = caught.value.message
-        assert "schema version 99, newer than this tenantwave (1): upgrade tenantwave" in message
+        assert f"schema version 99, newer than this tenantwave ({schema.SCHEMA_VERSION}): upgrade tenantwave" in message
         assert "\n" not in message
     assert not rows(ledger_url, "tw_runs")
 
 
 def test_an_older_ledger_is_upgraded_step_by_step(ledger_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    Ledger(ledger_url).schema_version()  # a ledger at version 1
+    current = schema.SCHEMA_VERSION
+    Ledger(ledger_url).schema_version()  # a ledger at the current version
 
     def add_notes(conn: Connection) -> None:
         conn.execute(text("CREATE TABLE tw_notes (id INTEGER PRIMARY KEY, body TEXT)"))
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store.MIGRATIONS, 2, add_notes)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(store.MIGRATIONS, current + 1, add_notes)
     upgraded = Ledger(ledger_url)
-    assert upgraded.schema_version() == 2
+    assert upgraded.schema_version() == current + 1
     assert "tw_notes" in tables(ledger_url)
-    assert sorted(r["version"] for r in rows(ledger_url, "tw_schema_version")) == [1, 2]
-    assert Ledger(ledger_url).schema_version() == 2  # and only once
+    assert sorted(r["version"] for r in rows(ledger_url, "tw_schema_version")) == [current, current + 1]
+    assert Ledger(ledger_url).schema_version() == current + 1  # and only once
 
 
 def test_reading_a_missing_sqlite_ledger_creates_nothing(tmp_path: Path) -> None:

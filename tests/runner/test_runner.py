@@ -14,6 +14,7 @@ from support.testengine import ScriptedEngine, Step
 from tenantwave.engine.base import CancelToken
 from tenantwave.ledger.store import utcnow
 from tenantwave.planning.selection import Shard, Targets
+from tenantwave.rollout.approval import approve_wave
 from tenantwave.rollout.prepare import prepare_rollout
 from tenantwave.rollout.runner import Runner, RunOptions
 
@@ -168,7 +169,7 @@ def test_approval_is_required_where_the_policy_asks(tmp_path: Path, open_ws: Any
     assert held.plan.gate.reasons == (
         "wave 7 (phase production) needs an approval: run `platform approve --release 1.4.0 --wave 7`",
     )
-    ws.ledger.approve(RELEASE, 7, "alice", "change CHG-1")
+    approve_wave(ws, RELEASE, 7, "alice", "change CHG-1")
     approved = run(ws, test_engine, 7)
     assert approved.plan.gate.approval.approved_by == "alice"
     assert approved.count("succeeded") == 2

@@ -156,25 +156,15 @@ def show_report(report: RunReport) -> None:
 @click.pass_obj
 def approve(app: Application, release: str, wave: int, comment: str | None, approved_by: str | None) -> None:
     """Record an approval for a wave of a release (the wave gate's approval step)."""
-    from tenantwave.planning.inventory import build_inventory
-    from tenantwave.planning.plan import check_wave
     from tenantwave.planning.release import check_release
-    from tenantwave.planning.waves import build_waves
+    from tenantwave.rollout.approval import approve_wave
 
     check_release(release)
     workspace = app.workspace()
-    waves = build_waves(workspace.project, build_inventory(workspace.project))
-    check_wave(wave, len(waves))
     who = approved_by or next(
         (os.environ[n] for n in ("PLATFORM_USER", "GITHUB_ACTOR", "USER", "LOGNAME") if os.environ.get(n)), "unknown"
     )
-    approval = workspace.ledger.approve(release, wave, who, comment)
-    phase = waves[wave - 1].phase
-    needed = workspace.project.platform.rollout.for_phase(phase).approval
-    click.echo(
-        f"wave {wave} of {release} approved by {approval.approved_by} at {approval.approved_at:%Y-%m-%d %H:%M:%S}Z"
-        + ("" if needed else f" (note: phase {phase} does not require an approval)")
-    )
+    click.echo(approve_wave(workspace, release, wave, who, comment).describe())
 
 
 @click.command()

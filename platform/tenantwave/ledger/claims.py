@@ -43,6 +43,8 @@ class Opening:
     simulated: bool
     log_path: str | None
     unless_current: str | None
+    revision: str | None = None  # <release>+<digest> the deployment puts on the stack
+    config: str | None = None  # JSON of that revision's configuration
 
 
 def claim(conn: Connection, o: Opening, stale_after: timedelta, *, now: Clock, shown_url: str) -> Claim:
@@ -75,7 +77,7 @@ def claim(conn: Connection, o: Opening, stale_after: timedelta, *, now: Clock, s
 def _open_deployment(conn: Connection, o: Opening, now: datetime, took_over: str | None) -> Claim:
     """Inside the claiming transaction: skip a stack already current, else open its record."""
     name = o.stack.name
-    if o.unless_current is not None and _is_current(conn, name, o.unless_current, o.fingerprint):
+    if o.unless_current is not None and _is_current(conn, name, o.unless_current, o.fingerprint, o.revision):
         conn.execute(q.DELETE_CLAIM, {"b_stack": name, "b_run": o.run_id})
         return Claim(stack=name, granted=False, already_current=True, took_over=took_over)
     key = conn.execute(
@@ -92,6 +94,8 @@ def _open_deployment(conn: Connection, o: Opening, now: datetime, took_over: str
             "operation": o.operation,
             "status": "running",
             "fingerprint": o.fingerprint,
+            "revision": o.revision,
+            "config": o.config,
             "started_at": now,
             "simulated": o.simulated,
             "log_path": o.log_path,
@@ -103,9 +107,13 @@ def _open_deployment(conn: Connection, o: Opening, now: datetime, took_over: str
     return Claim(stack=name, granted=True, deployment_id=deployment_id, took_over=took_over)
 
 
-def _is_current(conn: Connection, stack: str, release: str, fingerprint: str | None) -> bool:
+def _is_current(conn: Connection, stack: str, release: str, fingerprint: str | None, revision: str | None) -> bool:
+    """The stack's last success put `release` on it with this fingerprint and revision (either side
+    unknown counts as the same: a record from before revisions were recorded, a caller without one)."""
     row = conn.execute(q.LAST_SUCCESS, {"b_stack": stack}).first()
     if row is None or row.operation not in DEPLOYING_OPERATIONS or row.release != release:
+        return False
+    if revision is not None and row.revision not in (None, revision):
         return False
     return fingerprint is None or row.fingerprint in (None, fingerprint)
 

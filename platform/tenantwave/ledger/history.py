@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord
+
 
 @dataclass(frozen=True, slots=True)
 class Deployed:
@@ -13,6 +15,9 @@ class Deployed:
     release: str
     fingerprint: str | None
     ended_at: str | None = None
+    revision: str | None = None  # None: recorded before revisions were
+    config: str | None = None  # JSON of the revision's configuration (planning/revision.py)
+    tenants: tuple[str, ...] = ()  # the tenants that deployment served
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +27,8 @@ class Success:
     stack: str
     environment: str
     tenants: tuple[str, ...]
+    fingerprint: str | None = None
+    config: str | None = None  # JSON of the revision's configuration; None before revisions were recorded
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class ReleaseHistory:
     tenant_environments: frozenset[tuple[str, str]] = frozenset()  # (tenant, environment)
     current: dict[str, Deployed] = field(default_factory=dict)  # stack -> what it runs now
     running: dict[str, str] = field(default_factory=dict)  # stack -> run id holding it
+    successes: tuple[Success, ...] = ()  # every successful deployment of the release
+    gate: GateFacts | None = None  # what the wave gates read; None: not read (an empty ledger)
 
     @classmethod
     def from_records(
@@ -39,7 +48,9 @@ class ReleaseHistory:
         successes: Iterable[Success],
         current: dict[str, Deployed],
         running: dict[str, str] | None = None,
+        gate: GateFacts | None = None,
     ) -> ReleaseHistory:
+        successes = tuple(successes)
         envs: set[str] = set()
         tenant_envs: set[tuple[str, str]] = set()
         for success in successes:
@@ -51,4 +62,18 @@ class ReleaseHistory:
             tenant_environments=frozenset(tenant_envs),
             current=current,
             running=running or {},
+            successes=successes,
+            gate=gate,
         )
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """What the wave gates of one release read from the ledger."""
+
+    results: dict[str, DeploymentRecord] = field(default_factory=dict)  # stack -> last up/rollback of R
+    approvals: tuple[Approval, ...] = ()  # every approval of R, oldest first
+    verifications: dict[int, RunRecord] = field(default_factory=dict)  # wave -> its last finished verify
+
+    def approvals_of(self, wave: int) -> list[Approval]:
+        return [a for a in self.approvals if a.wave == wave]

@@ -11,16 +11,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, inspect, select
+from sqlalchemy import Connection, func, insert, inspect, select, text
 
 from tenantwave.errors import LedgerError
 from tenantwave.ledger import schema as s
 
 MIGRATION_LOCK = 7311902  # pg_advisory_xact_lock key: one migrating process at a time
 
+
+
+def _v2_revisions(conn: Connection) -> None:
+    """Schema 2 (issue 23): each deployment records its revision (`revision`, `config`); an approval
+    records the stacks and revisions it covers (`scope`, `digest`), and a wave of a release may be
+    approved again for other content, so the unique key becomes (release, wave, digest). Approvals
+    recorded before keep `scope` NULL and `digest` "": they cover nothing until approved again."""
+    conn.execute(text("ALTER TABLE tw_deployments ADD COLUMN revision VARCHAR(200)"))
+    conn.execute(text("ALTER TABLE tw_deployments ADD COLUMN config TEXT"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE tw_approvals DROP CONSTRAINT tw_approvals_release_wave"))
+        conn.execute(text("ALTER TABLE tw_approvals ADD COLUMN scope TEXT"))
+        conn.execute(text("ALTER TABLE tw_approvals ADD COLUMN digest VARCHAR(64) NOT NULL DEFAULT ''"))
+        conn.execute(
+            text("ALTER TABLE tw_approvals ADD CONSTRAINT tw_approvals_scope UNIQUE (release, wave, digest)")
+        )
+        return
+    # SQLite cannot drop a constraint: the table is rebuilt, rows and ids kept.
+    conn.execute(text("ALTER TABLE tw_approvals RENAME TO tw_approvals_v1"))
+    s.approvals.create(conn)
+    conn.execute(
+        text(
+            "INSERT INTO tw_approvals (id, release, wave, approved_by, approved_at, comment, scope, digest) "
+            "SELECT id, release, wave, approved_by, approved_at, comment, NULL, '' FROM tw_approvals_v1"
+        )
+    )
+    conn.execute(text("DROP TABLE tw_approvals_v1"))
+
+
 # Upgrades of an existing ledger: MIGRATIONS[v] takes a database at version v-1 to version v
 # (inside the migration transaction). A new ledger is created at SCHEMA_VERSION directly.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_revisions}
 
 
 def stored_version(conn: Connection) -> int | None:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from tenantwave.ledger.history import Deployed, ReleaseHistory, Success
-from tenantwave.ledger.records import DeploymentRecord, StackStatus
+from tenantwave.ledger.history import Deployed, GateFacts, ReleaseHistory, Success
+from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord, StackStatus
 
 Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
 
@@ -26,13 +26,14 @@ _DEPLOYING = "(" + ", ".join(f"'{operation}'" for operation in DEPLOYING_OPERATI
 STORED_VERSION = "SELECT max(version) FROM tw_schema_version"
 
 SUCCESSES = (
-    "SELECT stack, environment, tenants FROM tw_deployments "
+    "SELECT stack, environment, tenants, fingerprint, config FROM tw_deployments "
     f"WHERE release = :release AND status = 'succeeded' AND operation IN {_DEPLOYING}"
 )
 
 # What each stack runs: its last successful operation, unless that was a destroy.
 CURRENT = (
-    "SELECT d.stack, d.release, d.fingerprint, d.operation, d.ended_at FROM tw_deployments d "
+    "SELECT d.stack, d.release, d.fingerprint, d.operation, d.ended_at, d.revision, d.config, d.tenants "
+    "FROM tw_deployments d "
     "JOIN (SELECT max(id) AS id FROM tw_deployments WHERE status = 'succeeded' GROUP BY stack) latest "
     "ON d.id = latest.id"
 )
@@ -41,7 +42,7 @@ RUNNING = "SELECT stack, run_id FROM tw_claims"
 
 DEPLOYMENT_FIELDS = (
     "id", "run_id", "release", "stack", "environment", "kind", "tier", "tenants", "operation", "status",
-    "started_at", "ended_at", "error", "log_path", "fingerprint", "resources",
+    "started_at", "ended_at", "error", "log_path", "fingerprint", "resources", "revision", "config",
 )  # fmt: skip
 
 # Each stack's last attempt, whatever its outcome.
@@ -52,22 +53,82 @@ LATEST = (
 )
 
 
+# The last deploying attempt at the release of each stack (what the wave gate reads).
+RESULTS = (
+    f"SELECT {', '.join('d.' + column for column in DEPLOYMENT_FIELDS)} FROM tw_deployments d "
+    "JOIN (SELECT max(id) AS id FROM tw_deployments "
+    f"WHERE release = :release AND operation IN {_DEPLOYING} GROUP BY stack) latest ON d.id = latest.id"
+)
+
+APPROVALS = (
+    "SELECT release, wave, approved_by, approved_at, comment, scope, digest FROM tw_approvals "
+    "WHERE release = :release ORDER BY approved_at, id"
+)
+
+RUN_FIELDS = ("id", "release", "command", "wave", "engine", "status", "started_at", "ended_at", "user", "simulated",
+              "detail")  # fmt: skip
+
+# The finished verifications of the release, oldest first (the last one of each wave counts).
+VERIFICATIONS = (
+    "SELECT " + ", ".join('"' + column + '"' for column in RUN_FIELDS) + " FROM tw_runs "  # "user" is reserved
+    "WHERE release = :release AND command = 'verify' AND status <> 'running' AND wave IS NOT NULL "
+    "ORDER BY started_at, id"
+)
+
+
 def release_history(execute: Execute, release: str) -> ReleaseHistory:
-    """Facts about `release`: its successes, what each stack runs, the stacks runs hold now."""
+    """Facts about `release`: its successes, what each stack runs, the stacks runs hold now, and
+    what its wave gates read."""
     successes = [
-        Success(stack, environment, tuple(json.loads(tenants)))
-        for stack, environment, tenants in execute(SUCCESSES, {"release": release})
+        Success(stack, environment, tuple(json.loads(tenants)), fingerprint, config)
+        for stack, environment, tenants, fingerprint, config in execute(SUCCESSES, {"release": release})
     ]
     running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
-    return ReleaseHistory.from_records(release, successes, current(execute), running)
+    return ReleaseHistory.from_records(release, successes, current(execute), running, gate_facts(execute, release))
+
+
+def gate_facts(execute: Execute, release: str) -> GateFacts:
+    results = {record.stack: record for record in map(deployment, execute(RESULTS, {"release": release}))}
+    approvals = tuple(approval(row) for row in execute(APPROVALS, {"release": release}))
+    verifications = {run.wave: run for run in map(run_record, execute(VERIFICATIONS, {"release": release}))}
+    return GateFacts(results, approvals, {wave: run for wave, run in verifications.items() if wave is not None})
 
 
 def current(execute: Execute) -> dict[str, Deployed]:
     return {
-        stack: Deployed(release, fingerprint, _iso(ended_at))
-        for stack, release, fingerprint, operation, ended_at in execute(CURRENT, {})
+        stack: Deployed(release, fingerprint, _iso(ended_at), revision, config, tuple(json.loads(tenants)))
+        for stack, release, fingerprint, operation, ended_at, revision, config, tenants in execute(CURRENT, {})
         if operation in DEPLOYING_OPERATIONS
     }
+
+
+def approval(row: Sequence[Any]) -> Approval:
+    """An Approval from the values of APPROVALS' columns, in that order."""
+    release, wave, approved_by, approved_at, comment, scope, digest = row
+    when = as_datetime(approved_at)
+    assert when is not None
+    covered = json.loads(scope) if scope else None
+    return Approval(release, int(wave), approved_by, when, comment, covered, digest or "")
+
+
+def run_record(row: Sequence[Any]) -> RunRecord:
+    """A RunRecord from the values of RUN_FIELDS, in that order."""
+    id_, release, command, wave, engine, status, started_at, ended_at, user, simulated, detail = row
+    started = as_datetime(started_at)
+    assert started is not None
+    return RunRecord(
+        id=id_,
+        release=release,
+        command=command,
+        wave=wave,
+        engine=engine,
+        status=status,
+        started_at=started,
+        ended_at=as_datetime(ended_at),
+        user=user,
+        simulated=bool(simulated),
+        detail=detail,
+    )
 
 
 def fleet_status(execute: Execute) -> list[StackStatus]:
@@ -77,14 +138,21 @@ def fleet_status(execute: Execute) -> list[StackStatus]:
     for row in execute(LATEST, {}):
         record = deployment(row)
         deployed = runs.get(record.stack)
-        statuses.append(StackStatus(record.stack, deployed.release if deployed else None, record))
+        statuses.append(
+            StackStatus(
+                record.stack,
+                deployed.release if deployed else None,
+                record,
+                (deployed.revision if deployed else None),
+            )
+        )
     return statuses
 
 
 def deployment(row: Sequence[Any]) -> DeploymentRecord:
     """A DeploymentRecord from the values of DEPLOYMENT_FIELDS, in that order."""
     (id_, run_id, release, stack, environment, kind, tier, tenants, operation, status,
-     started_at, ended_at, error, log_path, fingerprint, resources) = row  # fmt: skip
+     started_at, ended_at, error, log_path, fingerprint, resources, revision, config) = row  # fmt: skip
     started = as_datetime(started_at)
     assert started is not None
     return DeploymentRecord(
@@ -104,6 +172,8 @@ def deployment(row: Sequence[Any]) -> DeploymentRecord:
         log_path=log_path,
         fingerprint=fingerprint,
         resources=resources,
+        revision=revision,
+        config=config,
     )
 
 

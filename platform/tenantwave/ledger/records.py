@@ -39,6 +39,8 @@ class DeploymentRecord:
     log_path: str | None
     fingerprint: str | None
     resources: int | None
+    revision: str | None = None  # <release>+<digest>; None: recorded before revisions were (schema 1)
+    config: str | None = None  # JSON of the revision's configuration digests (planning/revision.py)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class StackStatus:
     stack: str
     current_release: str | None  # what it runs (last successful up/rollback), None if destroyed/never
     last: DeploymentRecord | None  # the last attempt, whatever its outcome
+    current_revision: str | None = None  # the revision it runs, when recorded
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,5 @@ class Approval:
     approved_by: str
     approved_at: datetime
     comment: str | None
+    scope: dict[str, str] | None = None  # stack -> revision it covers; None: recorded before schema 2
+    digest: str = ""  # of the scope ("" for an approval recorded before schema 2)

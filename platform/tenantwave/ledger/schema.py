@@ -61,6 +61,8 @@ deployments = Table(
     Column("operation", String(16), nullable=False),  # up | destroy | rollback
     Column("status", String(16), nullable=False),  # running | succeeded | unhealthy | failed | cancelled | abandoned
     Column("fingerprint", String(64)),
+    Column("revision", String(200)),  # <release>+<digest> (planning/revision.py); NULL before schema 2
+    Column("config", Text),  # JSON: the revision's configuration digests (program, tier, overrides)
     Column("started_at", DateTime, nullable=False),
     Column("ended_at", DateTime),
     Column("error", Text),
@@ -92,5 +94,7 @@ approvals = Table(
     Column("approved_by", String(200), nullable=False),
     Column("approved_at", DateTime, nullable=False),
     Column("comment", Text),
-    UniqueConstraint("release", "wave", name="tw_approvals_release_wave"),
+    Column("scope", Text),  # JSON {stack: revision} the approval covers; NULL: recorded before schema 2
+    Column("digest", String(64), nullable=False, default=""),  # of the scope; "" before schema 2
+    UniqueConstraint("release", "wave", "digest", name="tw_approvals_scope"),
 )

@@ -34,7 +34,9 @@ def _insert_if_new(table: Table, dialect: str, *keys: str) -> Insert:
 CLAIM_IF_FREE = {
     name: _insert_if_new(s.claims, name, "stack").returning(c.stack) for name in ("sqlite", "postgresql")
 }
-APPROVE_IF_NEW = {name: _insert_if_new(s.approvals, name, "release", "wave") for name in ("sqlite", "postgresql")}
+APPROVE_IF_NEW = {
+    name: _insert_if_new(s.approvals, name, "release", "wave", "digest") for name in ("sqlite", "postgresql")
+}
 
 # The database server's clock, naive UTC like every time in the ledger: runs on several machines
 # compare heartbeats written by each other, so on PostgreSQL no client clock is trusted.
@@ -65,7 +67,7 @@ SET_CLAIM_DEPLOYMENT = (
 DELETE_CLAIM = delete(s.claims).where(c.stack == bindparam("b_stack"), c.run_id == bindparam("b_run"))
 
 LAST_SUCCESS = (
-    select(d.release, d.fingerprint, d.operation)
+    select(d.release, d.fingerprint, d.operation, d.revision)
     .where(d.stack == bindparam("b_stack"), d.status == "succeeded")
     .order_by(d.id.desc())
     .limit(1)
@@ -107,4 +109,12 @@ SILENT_RUNS = select(r.id).where(
     ~exists().where(c.run_id == r.id),
 )
 
-APPROVAL = select(s.approvals).where(a.release == bindparam("b_release"), a.wave == bindparam("b_wave"))
+APPROVAL = (
+    select(s.approvals)
+    .where(a.release == bindparam("b_release"), a.wave == bindparam("b_wave"))
+    .order_by(a.approved_at.desc(), a.id.desc())
+    .limit(1)
+)
+APPROVAL_OF_SCOPE = select(s.approvals).where(
+    a.release == bindparam("b_release"), a.wave == bindparam("b_wave"), a.digest == bindparam("b_digest")
+)

@@ -326,18 +326,21 @@ class Ledger:
         simulated: bool = False,
         log_path: str | None = None,
         unless_current: str | None = None,
+        revision: str | None = None,
+        config: str | None = None,
     ) -> Claim:
         """Atomically take `stack` for this run and open its deployment record, in one transaction.
 
-        With `unless_current`, a stack that already runs that release with the same fingerprint
-        (another run finished it after this run planned) is released again and reported as
+        With `unless_current`, a stack that already runs that release with the same fingerprint and
+        revision (another run finished it after this run planned) is released again and reported as
         `already_current`: checking after the claim is what makes two runs deploy it only once.
+        `revision` and `config` (JSON) are recorded on the deployment (planning/revision.py).
 
         A claim held by a run whose heartbeat is older than `stale_after` is settled (its
         deployment and run marked abandoned) and taken over; any other claim is reported as held.
         """
         opening = claims.Opening(
-            run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current
+            run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current, revision, config
         )
         return self._write(
             lambda conn: claims.claim(conn, opening, stale_after, now=self._now, shown_url=self.shown_url)
@@ -378,12 +381,23 @@ class Ledger:
 
     # -- approvals ----------------------------------------------------------------------------
 
-    def approve(self, release: str, wave: int, approved_by: str, comment: str | None = None) -> Approval:
-        """Record who approved `wave` of `release`; approving again keeps (and returns) the first."""
+    def approve(
+        self,
+        release: str,
+        wave: int,
+        approved_by: str,
+        comment: str | None = None,
+        scope: dict[str, str] | None = None,
+    ) -> Approval:
+        """Record who approved `wave` of `release` for `scope` (stack -> the revision it covers);
+        approving the same scope again keeps (and returns) the first approval of it."""
         comment = redact_optional(comment)
-        return self._write(lambda conn: approvals.approve(conn, release, wave, approved_by, comment, now=self._now))
+        return self._write(
+            lambda conn: approvals.approve(conn, release, wave, approved_by, comment, scope or {}, now=self._now)
+        )
 
     def approval(self, release: str, wave: int) -> Approval | None:
+        """The latest approval of `wave` of `release`, whatever it covers."""
         if not self.exists():
             return None
         return self._read(lambda conn: approvals.approval(conn, release, wave))

@@ -2,22 +2,35 @@
 
 Wave N starts only when wave N-1 is complete for the release (every stack on it, failures within
 the failure budget), its bake time has passed since it finished, and, where the policy of wave
-N's phase asks for one, an approval was recorded with `platform approve`.
+N's phase asks for one, an approval covers what the wave deploys now.
+
+Approvals bind to what they cover: the stacks of the wave and the revision each was to deploy
+(`platform approve` records them). An approval counts while every stack of wave N still to deploy
+is in it with the same revision; a stack whose revision changed since, or a stack that joined the
+wave since (wave numbers move when the configuration adds a wave), needs a new approval, and the
+reason says which.
 
 Health checks: an `unhealthy` stack (a check failed after it deployed, or at a later `verify`)
 counts as failed, and the reason names the check. When wave N-1's phase has checks and a bake
 time, its checks must also have passed again after the bake: a `platform verify` of wave N-1 that
 succeeded and started after the bake ended.
+
+Pure: the facts come from `ReleaseHistory.gate` (one read of the ledger).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
 from tenantwave.config.models import Project
+from tenantwave.ledger.history import GateFacts
 from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord
-from tenantwave.planning.plan import WavePlan
+
+if TYPE_CHECKING:
+    from tenantwave.planning.plan import WavePlan
 
 FAILED = ("failed", "unhealthy", "cancelled", "abandoned")
 
@@ -27,11 +40,26 @@ class GateVerdict:
     wave: int
     open: bool
     reasons: tuple[str, ...]
-    approval: Approval | None = None
+    approval: Approval | None = None  # the approval that covers the wave, if one does
 
     @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
+
+    @property
+    def state(self) -> Literal["open", "closed"]:
+        return "open" if self.open else "closed"
+
+    def to_json(self) -> dict[str, object]:
+        document: dict[str, object] = {"state": self.state, "reasons": list(self.reasons)}
+        if self.approval is not None:
+            a = self.approval
+            document["approval"] = {
+                "by": a.approved_by,
+                "at": a.approved_at.isoformat(timespec="seconds") + "Z",
+                "comment": a.comment,
+            }
+        return document
 
 
 def evaluate_gate(
@@ -39,25 +67,63 @@ def evaluate_gate(
     release: str,
     wave: WavePlan,
     previous: WavePlan | None,
-    previous_results: dict[str, DeploymentRecord],
-    approval: Approval | None,
+    facts: GateFacts | None,
     now: datetime,
-    verification: RunRecord | None = None,
 ) -> GateVerdict:
-    """`verification`: the last `platform verify` run of the previous wave, if any."""
+    """Wave `wave`'s gate, with `previous` the plan of the wave before it (None for wave 1)."""
+    facts = facts or GateFacts()
     number = wave.wave.number
     reasons: list[str] = []
     if previous is not None:
-        reasons.extend(_previous_wave(project, release, previous, previous_results, now))
+        results = {p.stack.name: facts.results[p.stack.name] for p in previous.stacks if p.stack.name in facts.results}
+        reasons.extend(_previous_wave(project, release, previous, results, now))
         if not reasons:
-            reasons.extend(_verified(project, release, previous, previous_results, verification))
-    policy = project.platform.rollout.for_phase(wave.wave.phase)
-    if policy.approval and approval is None:
-        reasons.append(
-            f"wave {number} (phase {wave.wave.phase}) needs an approval: "
-            f"run `platform approve --release {release} --wave {number}`"
-        )
+            verification = facts.verifications.get(previous.wave.number)
+            reasons.extend(_verified(project, release, previous, results, verification))
+    approval: Approval | None = None
+    if project.platform.rollout.for_phase(wave.wave.phase).approval:
+        approval, missing = _approval(release, wave, facts.approvals_of(number))
+        reasons.extend(missing)
     return GateVerdict(wave=number, open=not reasons, reasons=tuple(reasons), approval=approval)
+
+
+def approval_scope(wave: WavePlan) -> dict[str, str]:
+    """What approving the wave now covers: each of its stacks and the revision it deploys."""
+    return {p.stack.name: p.revision for p in wave.stacks if p.revision is not None}
+
+
+def _approval(release: str, wave: WavePlan, approvals: Sequence[Approval]) -> tuple[Approval | None, list[str]]:
+    """The approval covering what the wave still deploys (the latest that does), or why none does."""
+    number = wave.wave.number
+    command = f"`platform approve --release {release} --wave {number}`"
+    if not approvals:
+        return None, [f"wave {number} (phase {wave.wave.phase}) needs an approval: run {command}"]
+    pending = {p.stack.name: p.revision for p in wave.stacks if p.state != "done" and p.revision is not None}
+    for approval in reversed(approvals):
+        scope = approval.scope
+        if scope is not None and all(scope.get(name) == revision for name, revision in pending.items()):
+            return approval, []
+    latest = approvals[-1]
+    by = f"the approval by {latest.approved_by} at {latest.approved_at:%H:%M}Z"
+    if latest.scope is None:
+        return None, [
+            f"{by} was recorded before approvals named the stacks and revisions they cover: "
+            f"approve what wave {number} deploys now with {command}"
+        ]
+    scope = latest.scope
+    reasons: list[str] = []
+    changed = {name: revision for name, revision in pending.items() if name in scope and scope[name] != revision}
+    if changed:
+        was = sorted({scope[name] for name in changed})
+        now = sorted(set(changed.values()))
+        which = "" if len(changed) == len(pending) else f" ({_names(sorted(changed))})"
+        reasons.append(f"{by} was for {', '.join(was)}; wave {number} now deploys {', '.join(now)}{which}")
+    joined = sorted(name for name in pending if name not in scope)
+    reasons.extend(f"{name} joined wave {number} after it was approved" for name in joined[:5])
+    if len(joined) > 5:
+        reasons.append(f"and {len(joined) - 5} more stacks joined wave {number} after it was approved")
+    reasons.append(f"approve what wave {number} deploys now with {command}")
+    return None, reasons
 
 
 def _previous_wave(

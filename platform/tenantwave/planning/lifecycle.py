@@ -1,23 +1,34 @@
-"""The tenant-aware lifecycle: may this stack deploy this release now? (docs/design.md#lifecycle-and-promotion)
+"""The tenant-aware lifecycle: may this stack deploy this revision now? (docs/design.md#lifecycle-and-promotion)
 
-A stack S in environment E (phase p) is eligible for release R when:
-1. every earlier non-optional phase is complete for R (at least `minimum` of its environments,
-   default all, have a successful deployment of R by any stack, tenanted or not);
-2. every tenant S serves has deployed R to each environment it is connected to in an earlier phase;
-3. S serves a tenant, when `require_tenant` is set;
-4. S is not already on R with the same configuration (then it is done).
+What is promoted is a revision (revision.py): the release R plus the configuration that produces the
+stack (stack program P, tier parameters X, tenant overrides). A stack S of tier T in environment E
+(phase p) is eligible for R when:
+1. release progression: every earlier non-optional phase is complete for R with program P (at least
+   `minimum` of its environments, default all, have a successful deployment of R with P by any
+   stack, tenanted or not): a new release or a stack program change goes through every phase;
+2. tier progression: every earlier non-optional phase where tier T has stacks is complete for T's
+   revision (R, P, X): at least `minimum` (at most the number of T's environments there) of T's
+   environments of that phase have a successful deployment of it: a tier change goes through the
+   phases of that tier's stacks;
+3. tenant progression: every tenant S serves has deployed its own revision (R, P, its tier's X, its
+   overrides) to each environment it is connected to in an earlier phase: an override change follows
+   the tenant's environments, and a tenant's membership of a pool depends on its own progression only;
+4. S serves a tenant, when `require_tenant` is set;
+5. S is not already on R with the same revision and fingerprint (then it is done).
 Every stack that is not eligible carries reasons an operator can act on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from tenantwave.config.models import Project
 from tenantwave.ledger.history import Deployed, ReleaseHistory
-from tenantwave.planning.inventory import Stack
+from tenantwave.planning.inventory import Stack, build_inventory
+from tenantwave.planning.promotion import Promotion
+from tenantwave.planning.revision import Revision, Revisions
 
 State = Literal["eligible", "blocked", "done"]
 
@@ -35,37 +46,130 @@ class Verdict:
 class Lifecycle:
     """The rules of one project applied to the history of one release."""
 
-    def __init__(self, project: Project, history: ReleaseHistory) -> None:
+    def __init__(
+        self,
+        project: Project,
+        history: ReleaseHistory,
+        stacks: Sequence[Stack] | None = None,
+        revisions: Revisions | None = None,
+    ) -> None:
+        """`stacks`: the project's inventory, if already built."""
         self.project = project
         self.history = history
+        self.stacks = list(stacks) if stacks is not None else build_inventory(project)
+        self.revisions = revisions or Revisions(project, history.release)
+        self.promotion = Promotion.of(project, history, self.revisions, self.stacks)
         self._phase_gaps = self._incomplete_phases()
+        self._tier_phases = self._phases_of_tiers()
+        self._tier_gaps: dict[tuple[str, int], str | None] = {}
+
+    # -- rule 1 -------------------------------------------------------------------------------
 
     def _incomplete_phases(self) -> list[str | None]:
         """For each phase index: why the phases before it are not complete, or None."""
         gaps: list[str | None] = []
         blocking: str | None = None
         release = self.history.release
+        program = self.promotion.program_environments.get(self.revisions.program, set())
         for phase in self.project.platform.lifecycle:
             gaps.append(blocking)
             if blocking is not None or phase.optional:
                 continue
-            done = [env for env in phase.environments if env in self.history.environments]
+            done = [env for env in phase.environments if env in program]
             if len(done) < phase.required_count:
-                missing = [env for env in phase.environments if env not in self.history.environments]
-                blocking = (
-                    f"release {release} has not completed phase {phase.phase}: "
-                    f"{len(done)} of {phase.required_count} required environment"
-                    f"{'s' if phase.required_count != 1 else ''} "
-                    f"(still to deploy: {', '.join(missing)})"
-                )
+                missing = ", ".join(env for env in phase.environments if env not in program)
+                reached = sum(1 for env in phase.environments if env in self.history.environments)
+                what = f"{len(done)} of {phase.required_count} required environment{_s(phase.required_count)}"
+                if reached < phase.required_count:
+                    blocking = (
+                        f"release {release} has not completed phase {phase.phase}: {what} (still to deploy: {missing})"
+                    )
+                else:
+                    blocking = (
+                        f"the stack program changed since release {release} went through phase {phase.phase}: "
+                        f"{what} deployed the program as it is now (still to deploy: {missing})"
+                    )
         return gaps
+
+    # -- rule 2 -------------------------------------------------------------------------------
+
+    def _phases_of_tiers(self) -> dict[str, dict[int, list[str]]]:
+        """tier -> phase index -> the environments of that phase where the tier has a stack that
+        may deploy (untenanted stacks do not count under require_tenant)."""
+        untenanted_ok = not self.project.platform.require_tenant
+        phases: dict[str, dict[int, list[str]]] = {}
+        for stack in self.stacks:
+            if stack.untenanted and not untenanted_ok:
+                continue
+            envs = phases.setdefault(stack.tier, {}).setdefault(stack.phase_index, [])
+            if stack.environment not in envs:
+                envs.append(stack.environment)
+        return phases
+
+    def _tier_gap(self, tier: str, phase_index: int) -> str | None:
+        key = (tier, phase_index)
+        if key not in self._tier_gaps:
+            self._tier_gaps[key] = self._first_tier_gap(tier, phase_index)
+        return self._tier_gaps[key]
+
+    def _first_tier_gap(self, tier: str, phase_index: int) -> str | None:
+        if tier not in self.project.tiers:
+            return None
+        revision = self.revisions.of_tier(tier)
+        deployed = self.promotion.tier_environments.get(revision.tier_key, set())
+        order = {env: i for i, env in enumerate(self.project.environments)}
+        for index, envs in sorted(self._tier_phases.get(tier, {}).items()):
+            phase = self.project.platform.lifecycle[index]
+            if index >= phase_index or phase.optional:
+                continue
+            required = min(phase.required_count, len(envs))
+            done = [env for env in envs if env in deployed]
+            if len(done) < required:
+                missing = ", ".join(sorted((env for env in envs if env not in deployed), key=order.__getitem__))
+                return (
+                    f"tier {tier}'s revision {revision.id} has not completed phase {phase.phase}: "
+                    f"{len(done)} of {required} required environment{_s(required)} (still to deploy: {missing})"
+                )
+        return None
+
+    # -- rule 3 -------------------------------------------------------------------------------
+
+    def _tenant_gaps(self, stack: Stack) -> list[str]:
+        release = self.history.release
+        phase_of = self.project.phase_of
+        gaps: list[str] = []
+        for tenant_id in stack.tenants:
+            tenant = self.project.tenants.get(tenant_id)
+            if tenant is None:
+                continue
+            key = self.revisions.tenant_key(tenant_id)
+            missing: list[str] = []
+            changed = False
+            for env in tenant.environments:
+                if phase_of[env][0] >= stack.phase_index:
+                    continue
+                if key in self.promotion.tenant_revisions.get((tenant_id, env), ()):
+                    continue
+                missing.append(env)
+                changed = changed or (tenant_id, env) in self.history.tenant_environments
+            if missing:
+                what = self.revisions.of_tenant(tenant_id).id if changed else release
+                gaps.append(f"tenant {tenant_id} has not deployed {what} to {', '.join(missing)}")
+        return gaps
+
+    # -- the verdict ----------------------------------------------------------------------------
+
+    def revision(self, stack: Stack) -> Revision:
+        """The revision `stack` deploys at this release with the configuration as it is."""
+        return self.revisions.of(stack)
 
     def verdict(self, stack: Stack, fingerprint: str | Callable[[], str] | None = None) -> Verdict:
         """`fingerprint`: the stack's configuration now, or a function that computes it (called only
         when the stack already runs this release, to tell done from changed)."""
         release = self.history.release
         current = self.history.current.get(stack.name)
-        if current is not None and current.release == release:
+        target = self.revisions.of(stack)
+        if current is not None and current.release == release and current.revision in (None, target.id):
             now = fingerprint() if callable(fingerprint) else fingerprint
             if now is None or current.fingerprint in (None, now):
                 return Verdict("done", (f"already on {release}",))
@@ -73,6 +177,8 @@ class Lifecycle:
         gap = self._phase_gaps[stack.phase_index]
         if gap is not None:
             reasons.append(gap)
+        elif (tier_gap := self._tier_gap(stack.tier, stack.phase_index)) is not None:
+            reasons.append(tier_gap)
         reasons.extend(self._tenant_gaps(stack))
         if self.project.platform.require_tenant and stack.untenanted:
             reasons.append(
@@ -81,27 +187,37 @@ class Lifecycle:
             )
         if reasons:
             return Verdict("blocked", tuple(reasons))
-        return Verdict("eligible", (self._why_eligible(stack, current),))
+        return Verdict("eligible", (self._why_eligible(stack, current, target),))
 
-    def _tenant_gaps(self, stack: Stack) -> list[str]:
-        release = self.history.release
-        phase_of = self.project.phase_of
-        gaps: list[str] = []
-        for tenant_id in stack.tenants:
-            tenant = self.project.tenants[tenant_id]
-            missing = [
-                env
-                for env in tenant.environments
-                if phase_of[env][0] < stack.phase_index
-                and (tenant_id, env) not in self.history.tenant_environments
-            ]
-            if missing:
-                gaps.append(f"tenant {tenant_id} has not deployed {release} to {', '.join(missing)}")
-        return gaps
-
-    def _why_eligible(self, stack: Stack, current: Deployed | None) -> str:
+    def _why_eligible(self, stack: Stack, current: Deployed | None, target: Revision) -> str:
         if current is None:
             return "not deployed yet"
-        if current.release == self.history.release:
+        if current.release != self.history.release:
+            return f"on {current.revision or current.release}"
+        earlier = Revision.from_json(current.release, current.config)
+        if earlier is None or current.revision is None:
             return f"on {current.release} but its configuration changed since (tier parameters or members)"
-        return f"on {current.release}"
+        what = target.changes_since(earlier)
+        members = _member_changes(current.tenants, stack.tenants)
+        if members:
+            what.append(members)
+        changed = f"; changed since: {'; '.join(what)}" if what else "; its configuration changed since"
+        deploys = f"; deploys {target.id}" if target.id != current.revision else ""
+        return f"on {current.revision}{changed}{deploys}"
+
+
+def _member_changes(before: Sequence[str], after: Sequence[str]) -> str:
+    joined = sorted(set(after) - set(before))
+    left = sorted(set(before) - set(after))
+    parts = ([f"joins {_few(joined)}"] if joined else []) + ([f"leaves {_few(left)}"] if left else [])
+    return f"members ({', '.join(parts)})" if parts else ""
+
+
+def _few(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _s(count: int) -> str:
+    return "s" if count != 1 else ""
+

@@ -1,19 +1,24 @@
-"""The rollout plan of a release: its waves, each stack's state and the reason for it.
+"""The rollout plan of a release: its waves with each one's gate, each stack's state, the revision it
+deploys and the reason for its state.
 
-`Plan.to_json()` is a documented, stable contract (README, "plan --json").
+`Plan.to_json()` is a documented, stable contract (README, "plan --json"): fields are only added.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
 from tenantwave.ledger.history import ReleaseHistory
+from tenantwave.planning.gate import GateVerdict, evaluate_gate
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.lifecycle import Lifecycle, State
+from tenantwave.planning.removal import removals
 from tenantwave.planning.stackconfig import fingerprint
 from tenantwave.planning.waves import Wave, build_waves
 
@@ -27,6 +32,9 @@ class StackPlan:
     reason: str
     current: str | None  # the release the stack runs now, if any
     running: str | None = None  # the run that holds the stack right now, if any
+    revision: str | None = None  # the revision it deploys (release+digest)
+    current_revision: str | None = None  # the revision it runs now, when recorded
+    removes: tuple[str, ...] = ()  # tenants it serves now that deploying it would take out
 
     def to_json(self) -> dict[str, Any]:
         s = self.stack
@@ -41,6 +49,9 @@ class StackPlan:
             "reason": self.reason,
             "current_release": self.current,
             "running_in": self.running,
+            "revision": self.revision,
+            "current_revision": self.current_revision,
+            "removes": list(self.removes),
         }
 
 
@@ -48,6 +59,7 @@ class StackPlan:
 class WavePlan:
     wave: Wave
     stacks: tuple[StackPlan, ...]
+    gate: GateVerdict | None = None
 
     def count(self, state: State) -> int:
         return sum(1 for plan in self.stacks if plan.state == state)
@@ -59,6 +71,7 @@ class WavePlan:
             "tier_wave": self.wave.tier_wave,
             "environments": list(self.wave.environments),
             "counts": {state: self.count(state) for state in ("eligible", "blocked", "done")},
+            "gate": self.gate.to_json() if self.gate is not None else None,
             "stacks": [plan.to_json() for plan in self.stacks],
         }
 
@@ -78,37 +91,99 @@ class Plan:
         }
 
 
-def evaluate(project: Project, history: ReleaseHistory, stacks: tuple[Stack, ...]) -> tuple[StackPlan, ...]:
-    lifecycle = Lifecycle(project, history)
+_cached: tuple[Project, ReleaseHistory, Lifecycle] | None = None
+
+
+def lifecycle_of(project: Project, history: ReleaseHistory, stacks: Sequence[Stack] | None = None) -> Lifecycle:
+    """The Lifecycle of this project and history: the last one made while both are the same objects
+    (both are immutable once read), so that the stacks of several waves are judged on one set of facts."""
+    global _cached
+    cached = _cached
+    if cached is not None and cached[0] is project and cached[1] is history:
+        return cached[2]
+    lifecycle = Lifecycle(project, history, stacks)
+    _cached = (project, history, lifecycle)
+    return lifecycle
+
+
+def evaluate(
+    project: Project,
+    history: ReleaseHistory,
+    stacks: tuple[Stack, ...],
+    *,
+    allow_removal: bool = False,
+    offboarding: Collection[str] = (),
+) -> tuple[StackPlan, ...]:
+    """Each stack's state. A stack whose deployment would take out a tenant it serves now is
+    blocked, unless that tenant is being offboarded or moved (`offboarding`) or `allow_removal`."""
+    lifecycle = lifecycle_of(project, history)
     plans = []
     for stack in stacks:
         verdict = lifecycle.verdict(stack, partial(fingerprint, project, stack))
         current = history.current.get(stack.name)
+        state, reasons = verdict.state, verdict.reasons
+        taken = removals(project, stack, current) if state != "done" else []
+        if taken:
+            unplanned = [r for r in taken if r.tenant not in offboarding]
+            if unplanned and not allow_removal:
+                state = "blocked"
+                reasons = (*(() if verdict.state == "eligible" else reasons), *(r.reason for r in unplanned))
+            elif state == "eligible":
+                how = "--allow-removal" if unplanned else "offboarding"
+                reasons = (*reasons, f"takes out {', '.join(r.tenant for r in taken)} ({how})")
         plans.append(
             StackPlan(
                 stack=stack,
-                state=verdict.state,
-                reason=verdict.reason,
+                state=state,
+                reason="; ".join(reasons),
                 current=current.release if current else None,
                 running=history.running.get(stack.name),
+                revision=lifecycle.revision(stack).id,
+                current_revision=current.revision if current else None,
+                removes=tuple(r.tenant for r in taken),
             )
         )
     return tuple(plans)
 
 
-def build_plan(project: Project, history: ReleaseHistory, wave: int | None = None) -> Plan:
-    """The plan of `history.release`; only wave `wave` when given (numbers stay the full plan's)."""
-    waves = build_waves(project, build_inventory(project))
+def build_plan(
+    project: Project,
+    history: ReleaseHistory,
+    wave: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> Plan:
+    """The plan of `history.release` with each wave's gate; only wave `wave` when given (numbers
+    stay the full plan's)."""
+    stacks = build_inventory(project)
+    waves = build_waves(project, stacks)
+    lifecycle_of(project, history, stacks)
     if wave is not None:
         check_wave(wave, len(waves))
-        selected = [waves[wave - 1]]
-    else:
-        selected = waves
-    return Plan(
-        release=history.release,
-        waves=tuple(WavePlan(w, evaluate(project, history, w.stacks)) for w in selected),
-        total_waves=len(waves),
-    )
+    moment = now or datetime.now(UTC).replace(tzinfo=None)
+    plans: list[WavePlan] = []
+    previous: WavePlan | None = None
+    first = wave - 1 if wave is not None else 0
+    if first > 0:
+        previous = WavePlan(waves[first - 1], evaluate(project, history, waves[first - 1].stacks))
+    for chosen in waves[first : wave if wave is not None else len(waves)]:
+        wave_plan = WavePlan(chosen, evaluate(project, history, chosen.stacks))
+        gate = evaluate_gate(project, history.release, wave_plan, previous, history.gate, moment)
+        wave_plan = WavePlan(chosen, wave_plan.stacks, gate)
+        plans.append(wave_plan)
+        previous = wave_plan
+    return Plan(release=history.release, waves=tuple(plans), total_waves=len(waves))
+
+
+def wave_gate(
+    project: Project, history: ReleaseHistory, waves: Sequence[Wave], number: int, now: datetime
+) -> tuple[WavePlan, GateVerdict]:
+    """Wave `number`'s plan and gate (`up --wave N`)."""
+    wave_plan = WavePlan(waves[number - 1], evaluate(project, history, waves[number - 1].stacks))
+    previous = None
+    if number > 1:
+        previous = WavePlan(waves[number - 2], evaluate(project, history, waves[number - 2].stacks))
+    return wave_plan, evaluate_gate(project, history.release, wave_plan, previous, history.gate, now)
 
 
 def check_wave(wave: int, total: int) -> None:

@@ -5,16 +5,16 @@ Pure over the project and what the ledger says; nothing here deploys anything.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.ledger.store import utcnow
-from tenantwave.planning.gate import GateVerdict, evaluate_gate
+from tenantwave.planning.gate import GateVerdict
 from tenantwave.planning.inventory import build_inventory
-from tenantwave.planning.plan import StackPlan, WavePlan, check_wave, evaluate
+from tenantwave.planning.plan import StackPlan, check_wave, evaluate, lifecycle_of, wave_gate
 from tenantwave.planning.selection import Shard, Targets, check_targets, select
-from tenantwave.planning.waves import Wave, build_waves
+from tenantwave.planning.waves import build_waves
 from tenantwave.planning.workspace import Workspace
 
 
@@ -47,12 +47,17 @@ def prepare_rollout(
     shard: Shard | None = None,
     force: bool = False,
     now: datetime | None = None,
+    allow_removal: bool = False,
+    offboarding: Collection[str] = (),
 ) -> RolloutPlan:
+    """`allow_removal` (`up --allow-removal`): a stack may stop serving tenants its current
+    deployment serves; `offboarding`: tenants a tenant operation takes out deliberately."""
     project, ledger = workspace.project, workspace.ledger
     stacks = build_inventory(project)
     waves = build_waves(project, stacks)
     check_targets(project, targets, stacks)
     history = ledger.release_history(release)
+    lifecycle_of(project, history, stacks)
     if wave is not None:
         check_wave(wave, len(waves))
         chosen = list(waves[wave - 1].stacks)
@@ -61,13 +66,12 @@ def prepare_rollout(
     chosen = select(chosen, targets)
     if shard is not None:
         chosen = shard.take(chosen)
-    plans = evaluate(project, history, tuple(chosen))
+    plans = evaluate(project, history, tuple(chosen), allow_removal=allow_removal, offboarding=offboarding)
     if force:
         plans = tuple(_forced(p, release) for p in plans)
     gate = None
     if wave is not None and not targets:
-        previous = waves[wave - 2] if wave > 1 else None
-        gate = _gate(workspace, history, waves[wave - 1], previous, now or utcnow())
+        _, gate = wave_gate(project, history, waves, wave, now or utcnow())
     return RolloutPlan(
         release=release,
         wave=wave,
@@ -79,21 +83,6 @@ def prepare_rollout(
     )
 
 
-def _gate(
-    workspace: Workspace, history: ReleaseHistory, wave: Wave, previous: Wave | None, now: datetime
-) -> GateVerdict:
-    project, ledger, release = workspace.project, workspace.ledger, history.release
-    wave_plan = WavePlan(wave, evaluate(project, history, wave.stacks))
-    previous_plan = None
-    results = {}
-    if previous is not None:
-        previous_plan = WavePlan(previous, evaluate(project, history, previous.stacks))
-        results = ledger.stack_results(release, [s.name for s in previous.stacks])
-    approval = ledger.approval(release, wave.number)
-    verification = ledger.last_run(release=release, command="verify", wave=previous.number) if previous else None
-    return evaluate_gate(project, release, wave_plan, previous_plan, results, approval, now, verification)
-
-
 def _forced(plan: StackPlan, release: str) -> StackPlan:
     if plan.state != "done":
         return plan
@@ -103,4 +92,7 @@ def _forced(plan: StackPlan, release: str) -> StackPlan:
         reason=f"already on {release}; redeploy forced with --force",
         current=plan.current,
         running=plan.running,
+        revision=plan.revision,
+        current_revision=plan.current_revision,
+        removes=plan.removes,
     )

@@ -15,6 +15,7 @@ run per release.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,7 +124,7 @@ def _as_rollback(plan: StackPlan, choice: RollbackChoice) -> StackPlan:
     unhealthy update); a stack the lifecycle blocks stays blocked."""
     if plan.state == "blocked":
         return plan
-    return StackPlan(plan.stack, "eligible", choice.reason, plan.current, plan.running)
+    return dataclasses.replace(plan, state="eligible", reason=choice.reason)
 
 
 def _since_last_destroy(records: Sequence[DeploymentRecord]) -> list[DeploymentRecord]:

@@ -39,6 +39,7 @@ from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJ
 from tenantwave.engine.registry import opened_engine
 from tenantwave.errors import LedgerError, PlatformError, UsageError
 from tenantwave.planning.inventory import Stack
+from tenantwave.planning.revision import Revisions
 from tenantwave.planning.stackconfig import fingerprint, stack_config
 from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy import files
@@ -105,6 +106,7 @@ class Runner:
         self._recorder: Recorder | None = None
         self._log_path: Path | None = None  # the run's log directory, once made
         self._stopped: str | None = None  # why no more stacks start (ledger unusable, internal error)
+        self._revisions = Revisions(workspace.project, plan.release)  # what each deployment records
 
     @property
     def ledger(self) -> Any:
@@ -198,6 +200,7 @@ class Runner:
     def _deploy(self, stack: Stack, job: StackJob) -> Outcome:
         started = time.monotonic()
         destroying = self.options.operation == "destroy"
+        revision = None if destroying else self._revisions.of(stack)
         claim = self.ledger.claim(
             run_id=self._run_id,
             stack=stack,
@@ -209,6 +212,8 @@ class Runner:
             simulated=self.engine.simulated,
             log_path=str(job.log_path),
             unless_current=None if self.options.force or destroying else self.plan.release,
+            revision=revision.id if revision else None,
+            config=revision.config_json() if revision else None,
         )
         if claim.already_current:
             return Outcome(stack.name, "skipped", error=f"already on {self.plan.release} (deployed by another run)")
