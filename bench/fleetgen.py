@@ -48,13 +48,18 @@ class FleetShape:
 
 
 def generate_fleet(root: Path, shape: FleetShape) -> Path:
-    """Write platform.yaml, Pulumi.yaml, tiers/ (the example's) and shape.tenants tenant files."""
+    """Write platform.yaml, Pulumi.yaml, tiers/ (the example's), the program's parameter model
+    (stacks/tenantstack/parameters.py) and shape.tenants tenant files."""
     root.mkdir(parents=True, exist_ok=True)
     for name in ("platform.yaml", "Pulumi.yaml"):
         shutil.copy(ROOT / name, root / name)
     if (root / "tiers").exists():
         shutil.rmtree(root / "tiers")
     shutil.copytree(ROOT / "tiers", root / "tiers")
+    package = root / "stacks" / "tenantstack"  # the program's parameter model, which the tool validates with
+    package.mkdir(parents=True, exist_ok=True)
+    for name in ("__init__.py", "parameters.py"):
+        shutil.copy(ROOT / "stacks" / "tenantstack" / name, package / name)
     tenants = root / "tenants"
     if tenants.exists():
         shutil.rmtree(tenants)

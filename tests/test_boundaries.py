@@ -121,6 +121,32 @@ def test_planning_commands_do_not_import_pulumi(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_resolving_the_default_parameter_model_imports_no_pulumi() -> None:
+    """The tool imports the program's parameter model (stacks/tenantstack/parameters.py) on the planning
+    path: it and its package import only pydantic, and the import leaves sys.path and sys.modules alone."""
+    result = run_python(
+        f"""
+        import json, sys
+        from pathlib import Path
+        from tenantwave.config.program import DEFAULT_PARAMETER_MODEL, parameter_model
+
+        path = list(sys.path)
+        model = parameter_model(Path({str(ROOT)!r}), DEFAULT_PARAMETER_MODEL)
+        print(json.dumps({{
+            "model": f"{{model.__module__}}:{{model.__name__}}",
+            "fields": "replicas" in model.model_fields,
+            "heavy": sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r}),
+            "left": sorted(m for m in sys.modules if m.split(".")[0] == "tenantstack"),
+            "path": sys.path == path,
+        }}))
+        """
+    )
+    assert loaded(result) == {
+        "model": "tenantstack.parameters:TierParameters", "fields": True, "heavy": [], "left": [], "path": True,
+    }
+
+
+@pytest.mark.unit
 def test_the_check_itself_sees_pulumi_when_it_is_imported() -> None:
     """The technique can fail: importing the stack program's engine adapter does show pulumi."""
     result = run_python(

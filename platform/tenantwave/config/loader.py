@@ -104,7 +104,13 @@ def _parameter_model(
     try:
         return parameter_model(root, name)
     except ModelError as exc:
-        problems.append(Problem(PLATFORM_FILE, "program.parameters", str(exc)))
+        if platform_data is None:
+            return None  # platform.yaml unreadable (reported): the default model was only a guess
+        if exc.file is not None:
+            problems.append(Problem(exc.file, exc.field or "", str(exc)))
+        else:
+            default = "" if isinstance(section, dict) and "parameters" in section else " (the default)"
+            problems.append(Problem(PLATFORM_FILE, "program.parameters", f"{name}{default}: {exc}"))
         return None
 
 

@@ -30,8 +30,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
+
+from tenantwave.config import yamlfile
 
 PULUMI_FILE = "Pulumi.yaml"
 DEFAULT_PROGRAM_DIR = "stacks"  # a project without Pulumi.yaml
@@ -41,7 +42,15 @@ _IDENTIFIER_RE = re.compile(r"\A[A-Za-z_]\w*\Z")
 
 
 class ModelError(Exception):
-    """The parameter model cannot be used; the message is one line: what is wrong, and the fix."""
+    """The parameter model cannot be used; the message is one line: what is wrong, and the fix.
+
+    `file`/`field` say where to fix it when that is not platform.yaml's `program.parameters` (None).
+    """
+
+    def __init__(self, message: str, file: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.field = field
 
 
 def check_model_name(value: str) -> str:
@@ -57,32 +66,39 @@ def check_model_name(value: str) -> str:
 # -- the program directory --------------------------------------------------------------------
 
 
-def program_directory(root: Path) -> Path:
-    """Where Pulumi runs the program of the project at `root` (absolute).
+@dataclass(frozen=True)
+class ProgramDirectory:
+    path: Path  # absolute
+    shown: str  # for messages: "stacks/ (Pulumi.yaml main:)"
+
+
+def program_directory(root: Path) -> ProgramDirectory:
+    """Where Pulumi runs the program of the project at `root`.
 
     Pulumi.yaml's `main:` (a directory, or a file whose directory is taken), relative to `root`; the
     project root when Pulumi.yaml has no `main:`; `stacks/` when there is no Pulumi.yaml. Raises
     ModelError when Pulumi.yaml cannot be read or its `main:` is not a path.
     """
+    root = root.resolve()
     pulumi_file = root / PULUMI_FILE
     if not pulumi_file.is_file():
-        return root / DEFAULT_PROGRAM_DIR
-    try:
-        document = yaml.safe_load(pulumi_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reason = " ".join(str(exc).split())[:200]
-        raise ModelError(f"{PULUMI_FILE} cannot be read to find the program directory ({reason})") from None
-    main = document.get("main") if isinstance(document, dict) else None
+        return ProgramDirectory(root / DEFAULT_PROGRAM_DIR, f"{DEFAULT_PROGRAM_DIR}/ (no {PULUMI_FILE}: the default)")
+    document, problems = yamlfile.read_mapping(pulumi_file, PULUMI_FILE)
+    if document is None:
+        first = problems[0]
+        raise ModelError(f"{first.message} (it names the program directory)", PULUMI_FILE, first.field)
+    main = document.get("main")
     if main is None:
-        return root
+        return ProgramDirectory(root, f"the project root ({PULUMI_FILE} has no main:)")
     if not isinstance(main, str) or not main.strip():
-        raise ModelError(f"{PULUMI_FILE}: main: {main!r} is not the path of the program directory")
-    directory = root / main.strip()
-    return directory.parent if directory.is_file() else directory
+        raise ModelError(f"{main!r} is not the path of the program directory (e.g. stacks/)", PULUMI_FILE, "main")
+    directory = (root / main.strip()).resolve()
+    if directory.is_file():
+        directory = directory.parent
+    return ProgramDirectory(directory, f"{_relative(root, directory)} ({PULUMI_FILE} main:)")
 
 
-def shown_directory(root: Path, directory: Path) -> str:
-    """`directory` as the user knows it: relative to the project when inside it, with a trailing slash."""
+def _relative(root: Path, directory: Path) -> str:
     try:
         text = directory.relative_to(root).as_posix()
     except ValueError:
@@ -110,13 +126,13 @@ def parameter_model(root: Path, name: str) -> type[BaseModel]:
     fails to import, or the attribute is not a pydantic model that rejects unknown keys.
     """
     check_model_name(name)
-    directory = program_directory(root).resolve()
-    key = (str(directory), name)
+    directory = program_directory(root)
+    key = (str(directory.path), name)
     with _LOCK:
         cached = _imported.get(key)
         if cached is not None and _unchanged(cached.stamps):
             return cached.model
-        model, stamps = _import_model(root, directory, name)
+        model, stamps = _import_model(directory, name)
         _imported[key] = _Imported(model, stamps)
         return model
 
@@ -132,22 +148,23 @@ def _unchanged(stamps: tuple[tuple[str, int, int], ...]) -> bool:
     return True
 
 
-def _import_model(root: Path, directory: Path, name: str) -> tuple[type[BaseModel], tuple[tuple[str, int, int], ...]]:
+def _import_model(
+    directory: ProgramDirectory, name: str
+) -> tuple[type[BaseModel], tuple[tuple[str, int, int], ...]]:
     module_name, _, attribute = name.partition(":")
-    shown = shown_directory(root.resolve(), directory)
-    provided = _top_level_names(directory)
+    provided = _top_level_names(directory.path)
     if module_name.partition(".")[0] not in provided:
-        raise ModelError(
-            f"no module {module_name} in the program directory {shown} ({_where_from()}); "
-            f"put the parameter model there, or name the right module:Class"
-        )
-    module, modules = _isolated_import(directory, module_name, provided, shown)
+        raise ModelError(_not_there(module_name, directory))
+    module, modules = _isolated_import(directory, module_name, provided)
     model = _model_attribute(module, module_name, attribute)
-    return model, _stamps(modules, directory)
+    return model, _stamps(modules, directory.path)
 
 
-def _where_from() -> str:
-    return f"{PULUMI_FILE} main:, or {DEFAULT_PROGRAM_DIR}/ without {PULUMI_FILE}"
+def _not_there(module_name: str, directory: ProgramDirectory) -> str:
+    return (
+        f"no module {module_name} in the program directory {directory.shown}; "
+        "put the program's parameter model there, or name yours as module:Class"
+    )
 
 
 def _top_level_names(directory: Path) -> set[str]:
@@ -167,7 +184,7 @@ def _top_level_names(directory: Path) -> set[str]:
 
 
 def _isolated_import(
-    directory: Path, module_name: str, provided: set[str], shown: str
+    directory: ProgramDirectory, module_name: str, provided: set[str]
 ) -> tuple[ModuleType, list[ModuleType]]:
     """Import `module_name` from `directory` only; returns it and the program modules it loaded.
 
@@ -179,15 +196,19 @@ def _isolated_import(
         return module.partition(".")[0] in provided
 
     set_aside = {module: sys.modules.pop(module) for module in [m for m in sys.modules if ours(m)]}
-    entry = str(directory)
+    entry = str(directory.path)
     sys.path.insert(0, entry)
     writing = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # leave no __pycache__ in the user's program directory
     try:
         importlib.invalidate_caches()
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (module_name + ".").startswith(exc.name + "."):  # the module itself is missing
+            raise ModelError(_not_there(module_name, directory)) from None
+        raise ModelError(f"importing {module_name} from {directory.shown} failed: {_one_line(exc)}") from None
     except Exception as exc:  # the user's code: any failure is reported, never a traceback
-        raise ModelError(f"importing {module_name} from {shown} failed: {_one_line(exc)}") from None
+        raise ModelError(f"importing {module_name} from {directory.shown} failed: {_one_line(exc)}") from None
     finally:
         sys.dont_write_bytecode = writing
         sys.path.remove(entry)
@@ -201,15 +222,15 @@ def _model_attribute(module: ModuleType, module_name: str, attribute: str) -> ty
     if model is None:
         raise ModelError(f"{module_name} has no {attribute!r}; name the pydantic model class it defines")
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        raise ModelError(f"{module_name}:{attribute} is not a pydantic model class (a BaseModel subclass)")
+        raise ModelError(f"{attribute!r} in {module_name} is not a pydantic model class (a BaseModel subclass)")
     if model.model_config.get("extra") != "forbid":
         raise ModelError(
-            f"{module_name}:{attribute} accepts unknown keys; set model_config = ConfigDict(extra='forbid') "
+            f"{attribute} accepts unknown keys; set model_config = ConfigDict(extra='forbid') in it "
             "so a misspelt parameter is an error"
         )
     if not model.__pydantic_complete__:
         raise ModelError(
-            f"{module_name}:{attribute} is not fully defined (an annotation names a type that does not exist); "
+            f"{attribute} is not fully defined (an annotation names a type that does not exist); "
             "define every type it uses"
         )
     return model
