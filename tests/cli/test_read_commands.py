@@ -277,18 +277,22 @@ Wave 1 of 4 · phase testing · tier wave 1
 ┡━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━┩
 │ testing.pool.edge │ (untenanted) │ done  │ already on 1.4.0 │
 └───────────────────┴──────────────┴───────┴──────────────────┘
+gate: open
 Wave 2 of 4 · phase staging · tier wave 2
 ┏━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━┓
 ┃ stack          ┃ tenants ┃ state    ┃ reason           ┃
 ┡━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━┩
 │ staging.silo.a │ a       │ eligible │ not deployed yet │
 └────────────────┴─────────┴──────────┴──────────────────┘
+gate: open
 Wave 3 of 4 · phase production · tier wave 1
 ┏━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
 ┃ stack                ┃ tenants      ┃ state   ┃ reason                                                                                                ┃
 ┡━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
 │ production.pool.edge │ (untenanted) │ blocked │ release 1.4.0 has not completed phase staging: 0 of 1 required environment (still to deploy: staging) │
 └──────────────────────┴──────────────┴─────────┴───────────────────────────────────────────────────────────────────────────────────────────────────────┘
+gate: closed
+  - wave 2 is not complete: 1 of 1 stacks not on 1.4.0 yet (staging.silo.a); run `platform up --release 1.4.0 --wave 2`
 Wave 4 of 4 · phase production · tier wave 2
 ┏━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
 ┃ stack             ┃ tenants ┃ state   ┃ reason                                                                                                               ┃
@@ -297,6 +301,8 @@ Wave 4 of 4 · phase production · tier wave 2
 │                   │         │         │ not deployed 1.4.0 to staging                                                                                        │
 │ production.silo.c │ c       │ blocked │ release 1.4.0 has not completed phase staging: 0 of 1 required environment (still to deploy: staging)                │
 └───────────────────┴─────────┴─────────┴──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
+gate: closed
+  - wave 3 is not complete: 1 of 1 stacks not on 1.4.0 yet (production.pool.edge); run `platform up --release 1.4.0 --wave 3`
 release 1.4.0: 5 stacks: 1 eligible, 3 blocked, 1 done
 """  # noqa: E501
 
@@ -317,6 +323,8 @@ Wave 4 of 4 · phase production · tier wave 2
 │ production.silo.a │ a       │ eligible │ not deployed yet │
 │ production.silo.c │ c       │ eligible │ not deployed yet │
 └───────────────────┴─────────┴──────────┴──────────────────┘
+gate: closed
+  - wave 3 is not complete: 1 of 1 stacks not on 1.4.0 yet (production.pool.edge); run `platform up --release 1.4.0 --wave 3`
 release 1.4.0: 2 stacks: 2 eligible, 0 blocked, 0 done
 """
 

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 @concurrency_option
 @click.option("--force", is_flag=True, help="Redeploy stacks already on the release.")
 @click.option("--commit", metavar="SHA", help="The source commit of the release (default: git HEAD).")
+@click.option(
+    "--allow-removal", is_flag=True, help="Let a stack stop serving tenants it serves now (see `plan`)."
+)
 @skip_hooks_option
 @yes_option
 @json_option
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 @click.pass_obj
 def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...], tenants: tuple[str, ...],
        tiers: tuple[str, ...], envs: tuple[str, ...], shard: str | None, concurrency: int | None,
-       force: bool, commit: str | None, skip_hooks: bool, yes: bool, as_json: bool) -> None:
+       force: bool, commit: str | None, skip_hooks: bool, yes: bool, as_json: bool, allow_removal: bool) -> None:
     """Deploy a release to the eligible stacks of a wave (or of the targeted stacks).
 
     Targeted runs (--stack, --tenant, --tier, --env) skip the wave gate, never the lifecycle rules.
@@ -61,7 +64,8 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
         raise UsageError("choose what to deploy: --wave N, or targets (--stack, --tenant, --tier, --env)")
     workspace = app.workspace()
     plan = prepare_rollout(
-        workspace, release, wave=wave, targets=targets, shard=Shard.parse(shard) if shard else None, force=force
+        workspace, release, wave=wave, targets=targets, shard=Shard.parse(shard) if shard else None, force=force,
+        allow_removal=allow_removal,
     )
     if not as_json:
         describe_rollout(plan)

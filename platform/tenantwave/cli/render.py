@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from tenantwave.planning.gate import GateVerdict
     from tenantwave.planning.plan import Plan
     from tenantwave.planning.status import StackState
 
@@ -45,8 +46,11 @@ def plan(the_plan: Plan) -> None:
             cells.append((item.stack.name, _tenants(item.stack.tenants, plain), state, item.reason))
         if out is None:
             plain_table(title, PLAN_COLUMNS, cells)
+            sys.stdout.write("".join(f"{line}\n" for line in gate_lines(wave_plan.gate)))
         else:
             out.print(_plan_table(title, cells))
+            for line in gate_lines(wave_plan.gate):
+                out.print(line, markup=False)
     count = sum(totals.values())
     summary = (
         f"release {the_plan.release}: {count} stacks: {totals['eligible']} eligible, "
@@ -56,6 +60,16 @@ def plan(the_plan: Plan) -> None:
         sys.stdout.write(summary + "\n")
     else:
         out.print(summary)
+
+
+def gate_lines(gate: GateVerdict | None) -> list[str]:
+    """A wave's gate under its table: open (and who approved it), or closed with every reason."""
+    if gate is None:
+        return []
+    if not gate.open:
+        return ["gate: closed", *(f"  - {reason}" for reason in gate.reasons)]
+    a = gate.approval
+    return [f"gate: open (approved by {a.approved_by} at {a.approved_at:%Y-%m-%d %H:%M}Z)" if a else "gate: open"]
 
 
 def _plan_table(title: str, cells: list[tuple[str, str, str, str]]) -> Table:

@@ -118,7 +118,10 @@ class TenantExecutor:
     def _deploy(self, plan: TenantPlan, step: StackStep) -> StepOutcome:
         assert step.release is not None
         workspace = Workspace(project=plan.after, ledger=self.workspace.ledger, engine=self.workspace.engine)
-        rollout = prepare_rollout(workspace, step.release, wave=None, targets=Targets(stacks=(step.stack.name,)))
+        leaving = (plan.tenant,) if plan.operation in ("remove", "move") else ()  # taken out deliberately
+        rollout = prepare_rollout(
+            workspace, step.release, wave=None, targets=Targets(stacks=(step.stack.name,)), offboarding=leaving
+        )
         verdict = rollout.stacks[0]
         if verdict.state == "done":
             return StepOutcome(step, "done", verdict.reason)
