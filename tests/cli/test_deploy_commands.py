@@ -14,6 +14,8 @@ from support.testengine import SPEC, ScriptedEngine, Step
 
 pytestmark = pytest.mark.cli
 
+LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"  # every command states it first
+
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -35,7 +37,8 @@ def test_up_first_wave_exact_output(project: Path, test_engine: ScriptedEngine, 
     result = platform("up", "--release", "1.4.0", "--wave", "1")
     assert result.exit_code == 0
     assert result.text == (
-        "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
+        LEDGER
+        + "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
         "  deploy   testing.pool.basic: not deployed yet\n"
         "run RUN: 1 stack(s); logs in .platform/logs/RUN\n"
         "start testing.pool.basic\n"
@@ -53,7 +56,8 @@ def test_up_again_has_nothing_to_do(project: Path, test_engine: ScriptedEngine, 
     result = platform("up", "--release", "1.4.0", "--wave", "1")
     assert result.exit_code == 0
     assert result.text == (
-        "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
+        LEDGER
+        + "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
         "  done     testing.pool.basic: already on 1.4.0\n"
         "nothing to do: every selected stack is already on 1.4.0\n"
     )
@@ -63,7 +67,8 @@ def test_closed_gate_exits_3_with_the_reason(project: Path, test_engine: Scripte
     result = platform("up", "--release", "1.4.0", "--wave", "2")
     assert result.exit_code == 3
     assert result.text == (
-        "release 1.4.0, wave 2 of 10: 1 stack(s)\n"
+        LEDGER
+        + "release 1.4.0, wave 2 of 10: 1 stack(s)\n"
         "gate closed for wave 2:\n"
         "  - wave 1 is not complete: 1 of 1 stacks not on 1.4.0 yet (testing.pool.basic); "
         "run `platform up --release 1.4.0 --wave 1`\n"
@@ -78,7 +83,8 @@ def test_lifecycle_block_on_a_targeted_run_exits_3(
     result = platform("up", "--release", "1.4.0", "--stack", "production-us.silo.ironclad")
     assert result.exit_code == 3
     assert result.text == (
-        "release 1.4.0, targeted run (--stack production-us.silo.ironclad): 1 stack(s)\n"
+        LEDGER
+        + "release 1.4.0, targeted run (--stack production-us.silo.ironclad): 1 stack(s)\n"
         "  blocked  production-us.silo.ironclad: release 1.4.0 has not completed phase testing: "
         "0 of 1 required environment (still to deploy: testing)\n"
         "nothing deployed: blocked by the lifecycle\n"
@@ -124,7 +130,7 @@ def test_bad_arguments_exit_2_without_deploying(
     project: Path, test_engine: ScriptedEngine, args: list[str], message: str, platform: Platform
 ) -> None:
     result = platform("up", "--release", "1.4.0", *args)
-    assert (result.exit_code, result.output) == (2, message)
+    assert (result.exit_code, result.output) == (2, LEDGER + message)
     assert test_engine.calls == []
 
 
@@ -132,6 +138,7 @@ def test_unknown_engine_is_a_usage_error(project: Path, platform: Platform) -> N
     result = platform("up", "--release", "1.4.0", "--wave", "1", engine="nosuch")
     assert result.exit_code == 2
     assert result.output == (
+        "ledger: .platform/ledger.db (from platform.yaml); engine: nosuch\n"
         "release 1.4.0, wave 1 of 10: 1 stack(s)\n"
         "  deploy   testing.pool.basic: not deployed yet\n"
         "error: engine 'nosuch': use one of pulumi, mock, or module:factory for a custom engine\n"
@@ -148,7 +155,12 @@ def test_approve_records_who_and_opens_the_gate(project: Path, test_engine: Scri
     )
     approved = platform("approve", "--release", "1.4.0", "--wave", "7", "--comment", "CHG-42")
     assert approved.exit_code == 0
-    assert re.fullmatch(r"wave 7 of 1\.4\.0 approved by ops-alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ for 2 stacks at 1\.4\.0\+[0-9a-f]{8}\n", approved.text)
+    assert re.fullmatch(
+        re.escape(LEDGER)
+        + r"wave 7 of 1\.4\.0 approved by ops-alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ "
+        r"for 2 stacks at 1\.4\.0\+[0-9a-f]{8}\n",
+        approved.text,
+    )
     go = platform("up", "--release", "1.4.0", "--wave", "7")
     assert go.exit_code == 0
     assert "approved by ops-alice at " in go.text
@@ -160,7 +172,7 @@ def test_destroy_refuses_a_pool_stack_that_serves_tenants(
 ) -> None:
     result = platform("destroy", "--stack", "staging.pool.basic", "--yes")
     assert result.exit_code == 2
-    assert result.output == (
+    assert result.output == LEDGER + (
         "error: staging.pool.basic still serves corner-bakery: move or remove those tenants first, "
         "or pass --force to destroy it anyway\n"
     )
@@ -175,7 +187,8 @@ def test_destroy_a_tenant_goes_production_first(project: Path, test_engine: Scri
         "staging.silo.helios-bank",
     ]
     assert result.text.startswith(
-        "  destroy  production-eu.silo.helios-bank: no successful deployment recorded\n"
+        LEDGER
+        + "  destroy  production-eu.silo.helios-bank: no successful deployment recorded\n"
         "  destroy  production-us.silo.helios-bank: no successful deployment recorded\n"
         "  destroy  staging.silo.helios-bank: no successful deployment recorded\n"
     )

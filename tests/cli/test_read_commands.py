@@ -19,6 +19,7 @@ from tenantwave.planning.stackconfig import fingerprint
 
 pytestmark = pytest.mark.cli
 
+LEDGER = "ledger: .platform/ledger.db (from platform.yaml); engine: pulumi\n"  # stated on stderr
 WHEN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 LIFECYCLE = [
     {"phase": "testing", "environments": ["testing"]},
@@ -311,7 +312,7 @@ def test_plan_human_output_small_project(small: Path, platform: Platform) -> Non
     record(small, "1.4.0", {"testing.pool.edge": "succeeded"})
     result = platform("plan", "--release", "1.4.0")
     assert result.exit_code == 0
-    assert result.stderr == ""
+    assert result.stderr == LEDGER
     assert shown(result.stdout) == SMALL_PLAN
 
 
@@ -341,7 +342,7 @@ def test_plan_wave_out_of_range(small: Path, wave: str, platform: Platform) -> N
     result = platform("plan", "--release", "1.4.0", "--wave", wave)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == f"error: --wave {wave}: this project has waves 1 to 4\n"
+    assert result.stderr == LEDGER + f"error: --wave {wave}: this project has waves 1 to 4\n"
 
 
 def test_plan_wave_not_a_number(small: Path, platform: Platform) -> None:
@@ -403,7 +404,7 @@ Fleet status
 def test_status_before_anything_is_deployed(small: Path, platform: Platform) -> None:
     result = platform("status")
     assert result.exit_code == 0
-    assert result.stderr == ""
+    assert result.stderr == LEDGER
     assert shown(result.stdout) == STATUS_BEFORE
     assert not (small / ".platform").exists()
 

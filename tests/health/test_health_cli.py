@@ -15,6 +15,8 @@ from support.testengine import SPEC, ScriptedEngine, Step
 from tenantwave.ledger import Ledger
 
 pytestmark = pytest.mark.cli
+
+LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"  # every command states it first
 HEALTHZ = {"kind": "http", "name": "healthz", "url": "{outputs.endpoint}/{stack}/healthz", "timeout_seconds": 2}
 STACKS = ("testing.pool.basic", "staging.pool.basic", "staging.silo.zeta")
 
@@ -71,7 +73,8 @@ def test_verify_exact_output_and_exit_codes(
     ok = platform("verify", "--release", "1.4.0", "--wave", "1")
     assert (ok.exit_code, ok.text) == (
         0,
-        "verify 1.4.0, wave 1 (phase testing): 1 stack(s)\n"
+        LEDGER
+        + "verify 1.4.0, wave 1 (phase testing): 1 stack(s)\n"
         "  ok      testing.pool.basic: 1 check(s) passed\n"
         "run RUN: 1 stack(s) healthy\n",
     )
@@ -102,9 +105,12 @@ def test_verify_without_checks_and_bad_wave(
 ) -> None:
     chdir(health_fleet(tmp_path / "fleet", rollout={}))
     none = platform("verify", "--release", "1.4.0", "--wave", "1")
-    assert (none.exit_code, none.text) == (0, "wave 1 (phase testing) has no health checks: nothing to verify\n")
+    assert (none.exit_code, none.text) == (
+        0,
+        LEDGER + "wave 1 (phase testing) has no health checks: nothing to verify\n",
+    )
     bad = platform("verify", "--release", "1.4.0", "--wave", "9")
-    assert (bad.exit_code, bad.text) == (2, "error: --wave 9: this project has waves 1 to 3\n")
+    assert (bad.exit_code, bad.text) == (2, LEDGER + "error: --wave 9: this project has waves 1 to 3\n")
 
 
 def test_up_skip_hooks_is_recorded(tmp_path: Path, chdir: Any, test_engine: ScriptedEngine, platform: Platform) -> None:
@@ -146,12 +152,14 @@ def test_rollback_command(tmp_path: Path, chdir: Any, test_engine: ScriptedEngin
     nothing = platform("rollback", "--stack", "staging.silo.zeta")
     assert (nothing.exit_code, nothing.text) == (
         3,
-        "  skip     staging.silo.zeta: never deployed\nnothing rolled back\n",
+        LEDGER
+        + "  skip     staging.silo.zeta: never deployed\nnothing rolled back\n",
     )
     both = platform("rollback", "--wave", "1", "--stack", "staging.silo.zeta")
     assert (both.exit_code, both.text) == (
         2,
-        "error: choose what to roll back: --wave N, or --stack NAME / --tenant ID (not both)\n",
+        LEDGER
+        + "error: choose what to roll back: --wave N, or --stack NAME / --tenant ID (not both)\n",
     )
 
 

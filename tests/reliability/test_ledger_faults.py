@@ -60,4 +60,6 @@ def test_plan_and_status_report_an_unreachable_ledger_in_one_line(harness_for: A
     for args in (("plan", "--release", "1.4.0"), ("status",)):
         result = harness.run(*args)
         assert_refused_cleanly(result, harness, "cannot be used")
-        assert len(result.stderr.strip().splitlines()) == 1
+        stated, *error = result.stderr.strip().splitlines()
+        assert stated.startswith("ledger: postgresql://tenantwave@127.0.0.1:")  # which ledger, then the error
+        assert len(error) == 1

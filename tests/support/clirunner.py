@@ -82,12 +82,17 @@ class Platform:
         """The same command with another default engine."""
         return replace(self, engine=engine)
 
-    def __call__(self, *args: str, engine: str | _Default | None = _Default.ENGINE) -> CliResult:
+    def __call__(
+        self, *args: str, engine: str | _Default | None = _Default.ENGINE, input: str | None = None
+    ) -> CliResult:
+        """`input` is what the operator types (answers to prompts; the CLI prompts only where
+        `tenantwave.cli.application.on_terminal` says there is a terminal)."""
         from tenantwave.cli import cli  # on first use: loading the test plugins does not load the CLI
 
         chosen = self.engine if engine is _Default.ENGINE else engine
         options = ["--engine", chosen] if chosen is not None else []
-        return CliResult.of(CliRunner().invoke(cli, [*options, *args], catch_exceptions=False))
+        result = CliRunner().invoke(cli, [*options, *args], input=input, catch_exceptions=False, prog_name="platform")
+        return CliResult.of(result)
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import pytest
 from tenancy_helpers import files, ledger_rows, roll_out
 
 from support.clirunner import Platform
-from support.testengine import ScriptedEngine
+from support.testengine import SPEC, ScriptedEngine
 
 pytestmark = pytest.mark.cli
+
+LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"  # every command states it first
 
 
 def test_add_a_pool_tenant_and_deploy_its_pool_stacks(
@@ -25,7 +27,8 @@ def test_add_a_pool_tenant_and_deploy_its_pool_stacks(
     )
     assert result.exit_code == 0, result.output
     assert result.text.startswith(
-        "add tenant nova-labs: tier basic (pool), environments staging, production-us\n"
+        LEDGER
+        + "add tenant nova-labs: tier basic (pool), environments staging, production-us\n"
         "  write    tenants/nova-labs.yaml\n"
         "  update   staging.pool.basic at 1.4.0: add the tenant to the pool's members\n"
         "  update   production-us.pool.basic at 1.4.0: add the tenant to the pool's members\n"
@@ -165,7 +168,7 @@ def test_bad_input_exits_2_with_nothing_written(
 ) -> None:
     before = files(project)
     result = platform("tenant", "add", *args, "--deploy")
-    assert (result.exit_code, result.output) == (2, message)
+    assert (result.exit_code, result.output) == (2, LEDGER + message)
     assert files(project) == before
     assert test_engine.calls == []
     assert ledger_rows(project) == []

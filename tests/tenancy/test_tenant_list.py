@@ -15,7 +15,7 @@ pytestmark = pytest.mark.cli
 
 
 def test_list_before_anything_is_deployed(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
-    lines = platform("tenant", "list").text.splitlines()
+    lines = platform("tenant", "list").stdout.splitlines()
     assert lines[0].split() == ["TENANT", "TIER", "RELEASE", "PER", "ENVIRONMENT", "LAST", "RESULT"]
     assert lines[1].split() == ["acme-labs", "basic", "(pool)", "production-us", "-", "-"]
     assert len(lines) == 11

@@ -9,10 +9,12 @@ import pytest
 from tenancy_helpers import files, ledger_rows, roll_out
 
 from support.clirunner import Platform
-from support.testengine import ScriptedEngine, Step
+from support.testengine import SPEC, ScriptedEngine, Step
 from tenantwave.tenants.files import new_tenant_text, with_tier
 
 pytestmark = pytest.mark.cli
+
+LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"  # every command states it first
 
 
 def test_pool_to_silo_new_side_first_comments_kept(
@@ -23,7 +25,8 @@ def test_pool_to_silo_new_side_first_comments_kept(
     result = platform("tenant", "move", "corner-bakery", "--tier", "premium", "--deploy")
     assert result.exit_code == 0, result.output
     assert result.text.startswith(
-        "move tenant corner-bakery: tier basic -> premium (pool -> silo)\n"
+        LEDGER
+        + "move tenant corner-bakery: tier basic -> premium (pool -> silo)\n"
         "  create   staging.silo.corner-bakery at 1.4.0: the tenant's own stack, new tier\n"
         "  update   staging.pool.basic at 1.4.0: remove the tenant from the pool's members\n"
         "  create   production-us.silo.corner-bakery at 1.4.0: the tenant's own stack, new tier\n"
@@ -80,7 +83,8 @@ def test_an_interrupted_move_resumes(project: Path, test_engine: ScriptedEngine,
     again = platform("tenant", "move", "corner-bakery", "--tier", "premium", "--deploy")
     assert again.exit_code == 0, again.output
     assert again.text.startswith(
-        "move tenant corner-bakery: tier basic -> premium (pool -> silo)\n"
+        LEDGER
+        + "move tenant corner-bakery: tier basic -> premium (pool -> silo)\n"
         "  done     staging.silo.corner-bakery: the tenant's own stack, new tier\n"
         "  done     staging.pool.basic: remove the tenant from the pool's members\n"
         "  create   production-us.silo.corner-bakery at 1.4.0: the tenant's own stack, new tier\n"
@@ -129,7 +133,8 @@ def test_move_without_deploy_rewrites_only_the_file(
     result = platform("tenant", "move", "gamma-health", "--tier", "basic")
     assert (result.exit_code, result.text) == (
         0,
-        "move tenant gamma-health: tier standard -> basic (pool -> pool)\n"
+        LEDGER
+        + "move tenant gamma-health: tier standard -> basic (pool -> pool)\n"
         "  rewrite  tenants/gamma-health.yaml\n"
         "tenants/gamma-health.yaml rewritten\n",
     )
@@ -157,7 +162,7 @@ def test_bad_moves_exit_2_with_nothing_written(
     roll_out(platform)
     files_before, ledger_before, calls = files(project), ledger_rows(project), len(test_engine.calls)
     result = platform("tenant", "move", tenant, "--tier", tier, "--deploy", "--yes")
-    assert (result.exit_code, result.output) == (2, "error: 1 problem in the configuration:\n" + message)
+    assert (result.exit_code, result.output) == (2, LEDGER + "error: 1 problem in the configuration:\n" + message)
     assert (files(project), ledger_rows(project), len(test_engine.calls)) == (files_before, ledger_before, calls)
 
 

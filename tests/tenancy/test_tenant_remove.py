@@ -11,9 +11,11 @@ from tenancy_helpers import files, ledger_rows, roll_out
 
 import support.testengine
 from support.clirunner import Platform
-from support.testengine import ScriptedEngine, Step
+from support.testengine import SPEC, ScriptedEngine, Step
 
 pytestmark = pytest.mark.cli
+
+LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"  # every command states it first
 
 
 class RetainRecordingEngine(ScriptedEngine):
@@ -42,7 +44,8 @@ def test_offboard_a_silo_tenant_production_first(
     result = platform("tenant", "remove", "helios-bank", "--deploy", "--yes")
     assert result.exit_code == 0, result.output
     assert result.text.startswith(
-        "remove tenant helios-bank: production first, the file last\n"
+        LEDGER
+        + "remove tenant helios-bank: production first, the file last\n"
         "  destroy  production-us.silo.helios-bank at 1.4.0: the tenant's own stack\n"
         "  destroy  production-eu.silo.helios-bank at 1.4.0: the tenant's own stack\n"
         "  destroy  staging.silo.helios-bank at 1.4.0: the tenant's own stack\n"
@@ -94,7 +97,8 @@ def test_offboard_a_pool_tenant_updates_its_pools_without_it(
     assert [m["id"] for m in json.loads(calls[1].config["tenantwave:members"])] == ["brightside"]
     assert not (project / "tenants/dune-analytics.yaml").exists()
     assert platform("up", "--release", "1.4.0", "--tier", "basic", "--yes").text.startswith(
-        "release 1.4.0, targeted run (--tier basic): 4 stack(s)\n  done     testing.pool.basic"
+        LEDGER
+        + "release 1.4.0, targeted run (--tier basic): 4 stack(s)\n  done     testing.pool.basic"
     )
 
 
@@ -112,7 +116,8 @@ def test_an_interrupted_offboarding_resumes(project: Path, test_engine: Scripted
     again = platform("tenant", "remove", "helios-bank", "--deploy", "--yes")
     assert again.exit_code == 0, again.output
     assert again.text.startswith(
-        "remove tenant helios-bank: production first, the file last\n"
+        LEDGER
+        + "remove tenant helios-bank: production first, the file last\n"
         "  done     production-us.silo.helios-bank: the tenant's own stack\n"
         "  destroy  production-eu.silo.helios-bank at 1.4.0: the tenant's own stack\n"
         "  destroy  staging.silo.helios-bank at 1.4.0: the tenant's own stack\n"
@@ -170,4 +175,4 @@ def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, pla
 def test_unknown_or_unsafe_tenant_exits_2(project: Path, test_engine: ScriptedEngine, platform: Platform) -> None:
     assert platform("tenant", "remove", "nobody", "--deploy", "--yes").exit_code == 2
     unsafe = platform("tenant", "remove", "a/../../x", "--yes")
-    assert unsafe.exit_code == 2 and unsafe.output.startswith("error: tenant id: ")
+    assert unsafe.exit_code == 2 and unsafe.output.startswith(LEDGER + "error: tenant id: ")

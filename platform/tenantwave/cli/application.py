@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tenantwave.cli.jsonout import echo_json
 from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
+    from tenantwave.config.models import Project
     from tenantwave.engine.base import CancelToken
     from tenantwave.planning.workspace import Workspace
     from tenantwave.rollout.prepare import RolloutPlan
@@ -40,7 +42,12 @@ def exit_code(status: RunStatus) -> int:
 
 
 class Application:
-    """What the group's and the command's options say, and the workspace opened lazily from them."""
+    """What the group's and the command's options say, and the workspace opened lazily from them.
+
+    The first `workspace()` states which ledger the command reads or writes, where that choice came
+    from and the engine in force: one line on stderr in text mode, the `ledger` field of the JSON
+    document (`echo_json`) with `--json`. Commands that only read the configuration use `project()`.
+    """
 
     def __init__(
         self,
@@ -54,24 +61,46 @@ class Application:
         self.engine = engine
         self.json = json
         self._workspace: Workspace | None = None
+        self._ledger_stated = False
+
+    def project(self) -> Project:
+        """The project's configuration, for commands that never touch the ledger."""
+        return self._open().project
 
     def workspace(self) -> Workspace:
+        """The project with its ledger and engine; the first call states which ledger (text mode)."""
+        workspace = self._open()
+        if not self._ledger_stated:
+            self._ledger_stated = True
+            if not self.json and workspace.choice is not None:
+                click.echo(workspace.choice.describe(), err=True)
+        return workspace
+
+    def _open(self) -> Workspace:
         if self._workspace is None:
             from tenantwave.planning.workspace import open_workspace
 
             self._workspace = open_workspace(self.project_dir, self.ledger_url, self.engine)
         return self._workspace
 
+    def echo_json(self, document: dict[str, Any]) -> None:
+        """Print the command's JSON document, with the ledger it used under `ledger` (if it used one)."""
+        choice = self._workspace.choice if self._workspace is not None and self._ledger_stated else None
+        echo_json(document if choice is None else {**document, "ledger": choice.to_json()})
+
     # -- talking to the operator ------------------------------------------------------------------
 
-    def confirm(self, question: str, *, without_terminal: str | None = None) -> bool:
-        """Ask on a terminal. Without one (CI, pipes) never prompt: go ahead, or, when
+    def confirm(self, question: str, *, declined: str, without_terminal: str | None = None) -> None:
+        """Ask on a terminal and return on yes; on no, say `declined` ("nothing deployed") and exit 1,
+        as a cancelled run does. Without a terminal (CI, pipes) never prompt: go ahead, or, when
         `without_terminal` says why the command must not go ahead unasked, refuse (exit 2)."""
-        if sys.stdin.isatty():
-            return click.confirm(question, default=False)
+        if on_terminal():
+            if click.confirm(question, default=False):
+                return
+            click.echo(f"{declined}: not confirmed")
+            raise SystemExit(EXIT_FAILED)
         if without_terminal is not None:
             raise UsageError(without_terminal)
-        return True
 
     # -- running stacks ---------------------------------------------------------------------------
 
@@ -102,6 +131,11 @@ class Application:
             stop = getattr(listener, "stop", None)
             if stop is not None:
                 stop()
+
+
+def on_terminal() -> bool:
+    """True when the operator can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 def _listener(as_json: bool) -> RunListener:

@@ -32,7 +32,7 @@ def github(app: Application, output: Path | None, shards: int, check: bool) -> N
     """Write .github/workflows/rollout.yml: on a release tag, one job per wave, in order."""
     from tenantwave.ci.workflows import rollout_workflow
 
-    text = rollout_workflow(app.workspace().project, shards)
+    text = rollout_workflow(app.project(), shards)
     if check:
         if output is None:
             raise UsageError("--check needs --output FILE: the workflow to compare")

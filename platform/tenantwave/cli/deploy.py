@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from tenantwave.cli.application import Application, exit_code
-from tenantwave.cli.jsonout import echo_json
 from tenantwave.cli.options import (
     common_options,
     concurrency_option,
@@ -71,14 +70,13 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
         describe_rollout(plan)
     if not plan.runnable:
         if as_json:
-            echo_json(unrun_json(plan, workspace.simulated))
+            app.echo_json(unrun_json(plan, workspace.simulated))
         else:
             _say_nothing_ran(plan)
         sys.exit(exit_code(unrun_status(plan)))
     what = "simulate" if workspace.simulated else "deploy"
-    if not yes and not app.confirm(f"{what} {plan.release} to {len(plan.runnable)} stack(s)?"):
-        click.echo("nothing deployed")
-        return
+    if not yes:
+        app.confirm(f"{what} {plan.release} to {len(plan.runnable)} stack(s)?", declined="nothing deployed")
     rollout = workspace.project.platform.rollout
     run_options = RunOptions(
         concurrency=concurrency or rollout.concurrency,
@@ -101,7 +99,7 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
         document = report.to_json()
         if rollbacks is not None:
             document["auto_rollback"] = rollbacks.to_json()
-        echo_json(document)
+        app.echo_json(document)
     sys.exit(exit_code(report.status))
 
 
@@ -193,13 +191,12 @@ def destroy(app: Application, stacks: tuple[str, ...], tenants: tuple[str, ...],
     for item in plan.stacks:
         click.echo(f"  destroy  {item.stack.name}: {item.reason}")
     refusal = "destroy asks for confirmation: pass --yes to destroy without a terminal"
-    if not yes and not app.confirm(f"destroy {len(plan.stacks)} stack(s)?", without_terminal=refusal):
-        click.echo("nothing destroyed")
-        return
+    if not yes:
+        app.confirm(f"destroy {len(plan.stacks)} stack(s)?", declined="nothing destroyed", without_terminal=refusal)
     run_options = RunOptions(concurrency=1, operation="destroy", retain_data=not delete_data)
     report = app.run(plan, run_options, as_json=as_json, command="destroy")
     if as_json:
-        echo_json(report.to_json())
+        app.echo_json(report.to_json())
     else:
         show_report(report)
     sys.exit(exit_code(report.status))

@@ -9,7 +9,6 @@ import click
 
 from tenantwave.cli.application import Application, exit_code
 from tenantwave.cli.deploy import show_report
-from tenantwave.cli.jsonout import echo_json
 from tenantwave.cli.options import common_options, concurrency_option, json_option, skip_hooks_option, yes_option
 from tenantwave.errors import EXIT_FAILED, EXIT_OK, UsageError
 
@@ -41,7 +40,7 @@ def verify(app: Application, release: str, wave: int, as_json: bool) -> None:
     with opened_engine(workspace) as engine:
         report = verify_wave(workspace, engine, release, wave, workspace.project.platform.rollout.concurrency)
     if as_json:
-        echo_json(_verify_json(report))
+        app.echo_json(_verify_json(report))
     elif report.run_id is None:
         click.echo(f"wave {wave} (phase {report.phase}) has no health checks: nothing to verify")
     else:
@@ -106,12 +105,11 @@ def rollback(app: Application, wave: int | None, stacks: tuple[str, ...], tenant
     if not as_json:
         describe_rollback(plan)
     runnable = sum(len(run.runnable) for run in plan.runs)
-    if runnable and not yes and not app.confirm(f"roll back {runnable} stack(s)?"):
-        click.echo("nothing rolled back")
-        return
+    if runnable and not yes:
+        app.confirm(f"roll back {runnable} stack(s)?", declined="nothing rolled back")
     outcome = run_rollback(app, plan, concurrency, skip_hooks, as_json)
     if as_json:
-        echo_json(outcome.to_json())
+        app.echo_json(outcome.to_json())
     elif not outcome.reports:
         click.echo("nothing rolled back")
     sys.exit(exit_code(outcome.status))

@@ -52,7 +52,9 @@ def common_options(func: F) -> F:
 
 
 def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    return value or ctx.ensure_object(Application).json
+    app = ctx.ensure_object(Application)
+    app.json = value or app.json
+    return app.json
 
 
 json_option = click.option("--json", "as_json", is_flag=True, callback=_json_flag, help=JSON_HELP)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import click
 
 from tenantwave.cli.application import Application
-from tenantwave.cli.jsonout import echo_json
 from tenantwave.cli.options import common_options, json_option
 from tenantwave.errors import UsageError
 
@@ -64,7 +63,7 @@ def preview(
     request = PreviewRequest(project_root=root, base=base, head=head, offline=offline, release=release)
     result = run_preview(request, _say, None if offline else _engine_step(app))
     if as_json:
-        echo_json(preview_json(result))
+        app.echo_json(preview_json(result))
     else:
         for line in preview_text(result):
             click.echo(line)

@@ -6,7 +6,6 @@ import click
 
 from tenantwave.cli import render
 from tenantwave.cli.application import Application
-from tenantwave.cli.jsonout import echo_json
 from tenantwave.cli.options import common_options, json_option
 from tenantwave.errors import EXIT_USAGE, ConfigError
 
@@ -21,11 +20,11 @@ def validate(app: Application, as_json: bool) -> None:
     from tenantwave.planning.waves import build_waves
 
     try:
-        project = app.workspace().project
+        project = app.project()
     except ConfigError as exc:
         if not as_json:
             raise
-        echo_json({"valid": False, "problems": [p.__dict__ for p in exc.problems], "warnings": []})
+        app.echo_json({"valid": False, "problems": [p.__dict__ for p in exc.problems], "warnings": []})
         raise SystemExit(EXIT_USAGE) from None
     stacks = build_inventory(project)
     waves = build_waves(project, stacks)
@@ -37,7 +36,7 @@ def validate(app: Application, as_json: bool) -> None:
         "waves": len(waves),
     }
     if as_json:
-        echo_json({"valid": True, "problems": [], "warnings": list(project.warnings), "counts": counts})
+        app.echo_json({"valid": True, "problems": [], "warnings": list(project.warnings), "counts": counts})
         return
     for warning in project.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -62,7 +61,7 @@ def plan(app: Application, release: str, wave: int | None, as_json: bool) -> Non
     workspace = app.workspace()
     the_plan = build_plan(workspace.project, workspace.ledger.release_history(release), wave)
     if as_json:
-        echo_json(the_plan.to_json())
+        app.echo_json(the_plan.to_json())
         return
     render.plan(the_plan)
 
@@ -78,6 +77,6 @@ def status(app: Application, as_json: bool) -> None:
     workspace = app.workspace()
     states = fleet_status(workspace.project, workspace.ledger)
     if as_json:
-        echo_json({"simulated": workspace.simulated, "stacks": [state.to_json() for state in states]})
+        app.echo_json({"simulated": workspace.simulated, "stacks": [state.to_json() for state in states]})
         return
     render.status(states, simulated=workspace.simulated)

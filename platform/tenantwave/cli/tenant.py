@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import click
 
 from tenantwave.cli.application import Application, exit_code
-from tenantwave.cli.jsonout import echo_json
 from tenantwave.cli.options import common_options, json_option, yes_option
 
 if TYPE_CHECKING:
@@ -112,7 +111,7 @@ def list_tenants(app: Application, as_json: bool) -> None:
 
     rows = tenant_rows(app.workspace())
     if as_json:
-        echo_json({"format": LIST_FORMAT_VERSION, "tenants": [row.to_json() for row in rows]})
+        app.echo_json({"format": LIST_FORMAT_VERSION, "tenants": [row.to_json() for row in rows]})
         return
     table = [("TENANT", "TIER", "RELEASE PER ENVIRONMENT", "LAST RESULT")]
     for row in rows:
@@ -141,9 +140,8 @@ def _carry_out(app: Application, plan: TenantPlan, *, deploy: bool, dry_run: boo
     if dry_run:
         click.echo("dry run: nothing changed")
         return
-    if not _confirmed(app, plan, deploy, yes):
-        click.echo("nothing changed")
-        return
+    if not yes:
+        _confirm(app, plan, deploy)
     if not deploy:
         from tenantwave.tenants.execution import apply_file_change
 
@@ -187,12 +185,10 @@ def _step_line(step: StackStep) -> str:
     return f"  {step.action:<8} {name} at {step.release}: {step.why}"
 
 
-def _confirmed(app: Application, plan: TenantPlan, deploy: bool, yes: bool) -> bool:
-    if yes:
-        return True
+def _confirm(app: Application, plan: TenantPlan, deploy: bool) -> None:
     what = "change the stacks and the file" if deploy else "change the file"
     refusal = f"tenant {plan.operation} asks for confirmation: pass --yes to go ahead without a terminal"
-    return app.confirm(f"{what}?", without_terminal=refusal if plan.destructive else None)
+    app.confirm(f"{what}?", declined="nothing changed", without_terminal=refusal if plan.destructive else None)
 
 
 def _summary(result: TenantResult) -> None:

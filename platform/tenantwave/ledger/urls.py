@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 _PLAIN_SQLITE = re.compile(r"\Asqlite:///(?P<path>[^?%#]+)\Z")
+_PASSWORD = re.compile(r"(://[^/@:]*:)[^@/]*@")
 
 
 def resolve_url(url: str, root: Path) -> str:
@@ -24,3 +25,8 @@ def plain_sqlite_file(url: str) -> Path | None:
     if match is None or match["path"] == ":memory:":
         return None
     return Path(match["path"])
+
+
+def shown_url(url: str) -> str:
+    """The URL with any password replaced by *** (for messages; without parsing it as SQLAlchemy does)."""
+    return _PASSWORD.sub(r"\1***@", url)

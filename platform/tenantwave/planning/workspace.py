@@ -1,4 +1,10 @@
-"""Opening a project and its ledger, the way every command does."""
+"""Opening a project and its ledger, the way every command does, and saying which ledger that is.
+
+The ledger is chosen in this order: `--ledger`, `PLATFORM_LEDGER_URL`, for a simulating engine
+(`mock`) a ledger of its own (`.platform/simulated.db`), then platform.yaml's `ledger:`. The engine:
+`--engine`, `PLATFORM_ENGINE`, then platform.yaml's `engine:`. Every command that reads or writes
+the ledger states the choice (`LedgerChoice.describe`, `LedgerChoice.to_json`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from tenantwave.config.loader import find_project, load_project
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
 from tenantwave.ledger import open_ledger, resolve_url
+from tenantwave.ledger.urls import plain_sqlite_file, shown_url
 
 if TYPE_CHECKING:
     from tenantwave.ledger import Ledger
@@ -22,10 +29,41 @@ SIMULATED_ENGINES = frozenset({"mock"})
 
 
 @dataclass(frozen=True)
+class LedgerChoice:
+    """The ledger a command uses, where that choice came from, and the engine in force."""
+
+    url: str  # resolved: a relative SQLite path made absolute
+    origin: str  # "--ledger", "PLATFORM_LEDGER_URL", "the mock engine's own", "platform.yaml"
+    engine: str
+    simulated: bool
+
+    def shown(self) -> str:
+        """The ledger as an operator recognises it: a SQLite file relative to the current directory
+        when it is below it, any other URL without its password."""
+        path = plain_sqlite_file(self.url)
+        if path is None:
+            return shown_url(self.url)
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def describe(self) -> str:
+        """One line: `ledger: .platform/simulated.db (the mock engine's own); engine: mock (simulated: ...)`."""
+        where = self.origin if self.origin.endswith("own") else f"from {self.origin}"
+        engine = f"{self.engine} (simulated: nothing is deployed)" if self.simulated else self.engine
+        return f"ledger: {self.shown()} ({where}); engine: {engine}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"url": self.shown(), "from": self.origin, "engine": self.engine, "simulated": self.simulated}
+
+
+@dataclass(frozen=True)
 class Workspace:
     project: Project
     ledger: Ledger
     engine: str  # the engine spec in force: --engine, PLATFORM_ENGINE, then platform.yaml
+    choice: LedgerChoice | None = None  # how the ledger and the engine were chosen (None: made in code)
 
     @property
     def root(self) -> Path:
@@ -41,16 +79,18 @@ class Workspace:
         return self.project.root / ".platform"
 
 
-def ledger_url(project: Project, override: str | None = None, engine: str | None = None) -> str:
-    """--ledger, then PLATFORM_LEDGER_URL, then (for the mock engine) a ledger of its own so that
-    simulated history never mixes with real history, then platform.yaml's `ledger:`."""
-    if override or os.environ.get(LEDGER_ENV):
-        url = override or os.environ[LEDGER_ENV]
-    elif engine in SIMULATED_ENGINES:
-        url = SIMULATED_LEDGER
+def choose_ledger(project: Project, override: str | None, engine: str) -> LedgerChoice:
+    """The ledger and where the choice came from (see the module docstring for the order)."""
+    simulated = engine in SIMULATED_ENGINES
+    if override:
+        url, origin = override, "--ledger"
+    elif os.environ.get(LEDGER_ENV):
+        url, origin = os.environ[LEDGER_ENV], LEDGER_ENV
+    elif simulated:
+        url, origin = SIMULATED_LEDGER, f"the {engine} engine's own"
     else:
-        url = project.platform.ledger
-    return resolve_url(url, project.root)
+        url, origin = project.platform.ledger, "platform.yaml"
+    return LedgerChoice(url=resolve_url(url, project.root), origin=origin, engine=engine, simulated=simulated)
 
 
 def open_workspace(project_dir: Path | None, ledger: str | None = None, engine: str | None = None) -> Workspace:
@@ -62,5 +102,6 @@ def open_workspace(project_dir: Path | None, ledger: str | None = None, engine: 
         root = find_project(Path.cwd())
     project = load_project(root)
     spec = engine or os.environ.get(ENGINE_ENV) or project.platform.engine
-    url = ledger_url(project, ledger, spec)
-    return Workspace(project=project, ledger=open_ledger(url, project.root / ".platform"), engine=spec)
+    choice = choose_ledger(project, ledger, spec)
+    opened = open_ledger(choice.url, project.root / ".platform")
+    return Workspace(project=project, ledger=opened, engine=spec, choice=choice)
