@@ -36,7 +36,8 @@ scenario.json: {"<operation>": {"<stack short name or *>": "<behaviour>"}} with 
     leak-fail the same, then fails with all of them in its error message, exit 255
 and "plugin-install": "fail" makes `plugin install` fail, "stack-ls": "fail" makes `stack ls` fail.
 "barrier": {"<command words, e.g. stack init>": N} makes each such call wait (up to 20 s) until N of
-them have started, and record "barrier": "met" or "timeout": proof that N ran at the same time.
+them have started, and record "barrier": "met" or "timeout": proof that N ran at the same time
+("stack ls|plugin ls": calls of either command count together).
 """
 
 from __future__ import annotations
@@ -212,10 +213,10 @@ def barrier(words: list[str]) -> None:
     if not path.exists():
         return
     wanted = json.loads(path.read_text()).get("barrier", {})
-    command = next((c for c in wanted if words[: len(c.split())] == c.split()), None)
+    command = next((key for key in wanted if any(words[: len(c.split())] == c.split() for c in key.split("|"))), None)
     if command is None:
         return
-    arrivals = HOME / "barrier" / command.replace(" ", "-")
+    arrivals = HOME / "barrier" / command.replace(" ", "-").replace("|", "+")
     arrivals.mkdir(parents=True, exist_ok=True)
     (arrivals / str(os.getpid())).touch()
     deadline = time.monotonic() + BARRIER_TIMEOUT

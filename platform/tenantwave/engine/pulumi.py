@@ -6,19 +6,14 @@ How it meets the Automation API's known traps (docs/design.md#automation-api-tra
 - The CLI is found and checked ONCE (`create`): a missing or unusable CLI is one plain line
   (`EngineUnavailable`, exit 2) with how to install it.
 - No serial per-stack work. `prepare` (main thread, once per run) lists the stacks that exist with
-  ONE `pulumi stack ls --json` and installs the provider plugins once; each stack is then opened by
-  the worker that first operates on it, in parallel with the others: `stack init --no-select` if
-  the listing did not have it, then its config. `stack init` and `stack select` rewrite one shared
-  "current stack" file (pulumi/pulumi#8186): this engine never selects (the `StackScopedWorkspace`
-  runs no `stack select`) and creates without selecting, and every CLI call names its stack with
-  `--stack <org>/<project>/<stack>`. Why this and not one PULUMI_HOME per worker: `pulumi_stacks.py`.
-- CLI calls per stack: an update of an existing stack is `config set-all` and `up` (2), of a new
-  one `stack init` first (3); each secret and each config value over 32 KiB adds one `config set`
-  reading it on stdin. The outputs and the change summary come from the operation's own event
-  stream (`EventStack.events_only`), not from `stack output`/`stack history` calls afterwards.
-- Provider plugins (the versions of the installed pulumi_aws / pulumi_kubernetes packages) are
-  installed once in `prepare`, before any worker starts, not by every stack of a wave at once
-  (pulumi/pulumi#22784).
+  ONE `pulumi stack ls --json` and installs the provider plugins once (pulumi/pulumi#22784); each
+  stack is opened by the worker that first operates on it, in parallel with the others
+  (`stack init --no-select` if new, then its config). Nothing writes the shared "current stack"
+  file (pulumi/pulumi#8186) and every CLI call names its stack with `--stack <org>/<project>/<stack>`;
+  why this and not one PULUMI_HOME per worker: `pulumi_stacks.py`.
+- CLI calls per stack: `config set-all` and `up` for an existing stack, `stack init` first for a new
+  one, one `config set` on stdin per secret or config value over 32 KiB. Outputs and changes come
+  from the operation's own events (`EventStack.events_only`), not `stack output`/`stack history`.
 - A `CommandError` carries only a message: each stack's full CLI output goes to its own log
   (`on_output`/`on_error`), and the Result's error is the first error diagnostic, in one or two lines.
 - Event callbacks run off the calling thread: they only enqueue (`EventPump`).
@@ -43,30 +38,32 @@ How it meets the Automation API's known traps (docs/design.md#automation-api-tra
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pulumi.automation.errors import (
-    CommandError,
-    ConcurrentUpdateError,
-    StackAlreadyExistsError,
-    StackNotFoundError,
-)
+from pulumi.automation.errors import CommandError
 
-from tenantwave.engine.base import (
-    CancelToken,
-    EngineContext,
-    Operation,
-    Progress,
-    ProgressCallback,
-    Result,
-    StackJob,
-)
+from tenantwave.engine.base import CancelToken, EngineContext, Operation, Progress, ProgressCallback, Result, StackJob
 from tenantwave.engine.pulumi_backend import display_url, install_plugins, is_diy
 from tenantwave.engine.pulumi_command import CancelWatcher, Interrupter, TrackedPulumiCommand, build_command
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog, plain
-from tenantwave.engine.pulumi_results import changes_of, event_outputs, format_changes, resource_count, summarise
-from tenantwave.engine.pulumi_stacks import EventStack, StackScopedWorkspace, config_key, configure, existing_stacks
+from tenantwave.engine.pulumi_results import (
+    changes_of,
+    event_outputs,
+    failure_error,
+    format_changes,
+    resource_count,
+    summarise,
+)
+from tenantwave.engine.pulumi_stacks import (
+    EventStack,
+    StackScopedWorkspace,
+    config_key,
+    configure,
+    existing_stacks,
+    open_stack,
+)
 from tenantwave.errors import EngineUnavailable
 from tenantwave.privacy.files import private_dirs
 from tenantwave.privacy.redaction import environment_secrets
@@ -180,17 +177,19 @@ class PulumiEngine:
             with self._lock:
                 self._opened.clear()  # every run sets each stack's config again
                 self._existing = None
-            try:
-                existing = self._list_stacks()
-            except CommandError as exc:
-                log.line(self._redactor(str(exc)))
-                detail = summarise(self._redactor(plain(str(exc))), [], "listing failed")
-                raise EngineUnavailable(
-                    f"could not list the stacks of the Pulumi backend {display_url(self.backend)} ({detail})"
-                ) from None
+            with ThreadPoolExecutor(max_workers=1) as beside:  # `plugin ls` while `stack ls` runs: both only read
+                plugins = beside.submit(self._plugin_listing)
+                try:
+                    existing = self._list_stacks()
+                except CommandError as exc:
+                    log.line(self._redactor(str(exc)))
+                    detail = summarise(self._redactor(plain(str(exc))), [], "listing failed")
+                    raise EngineUnavailable(
+                        f"could not list the stacks of the Pulumi backend {display_url(self.backend)} ({detail})"
+                    ) from None
             new = sum(1 for job in jobs if job.name not in existing)
             log.line(f"stacks: {len(jobs) - new} exist, {new} to create; each is opened by the worker that runs it")
-            self._install_plugins(log)
+            self._install_plugins(log, plugins.result)
 
     def _list_stacks(self) -> set[str]:
         """This project's stacks in the backend: one `pulumi stack ls --json`. Caller holds _setup_lock."""
@@ -200,14 +199,13 @@ class PulumiEngine:
             self._existing = existing
         return existing
 
-    def _install_plugins(self, log: StackLog) -> None:
-        """The provider plugins, once per engine: `plugin ls`, then an install for each one missing."""
+    def _plugin_listing(self) -> str:
+        return self.command.run(["plugin", "ls", "--json"], **self._cli_kwargs()).stdout
+
+    def _install_plugins(self, log: StackLog, listing: Callable[[], str] | None = None) -> None:
+        """The provider plugins, once per engine: `plugin ls` (or `listing`), then an install for each one missing."""
         if not self._plugins_ready:
-            install_plugins(
-                self.workspace,
-                lambda: self.command.run(["plugin", "ls", "--json"], **self._cli_kwargs()).stdout,
-                log.line,
-            )
+            install_plugins(self.workspace, listing or self._plugin_listing, log.line)
             self._plugins_ready = True
 
     def _ensure_setup(self, job: StackJob) -> None:
@@ -255,15 +253,7 @@ class PulumiEngine:
     def _create_or_select(self, short: str, name: str, log: StackLog) -> EventStack:
         with self._lock:
             exists = self._existing is not None and short in self._existing
-        if exists:
-            log.line(f"stack {name}: exists")
-            return EventStack(name, self.workspace, create=False)
-        try:
-            stack = EventStack(name, self.workspace, create=True)
-            log.line(f"stack {name}: created")
-        except StackAlreadyExistsError:  # created since the listing (by another run)
-            stack = EventStack(name, self.workspace, create=False)
-            log.line(f"stack {name}: created meanwhile by someone else")
+        stack = open_stack(self.workspace, name, exists=exists, note=log.line)
         with self._lock:
             if self._existing is not None:
                 self._existing.add(short)
@@ -378,23 +368,11 @@ class PulumiEngine:
         log: StackLog,
         redact: Redactor,
     ) -> Result:
-        text = redact(plain(str(exc)))
         if interrupter.requested or cancel.is_set():
             return self._cancelled(log, interrupter)
-        if isinstance(exc, ConcurrentUpdateError):
-            error = (
-                f"stack {job.name} is locked by another update: wait for it to finish; if that update died, "
-                f"release the lock with `pulumi cancel --stack {fqn}`"
-            )
-        elif isinstance(exc, StackNotFoundError):
-            error = f"stack {fqn} was not found in the backend {display_url(self.backend)}"
-        elif "passphrase must be set" in text or "incorrect passphrase" in text:
-            error = (
-                "the stack's secrets passphrase is missing or wrong: set PULUMI_CONFIG_PASSPHRASE "
-                "(or PULUMI_CONFIG_PASSPHRASE_FILE) to the passphrase the stack was created with"
-            )
-        else:
-            error = summarise(text, [redact(e) for e in pump.errors], f"pulumi {operation} failed")
+        diagnostics = [redact(e) for e in pump.errors]
+        backend = display_url(self.backend)
+        error = failure_error(operation, job.name, fqn, exc, redact(plain(str(exc))), diagnostics, backend)
         log.line(f"tenantwave: {operation} failed: {error}")
         return Result("failed", changes=pump.changes or {}, error=error)
 

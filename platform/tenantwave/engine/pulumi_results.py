@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pulumi.automation.errors import CommandError, ConcurrentUpdateError, StackNotFoundError
+
 SECRET = "[secret]"
 _SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")  # resource.SecretSig
 _GONE = frozenset({"delete", "discard", "delete-replaced", "remove-pending-replace"})
@@ -62,3 +64,24 @@ def summarise(text: str, diagnostics: Sequence[str], fallback: str) -> str:
         chosen = chosen[:297] + "..."
     extra = len(specific) - 1
     return chosen + (f"\n(and {extra} more error(s): see the log)" if extra > 0 else "")
+
+
+def failure_error(
+    operation: str, stack: str, fqn: str, exc: CommandError, text: str, diagnostics: Sequence[str], backend: str
+) -> str:
+    """What a failed operation's Result says: a locked stack, a missing stack or a wrong passphrase
+    in plain words with what to do, else the first specific error (`text` is the redacted CLI output,
+    `backend` the backend's URL as it may be shown)."""
+    if isinstance(exc, ConcurrentUpdateError):
+        return (
+            f"stack {stack} is locked by another update: wait for it to finish; if that update died, "
+            f"release the lock with `pulumi cancel --stack {fqn}`"
+        )
+    if isinstance(exc, StackNotFoundError):
+        return f"stack {fqn} was not found in the backend {backend}"
+    if "passphrase must be set" in text or "incorrect passphrase" in text:
+        return (
+            "the stack's secrets passphrase is missing or wrong: set PULUMI_CONFIG_PASSPHRASE "
+            "(or PULUMI_CONFIG_PASSPHRASE_FILE) to the passphrase the stack was created with"
+        )
+    return summarise(text, diagnostics, f"pulumi {operation} failed")

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from pulumi import automation as auto
 from pulumi.automation._stack import StackInitMode  # not re-exported; stable since the Automation API began
+from pulumi.automation.errors import StackAlreadyExistsError
 
 from tenantwave.engine.base import StackJob
 from tenantwave.engine.pulumi_command import TrackedPulumiCommand
@@ -111,6 +112,21 @@ class EventStack(auto.Stack):
         result = self._run_pulumi_cmd_sync(["stack", "output", "--json"])
         outputs = json.loads(result.stdout or "{}")
         return dict(outputs) if isinstance(outputs, dict) else {}
+
+
+def open_stack(workspace: StackScopedWorkspace, name: str, *, exists: bool, note: Callable[[str], None]) -> EventStack:
+    """The stack `name`: no CLI call when it `exists`, else `stack init --no-select` (one that appeared
+    since the listing, created by another run, is used as it is)."""
+    if exists:
+        note(f"stack {name}: exists")
+        return EventStack(name, workspace, create=False)
+    try:
+        stack = EventStack(name, workspace, create=True)
+    except StackAlreadyExistsError:
+        note(f"stack {name}: created meanwhile by someone else")
+        return EventStack(name, workspace, create=False)
+    note(f"stack {name}: created")
+    return stack
 
 
 def existing_stacks(listing: str, organization: str, project: str) -> set[str]:
