@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from tenantwave.config.ids import id_problem
-from tenantwave.config.loader import CONFIG_SUFFIXES, PLATFORM_FILE, load_project
+from tenantwave.config.loader import CONFIG_SUFFIXES, load_project
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
 from tenantwave.planning.inventory import Stack, build_inventory, recorded_stack, stack_name
@@ -34,6 +34,8 @@ from tenantwave.planning.stackconfig import fingerprint
 from tenantwave.planning.workspace import Workspace
 from tenantwave.tenants.files import TENANTS_DIR, existing_file, new_tenant_text, shown, tenant_path, with_tier
 from tenantwave.tenants.serving import EnvironmentReleases, StackFacts, stack_facts
+
+STATE_DIR = ".platform"  # the tool's own files in a project (ledger, logs, caches): never part of a candidate
 
 Action = Literal["create", "update", "destroy"]
 Operation = Literal["add", "remove", "move"]
@@ -88,14 +90,16 @@ class TenantPlan:
 def project_with(root: Path, tenant_id: str, text: str | None) -> Project:
     """The project at `root` as it would be if tenants/<id>.yaml held `text` (None: no such file).
 
-    Loaded by the same loader from a scratch directory of links, so the candidate file is validated
-    exactly as if it had been written by hand; nothing in the project changes.
+    Loaded by the same loader from a scratch directory of links (to everything in the project but
+    tenants/ and .platform/: platform.yaml, tiers/, Pulumi.yaml and the program with its parameter
+    model), so the candidate file is validated exactly as if it had been written by hand; nothing in
+    the project changes.
     """
     with tempfile.TemporaryDirectory(prefix="tenantwave-candidate-") as scratch:
         base = Path(scratch)
-        for name in (PLATFORM_FILE, "tiers"):
-            if (root / name).exists():
-                (base / name).symlink_to((root / name).resolve())
+        for entry in root.iterdir():
+            if entry.name not in (TENANTS_DIR, STATE_DIR):
+                (base / entry.name).symlink_to(entry.resolve())
         (base / TENANTS_DIR).mkdir()
         source = root / TENANTS_DIR
         if source.is_dir():
