@@ -82,7 +82,9 @@ def test_every_module_lives_in_a_domain_package() -> None:
 
 @pytest.mark.cli
 def test_planning_commands_do_not_import_pulumi(tmp_path: Path) -> None:
-    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    from support.fleet import copy_example
+
+    project = copy_example(tmp_path / "fleet")  # no ledger yet at its default location: an empty history
     result = run_python(
         f"""
         import json, sys
@@ -96,10 +98,10 @@ def test_planning_commands_do_not_import_pulumi(tmp_path: Path) -> None:
             ("import", None),
             ("--help", ["--help"]),
             ("plan --help", ["plan", "--help"]),
-            ("validate", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "validate"]),
-            ("plan", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "plan", "--release", "1.0.0", "--json"]),
-            ("plan table", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "plan", "--release", "1.0.0"]),
-            ("status", ["--project", {str(ROOT)!r}, "--ledger", {ledger!r}, "status", "--json"]),
+            ("validate", ["--project", {str(project)!r}, "validate"]),
+            ("plan", ["--project", {str(project)!r}, "plan", "--release", "1.0.0", "--json"]),
+            ("plan table", ["--project", {str(project)!r}, "plan", "--release", "1.0.0"]),
+            ("status", ["--project", {str(project)!r}, "status", "--json"]),
         ]:
             if args is not None:
                 result = runner.invoke(cli, args, catch_exceptions=False)
@@ -117,7 +119,7 @@ def test_planning_commands_do_not_import_pulumi(tmp_path: Path) -> None:
         "plan table": [],
         "status": [],
     }
-    assert not (tmp_path / "ledger.db").exists()  # the read commands created no ledger
+    assert not (project / ".platform").exists()  # the read commands created no ledger
 
 
 @pytest.mark.unit

@@ -272,7 +272,7 @@ def _text(content: Any) -> str:
 
 
 def invoke(platform: Platform, root: Path, *args: str) -> CliResult:
-    ledger = f"sqlite:///{root / 'ledger.db'}"
+    ledger = f"sqlite:///{root / '.platform' / 'ledger.db'}"  # the default location: may not exist yet
     return platform("--project", str(root), "--ledger", ledger, *args)
 
 

@@ -81,7 +81,7 @@ def test_a_plan_too_big_for_a_rich_table_lists_every_stack_as_plain_text(tmp_pat
     from tenantwave.cli.render import RICH_MAX_ROWS
 
     root = generate_fleet(tmp_path / "big", FleetShape(tenants=1000))
-    args = ["--project", str(root), "--ledger", f"sqlite:///{tmp_path / 'none.db'}", "plan", "--release", "2.0.0"]
+    args = ["--project", str(root), "--ledger", f"sqlite:///{root / '.platform' / 'ledger.db'}", "plan", "-r", "2.0.0"]
     table = platform(*args)
     document = platform(*args, "--json").json()
 

@@ -67,10 +67,14 @@ class Application:
         """The project's configuration, for commands that never touch the ledger."""
         return self._open().project
 
-    def workspace(self) -> Workspace:
-        """The project with its ledger and engine; the first call states which ledger (text mode)."""
+    def workspace(self, *, writes: bool = False) -> Workspace:
+        """The project with its ledger and engine. The first call checks the ledger exists, or, for
+        a command that `writes` it, can be created (`check_ledger`), and states which it is."""
         workspace = self._open()
         if not self._ledger_stated:
+            from tenantwave.planning.workspace import check_ledger
+
+            check_ledger(workspace, writes=writes)
             self._ledger_stated = True
             if not self.json and workspace.choice is not None:
                 click.echo(workspace.choice.describe(), err=True)

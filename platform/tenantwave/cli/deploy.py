@@ -61,7 +61,7 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     targets = Targets(stacks, tenants, tiers, envs)
     if wave is None and not targets:
         raise UsageError("choose what to deploy: --wave N, or targets (--stack, --tenant, --tier, --env)")
-    workspace = app.workspace()
+    workspace = app.workspace(writes=True)
     plan = prepare_rollout(
         workspace, release, wave=wave, targets=targets, shard=Shard.parse(shard) if shard else None, force=force,
         allow_removal=allow_removal,
@@ -162,7 +162,7 @@ def approve(app: Application, release: str, wave: int, comment: str | None, appr
     from tenantwave.rollout.approval import approve_wave
 
     check_release(release)
-    workspace = app.workspace()
+    workspace = app.workspace(writes=True)
     who = approved_by or next(
         (os.environ[n] for n in ("PLATFORM_USER", "GITHUB_ACTOR", "USER", "LOGNAME") if os.environ.get(n)), "unknown"
     )
@@ -186,7 +186,7 @@ def destroy(app: Application, stacks: tuple[str, ...], tenants: tuple[str, ...],
 
     if not stacks and not tenants:
         raise UsageError("choose what to destroy: --stack NAME or --tenant ID")
-    workspace = app.workspace()
+    workspace = app.workspace(writes=True)
     plan = plan_teardown(workspace, stacks, tenants, force=force)
     for item in plan.stacks:
         click.echo(f"  destroy  {item.stack.name}: {item.reason}")

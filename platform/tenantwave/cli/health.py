@@ -36,7 +36,7 @@ def verify(app: Application, release: str, wave: int, as_json: bool) -> None:
     from tenantwave.rollout.verify import verify_wave
 
     check_release(release)
-    workspace = app.workspace()
+    workspace = app.workspace(writes=True)
     with opened_engine(workspace) as engine:
         report = verify_wave(workspace, engine, release, wave, workspace.project.platform.rollout.concurrency)
     if as_json:
@@ -100,7 +100,7 @@ def rollback(app: Application, wave: int | None, stacks: tuple[str, ...], tenant
     for version in (to, release):
         if version is not None:
             check_release(version)
-    workspace = app.workspace()
+    workspace = app.workspace(writes=True)
     plan = plan_rollback(workspace, wave=wave, targets=targets, to=to, release=release)
     if not as_json:
         describe_rollback(plan)

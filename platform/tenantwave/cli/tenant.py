@@ -131,7 +131,7 @@ def _workspace(app: Application, release: str | None) -> Workspace:
 
     if release is not None:
         check_release(release)
-    return app.workspace()
+    return app.workspace(writes=True)
 
 
 def _carry_out(app: Application, plan: TenantPlan, *, deploy: bool, dry_run: bool, yes: bool,

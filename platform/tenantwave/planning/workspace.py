@@ -26,6 +26,7 @@ LEDGER_ENV = "PLATFORM_LEDGER_URL"
 ENGINE_ENV = "PLATFORM_ENGINE"
 SIMULATED_LEDGER = "sqlite:///.platform/simulated.db"
 SIMULATED_ENGINES = frozenset({"mock"})
+DEFAULT_LEDGER_FILES = ("ledger.db", "simulated.db")  # in .platform/: where a new project's ledger appears
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,19 @@ class LedgerChoice:
         except ValueError:
             return str(path)
 
+    @property
+    def where(self) -> str:
+        """Where the choice came from, as said after the ledger: "from --ledger", "the mock engine's own"."""
+        return self.origin if self.origin.endswith("own") else f"from {self.origin}"
+
     def describe(self) -> str:
         """One line: `ledger: .platform/simulated.db (the mock engine's own); engine: mock (simulated: ...)`."""
-        where = self.origin if self.origin.endswith("own") else f"from {self.origin}"
         engine = f"{self.engine} (simulated: nothing is deployed)" if self.simulated else self.engine
-        return f"ledger: {self.shown()} ({where}); engine: {engine}"
+        return f"ledger: {self.shown()} ({self.where}); engine: {engine}"
+
+    def sqlite_file(self) -> Path | None:
+        """The file of a SQLite ledger (query arguments such as ?timeout= aside); None for any other."""
+        return plain_sqlite_file(self.url.split("?", 1)[0])
 
     def to_json(self) -> dict[str, object]:
         return {"url": self.shown(), "from": self.origin, "engine": self.engine, "simulated": self.simulated}
@@ -77,6 +86,31 @@ class Workspace:
     @property
     def state_dir(self) -> Path:
         return self.project.root / ".platform"
+
+
+def check_ledger(workspace: Workspace, *, writes: bool) -> None:
+    """Refuse a SQLite ledger that does not exist where that is most likely a mistyped path.
+
+    At the project's own locations (`.platform/ledger.db`, `.platform/simulated.db`) a missing ledger
+    is a project nothing was deployed from yet: reading it gives an empty history and the first
+    write creates it. Anywhere else, a command that only reads refuses a missing ledger (exit 2), and
+    one that writes creates it only in a directory that exists."""
+    choice = workspace.choice
+    path = choice.sqlite_file() if choice is not None else None
+    if choice is None or path is None or path.exists():
+        return
+    if path.resolve() in {(workspace.state_dir / name).resolve() for name in DEFAULT_LEDGER_FILES}:
+        return
+    if not writes:
+        raise UsageError(
+            f"ledger {choice.shown()} ({choice.where}) does not exist: check the path "
+            "(a new ledger is created by the first command that records something in it)"
+        )
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"ledger {choice.shown()} ({choice.where}): the directory {path.parent} does not exist: "
+            "check the path, or create the directory to start a new ledger there"
+        )
 
 
 def choose_ledger(project: Project, override: str | None, engine: str) -> LedgerChoice:
