@@ -15,6 +15,7 @@ import sys
 
 from tenantwave.cli import ci, deploy, health, preview, read, tenant
 from tenantwave.cli.app import cli
+from tenantwave.cli.streams import guard_closed_pipes
 
 for _command in (
     read.validate,
@@ -33,7 +34,8 @@ for _command in (
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: output to a reader that went away stops quietly (streams)."""
+    guard_closed_pipes()
     sys.exit(cli.main(prog_name="platform", standalone_mode=True))
 
 

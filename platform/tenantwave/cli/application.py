@@ -164,6 +164,12 @@ def _trap_signals(cancel: CancelToken) -> dict[int, Handler]:
                 "(interrupt again to stop at once)",
                 err=True,
             )
+        else:  # the claims stay held: another run must not deploy a stack whose engine call still runs
+            click.echo(
+                "\nstopping at once: running operations are told to stop now; each stack stays claimed "
+                "until its engine call returns, and what it returns is recorded",
+                err=True,
+            )
 
     previous: dict[int, Handler] = {}
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from tenantwave.cli.options import (
     target_options,
     yes_option,
 )
+from tenantwave.cli.text import printable
 from tenantwave.errors import UsageError
 
 if TYPE_CHECKING:
@@ -113,14 +114,14 @@ def describe_rollout(plan: RolloutPlan) -> None:
     if plan.gate is not None and not plan.gate.open:
         click.echo(f"gate closed for wave {plan.gate.wave}:")
         for reason in plan.gate.reasons:
-            click.echo(f"  - {reason}")
+            click.echo(printable(f"  - {reason}", one_line=True))  # a failed check's output may be quoted
     elif plan.gate is not None and plan.gate.approval is not None:
         a = plan.gate.approval
-        click.echo(f"approved by {a.approved_by} at {a.approved_at:%Y-%m-%d %H:%M}Z")
+        click.echo(printable(f"approved by {a.approved_by} at {a.approved_at:%Y-%m-%d %H:%M}Z", one_line=True))
     for item in plan.with_state("done"):
         click.echo(f"  done     {item.stack.name}: {item.reason}")
     for item in plan.with_state("blocked"):
-        click.echo(f"  blocked  {item.stack.name}: {item.reason}")
+        click.echo(printable(f"  blocked  {item.stack.name}: {item.reason}", one_line=True))
     if plan.gate is None or plan.gate.open:
         for item in plan.with_state("eligible"):
             click.echo(f"  deploy   {item.stack.name}: {item.reason}")
@@ -135,7 +136,9 @@ def _say_nothing_ran(plan: RolloutPlan) -> None:
 
 
 def show_report(report: RunReport) -> None:
-    """The run's counts, the logs of stacks that did not succeed, and whether it was simulated."""
+    """The run's counts, the logs of stacks that did not succeed, each stack whose result is not in
+    the ledger (and where it is), whether it was simulated, and why the run stopped early (one
+    line on stderr)."""
     counts = ", ".join(
         f"{report.count(status)} {status}"
         for status in ("succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started")
@@ -145,8 +148,15 @@ def show_report(report: RunReport) -> None:
     for outcome in report.outcomes:
         if outcome.status in ("failed", "unhealthy", "cancelled") and outcome.log_path:
             click.echo(f"  {outcome.stack}: log {outcome.log_path}")
+    for outcome in report.unrecorded:
+        click.echo(f"  {outcome.stack}: {outcome.status}, {outcome.record_note}")
+    if report.journal is not None:
+        click.echo(f"results the ledger could not take are kept in {report.journal}: the next platform "
+                   "command records them before anything else")
     if report.simulated:
         click.echo("simulated with the mock engine: nothing was deployed")
+    if report.stopped is not None:
+        click.echo(printable(f"error: {report.stopped}", one_line=True), err=True)
 
 
 @click.command()

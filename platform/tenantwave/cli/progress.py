@@ -1,4 +1,7 @@
-"""Showing a run as it happens: a live rich view on a terminal, one line per event elsewhere (CI)."""
+"""Showing a run as it happens: a live rich view on a terminal, one line per event elsewhere (CI).
+
+Engine and check text is data: shown through `cli.text` (no escape sequences, no markup). A stack
+whose result is not in the ledger says so on its line (`Outcome.record_note`)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
+from tenantwave.cli.text import markup_safe, printable
 from tenantwave.engine.base import Progress
 from tenantwave.planning.inventory import Stack
 from tenantwave.rollout.report import Outcome
@@ -48,14 +52,11 @@ class PlainListener:
         if final or event.message or now - self._last.get(event.stack, 0.0) >= self.PROGRESS_EVERY:
             self._last[event.stack] = now
             total = "?" if event.total is None else str(event.total)
-            note = f" {event.message}" if event.message else ""
+            note = f" {printable(event.message, one_line=True)}" if event.message else ""
             click.echo(f"  {event.stack}: {event.done}/{total} resources{note}")
 
     def stack_finished(self, outcome: Outcome) -> None:
-        line = f"{MARK[outcome.status]} {outcome.stack}"
-        if outcome.status != "succeeded" and outcome.error:
-            line += f": {outcome.error}"
-        click.echo(line)
+        click.echo(printable(finished_line(outcome), one_line=True))
 
 
 class LiveListener:
@@ -97,16 +98,24 @@ class LiveListener:
             self.bars.remove_task(task)
         if self._overall is not None:
             self.bars.advance(self._overall)
-        failed = outcome.status in ("failed", "unhealthy")
-        style = "green" if outcome.status == "succeeded" else "red" if failed else "yellow"
-        text = f" {outcome.stack}"
-        if outcome.status != "succeeded" and outcome.error:
-            text += f": {outcome.error}"
+        failed = outcome.status in ("failed", "unhealthy") or outcome.record != "ledger"
+        style = "green" if outcome.status == "succeeded" and not failed else "red" if failed else "yellow"
+        text = finished_line(outcome).removeprefix(MARK[outcome.status])
         # engine output is data, never markup: "[/x]" in an error must not stop the run
-        self.bars.console.print(f"[{style}]{MARK[outcome.status]}[/]{escape(text)}")
+        self.bars.console.print(f"[{style}]{MARK[outcome.status]}[/]{markup_safe(printable(text, one_line=True))}")
 
     def stop(self) -> None:
         self.bars.stop()
+
+
+def finished_line(outcome: Outcome) -> str:
+    """`ok NAME`, `FAILED NAME: error`, and where the result is when not in the ledger."""
+    line = f"{MARK[outcome.status]} {outcome.stack}"
+    if outcome.status != "succeeded" and outcome.error:
+        line += f": {outcome.error}"
+    if outcome.record_note is not None:
+        line += f" ({outcome.record_note})"
+    return line
 
 
 def _shown(path: Path) -> str:

@@ -1,10 +1,15 @@
-"""Human views with rich. Imported only by the CLI."""
+"""Human views with rich. Imported only by the CLI.
+
+Every text a rich view shows comes from outside (names and reasons built from YAML values, errors
+recorded in the ledger): it goes in through `cli.text.markup_safe`, never as markup."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from tenantwave.cli.text import markup_safe, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,7 +64,7 @@ def plan(the_plan: Plan) -> None:
     if out is None:
         sys.stdout.write(summary + "\n")
     else:
-        out.print(summary)
+        out.print(markup_safe(summary))
 
 
 def gate_lines(gate: GateVerdict | None) -> list[str]:
@@ -75,14 +80,14 @@ def gate_lines(gate: GateVerdict | None) -> list[str]:
 def _plan_table(title: str, cells: list[tuple[str, str, str, str]]) -> Table:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", expand=False)
+    table = Table(title=markup_safe(title), title_justify="left", expand=False)
     table.add_column("stack", no_wrap=True)
     table.add_column("tenants")
     table.add_column("state", no_wrap=True)
     table.add_column("reason")
     for name, tenants, state, reason in cells:
         style = STATE_STYLE[state.split(" ", 1)[0]]
-        table.add_row(name, tenants, f"[{style}]{state}[/]", reason)
+        table.add_row(markup_safe(name), markup_safe(tenants), f"[{style}]{markup_safe(state)}[/]", markup_safe(reason))
     return table
 
 
@@ -97,6 +102,7 @@ def _tenants(tenants: Sequence[str], plain: bool) -> str:
 
 def plain_table(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
     """A table as aligned plain text (one line per row, the last column unpadded), written at once."""
+    cells = [[printable(cell, one_line=True) for cell in row] for row in cells]
     widths = [max([len(column), *(len(row[index]) for row in cells)]) for index, column in enumerate(columns)]
 
     def line(row: Sequence[str]) -> str:
@@ -104,7 +110,7 @@ def plain_table(title: str, columns: Sequence[str], cells: Sequence[Sequence[str
         return "  ".join([*padded, row[-1]]).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    text = [title, line(columns), rule, *(line(row) for row in cells), ""]
+    text = [printable(title), line(columns), rule, *(line(row) for row in cells), ""]
     sys.stdout.write("\n".join(text) + "\n")
 
 
@@ -124,9 +130,9 @@ def status(states: Sequence[StackState], simulated: bool = False) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=markup_safe(title), title_justify="left")
     for column in STATUS_COLUMNS:
         table.add_column(column, no_wrap=column != "tenants")
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*(markup_safe(cell) for cell in row))
     console().print(table)
