@@ -31,6 +31,7 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger_url: str) -> P
     monkeypatch.delenv("PLATFORM_ENGINE", raising=False)
     monkeypatch.setenv("PLATFORM_LEDGER_URL", ledger_url)
     monkeypatch.setenv("USER", "ops-lead")
+    monkeypatch.setenv("PLATFORM_ACTOR", "ops-lead")  # who approves (before git's user.email)
     return root
 
 

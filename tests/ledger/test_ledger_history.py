@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -146,8 +148,13 @@ def test_approvals_are_idempotent_and_say_who_and_when(ledger_url: str) -> None:
     assert (first.release, first.wave, first.approved_by, first.comment) == (RELEASE, 3, "alice", "change CHG-1")
     assert before <= first.approved_at <= utcnow() + timedelta(seconds=5)
 
+    assert not first.repeated
     again = ledger.approve(RELEASE, 3, "bob", "me too")
-    assert again == first  # the first approval stands
-    assert ledger.approval(RELEASE, 3) == first
+    # the first approval stands, marked repeated, with the new comment kept as a note
+    assert (again.approved_by, again.approved_at, again.repeated) == ("alice", first.approved_at, True)
+    assert again.comment is not None
+    assert re.fullmatch(r"change CHG-1\nnote by bob at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ: me too", again.comment)
+    assert ledger.approval(RELEASE, 3) == replace(again, repeated=False)
+    assert ledger.approve(RELEASE, 3, "carol").comment == again.comment  # no comment, no note
     assert ledger.approval(RELEASE, 4) is None and ledger.approval("1.3.0", 3) is None
     assert ledger.approve(RELEASE, 4, "bob").approved_by == "bob"

@@ -18,6 +18,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
     monkeypatch.delenv("PLATFORM_PROJECT", raising=False)
     monkeypatch.setenv("USER", "ops-alice")
+    monkeypatch.setenv("PLATFORM_ACTOR", "ops-alice")  # who approves (before git's user.email)
     return root
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -160,23 +159,38 @@ def show_report(report: RunReport) -> None:
 
 
 @click.command()
-@click.option("--release", "-r", required=True, metavar="VERSION")
-@click.option("--wave", "-w", type=int, required=True, metavar="N")
+@click.option("--release", "-r", required=True, metavar="VERSION", help="The release whose wave is approved.")
+@click.option("--wave", "-w", type=int, required=True, metavar="N", help="The wave to approve.")
 @click.option("--comment", "-m", metavar="TEXT", help="Why (recorded with the approval).")
-@click.option("--by", "approved_by", metavar="NAME", help="Who approves (default: PLATFORM_USER, GITHUB_ACTOR, USER).")
+@click.option(
+    "--by", "approved_by", metavar="NAME",
+    help="Who approves (default: PLATFORM_ACTOR, GITHUB_ACTOR, git's user.email, the login name).",
+)
 @common_options
 @click.pass_obj
 def approve(app: Application, release: str, wave: int, comment: str | None, approved_by: str | None) -> None:
-    """Record an approval for a wave of a release (the wave gate's approval step)."""
+    """Record an approval for a wave of a release (the wave gate's approval step).
+
+    Approving what is already approved records nothing new: it says who approved it and when, and
+    keeps the comment as a note on that approval.
+    """
+    from tenantwave.planning.actor import resolve_actor
     from tenantwave.planning.release import check_release
     from tenantwave.rollout.approval import approve_wave
 
     check_release(release)
     workspace = app.workspace(writes=True)
-    who = approved_by or next(
-        (os.environ[n] for n in ("PLATFORM_USER", "GITHUB_ACTOR", "USER", "LOGNAME") if os.environ.get(n)), "unknown"
+    who = resolve_actor(approved_by, workspace.root)
+    result = approve_wave(workspace, release, wave, who.name, comment)
+    kept = result.approval
+    if not kept.repeated:
+        click.echo(result.describe())
+        return
+    note = "; the comment is kept as a note" if comment else ""
+    click.echo(
+        f"wave {wave} of {release} already approved by {kept.approved_by} at "
+        f"{kept.approved_at:%Y-%m-%d %H:%M:%S}Z for what it deploys now: nothing new recorded{note}"
     )
-    click.echo(approve_wave(workspace, release, wave, who, comment).describe())
 
 
 @click.command()

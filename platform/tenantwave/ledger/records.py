@@ -72,3 +72,4 @@ class Approval:
     comment: str | None
     scope: dict[str, str] | None = None  # stack -> revision it covers; None: recorded before schema 2
     digest: str = ""  # of the scope ("" for an approval recorded before schema 2)
+    repeated: bool = False  # from Ledger.approve: the same scope was approved before; that approval stands

@@ -9,6 +9,7 @@
 - `selection`   which stacks a command works on (wave, targets, shard)
 - `status`      the fleet's status per stack
 - `release`     release versions and the commit they are built from
+- `actor`       who is acting: the identity an approval is recorded under
 - `workspace`   a project opened with its ledger and engine choice, the way every command does
 
 Pure over typed data; reads the ledger, never writes it; never imports pulumi.
