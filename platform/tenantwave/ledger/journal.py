@@ -8,7 +8,8 @@ does anything else (`replay`, called by the deferred ledger on first use), then 
 
 Entries name their ledger by a digest of its URL (the URL itself may hold a password): a journal
 written against one ledger is never replayed into another; entries for another ledger stay put.
-A file is private to its owner (0600, in a 0700 directory): errors may quote engine output.
+A file is private to its owner (0600, in a 0700 directory, whatever the umask), and its entries are
+redacted like the ledger's rows: errors may quote engine output.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tenantwave.errors import LedgerError
+from tenantwave.privacy.files import FILE_MODE, private_dirs
+from tenantwave.privacy.redaction import redact_data
 
 if TYPE_CHECKING:
     from tenantwave.ledger.store import Ledger
@@ -57,12 +60,15 @@ def keep(state_dir: Path, url: str, run_id: str, entry: Mapping[str, Any]) -> Pa
     Raises OSError when it cannot: the caller then knows the result is recorded nowhere."""
     folder = directory(state_dir)
     created = not folder.exists()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dirs(folder, within=state_dir)  # 0700 whatever the umask
     path = folder / f"{run_id}.jsonl"
-    line = json.dumps({"ledger": ledger_key(url), "run": run_id, **entry}, sort_keys=True, default=str) + "\n"
+    record = redact_data({"ledger": ledger_key(url), "run": run_id, **entry})  # as the ledger would store it
+    line = json.dumps(record, sort_keys=True, default=str) + "\n"
     new = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
     try:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, FILE_MODE)
         data = line.encode("utf-8")
         while data:
             data = data[os.write(fd, data):]
