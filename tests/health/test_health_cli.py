@@ -83,7 +83,8 @@ def test_verify_exact_output_and_exit_codes(
     url = f"{health_server.base}/testing.pool.basic/healthz"
     assert bad.exit_code == 1
     assert bad.text == (
-        "verify 1.4.0, wave 1 (phase testing): 1 stack(s)\n"
+        LEDGER
+        + "verify 1.4.0, wave 1 (phase testing): 1 stack(s)\n"
         f"  FAILED  testing.pool.basic: check healthz failed: GET {url}: HTTP 503, expected 200 "
         f"(log {root}/.platform/logs/RUN/testing.pool.basic.log)\n"
         "run RUN: 1 of 1 stack(s) failed: testing.pool.basic: "
@@ -138,7 +139,8 @@ def test_rollback_command(tmp_path: Path, chdir: Any, test_engine: ScriptedEngin
     result = platform("rollback", "--wave", "2", "--yes")
     assert result.exit_code == 0
     assert result.text == (
-        "  rollback staging.pool.basic: roll back from 1.4.0 to 1.3.0\n"
+        LEDGER
+        + "  rollback staging.pool.basic: roll back from 1.4.0 to 1.3.0\n"
         "run RUN: 1 stack(s); logs in .platform/logs/RUN\n"
         "start staging.pool.basic\n"
         "  staging.pool.basic: 0/4 resources\n"

@@ -79,7 +79,8 @@ def test_add_without_deploy_only_writes_the_file(
     result = platform("tenant", "add", "nova", "--tier", "standard", "--env", "production-eu")
     assert result.exit_code == 0
     assert result.text == (
-        "add tenant nova: tier standard (pool), environments production-eu\n"
+        LEDGER
+        + "add tenant nova: tier standard (pool), environments production-eu\n"
         "  write    tenants/nova.yaml\n"
         "stacks left as they are (no --deploy): production-eu.pool.standard\n"
         "tenants/nova.yaml written\n"
@@ -94,7 +95,8 @@ def test_an_environment_without_a_release_is_said_plainly(
     result = platform("tenant", "add", "nova", "--tier", "basic", "--env", "production-us", "--deploy")
     assert result.exit_code == 0
     assert result.text == (
-        "add tenant nova: tier basic (pool), environments production-us\n"
+        LEDGER
+        + "add tenant nova: tier basic (pool), environments production-us\n"
         "  write    tenants/nova.yaml\n"
         "  later    production-us.pool.basic: add the tenant to the pool's members (no release in production-us yet)\n"
         "note: production-us has no release yet (nothing runs there): production-us.pool.basic gets it with the "
@@ -180,7 +182,8 @@ def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, pla
     result = platform("tenant", "add", "nova", "--tier", "premium", "--env", "staging", "--deploy", "--dry-run")
     assert result.exit_code == 0
     assert result.text == (
-        "add tenant nova: tier premium (silo), environments staging\n"
+        LEDGER
+        + "add tenant nova: tier premium (silo), environments staging\n"
         "  write    tenants/nova.yaml\n"
         "  create   staging.silo.nova at 1.4.0: the tenant's own stack\n"
         "dry run: nothing changed\n"

@@ -171,13 +171,15 @@ def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, pla
     files_before, ledger_before, calls = files(project), ledger_rows(project), len(test_engine.calls)
     result = platform("tenant", "move", "helios-bank", "--tier", "premium", "--deploy", "--dry-run")
     assert result.text == (
-        "move tenant helios-bank: tier premium -> premium (silo -> silo)\n"
+        LEDGER
+        + "move tenant helios-bank: tier premium -> premium (silo -> silo)\n"
         "nothing to do: tenant helios-bank is on tier premium in every environment\n"
     )
     result = platform("tenant", "move", "ironclad", "--tier", "standard", "--deploy", "--dry-run")
     assert result.exit_code == 0
     assert result.text == (
-        "move tenant ironclad: tier premium -> standard (silo -> pool)\n"
+        LEDGER
+        + "move tenant ironclad: tier premium -> standard (silo -> pool)\n"
         "  update   production-us.pool.standard at 1.4.0: the new tier's pool serves the tenant\n"
         "  destroy  production-us.silo.ironclad at 1.4.0: the tenant's own stack\n"
         "  rewrite  tenants/ironclad.yaml (after every stack succeeded)\n"

@@ -131,7 +131,8 @@ def test_file_removed_first_then_offboarded_from_the_ledger(
 ) -> None:
     roll_out(platform)
     assert platform("tenant", "remove", "ironclad", "--yes").text == (
-        "remove tenant ironclad: production first, the file last\n"
+        LEDGER
+        + "remove tenant ironclad: production first, the file last\n"
         "  delete   tenants/ironclad.yaml\n"
         "stacks left as they are (no --deploy): production-us.silo.ironclad\n"
         "tenants/ironclad.yaml deleted\n"
@@ -142,7 +143,7 @@ def test_file_removed_first_then_offboarded_from_the_ledger(
     assert test_engine.operations("destroy") == ["production-us.silo.ironclad"]
     nothing = platform("tenant", "remove", "ironclad", "--deploy", "--yes")
     assert (nothing.exit_code, nothing.output) == (
-        2, "error: no tenant ironclad: no file in tenants/ and no stack serves it in the ledger\n"
+        2, LEDGER + "error: no tenant ironclad: no file in tenants/ and no stack serves it in the ledger\n"
     )
 
 
@@ -163,7 +164,8 @@ def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, pla
     result = platform("tenant", "remove", "corner-bakery", "--deploy", "--dry-run")
     assert result.exit_code == 0
     assert result.text == (
-        "remove tenant corner-bakery: production first, the file last\n"
+        LEDGER
+        + "remove tenant corner-bakery: production first, the file last\n"
         "  update   production-us.pool.basic at 1.4.0: remove the tenant from the pool's members\n"
         "  update   staging.pool.basic at 1.4.0: remove the tenant from the pool's members\n"
         "  delete   tenants/corner-bakery.yaml (after every stack succeeded)\n"

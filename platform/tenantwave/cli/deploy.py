@@ -87,7 +87,7 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     )
     report = app.run(plan, run_options, as_json=as_json)
     if not as_json:
-        show_report(report)
+        show_report(report, workspace.engine)
     rollback_plan = plan_auto_rollback(workspace, report)
     rollbacks: Rollbacks | None = None
     if rollback_plan is not None:
@@ -134,7 +134,12 @@ def _say_nothing_ran(plan: RolloutPlan) -> None:
         click.echo(f"nothing to do: every selected stack is already on {plan.release}")
 
 
-def show_report(report: RunReport) -> None:
+def simulated_note(engine: str) -> str:
+    """What a run of a simulating engine (its `simulated` flag) says at the end."""
+    return f"simulated by the {engine} engine: nothing was deployed"
+
+
+def show_report(report: RunReport, engine: str) -> None:
     """The run's counts, the logs of stacks that did not succeed, each stack whose result is not in
     the ledger (and where it is), whether it was simulated, and why the run stopped early (one
     line on stderr)."""
@@ -153,7 +158,7 @@ def show_report(report: RunReport) -> None:
         click.echo(f"results the ledger could not take are kept in {report.journal}: the next platform "
                    "command records them before anything else")
     if report.simulated:
-        click.echo("simulated with the mock engine: nothing was deployed")
+        click.echo(simulated_note(engine))
     if report.stopped is not None:
         click.echo(printable(f"error: {report.stopped}", one_line=True), err=True)
 
@@ -222,5 +227,5 @@ def destroy(app: Application, stacks: tuple[str, ...], tenants: tuple[str, ...],
     if as_json:
         app.echo_json(report.to_json())
     else:
-        show_report(report)
+        show_report(report, workspace.engine)
     sys.exit(exit_code(report.status))

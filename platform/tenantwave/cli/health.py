@@ -124,7 +124,7 @@ def run_rollback(app: Application, plan: RollbackPlan, concurrency: int | None, 
     def run(rollout: RolloutPlan, options: RunOptions) -> RunReport:
         report = app.run(rollout, options, as_json=as_json, command="rollback")
         if not as_json:
-            show_report(report)
+            show_report(report, app.workspace().engine)
         return report
 
     return execute_rollback(app.workspace(), plan, run, concurrency=concurrency, skip_hooks=skip_hooks)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tenantwave.cli.application import Application, exit_code
+from tenantwave.cli.deploy import simulated_note
 from tenantwave.cli.options import common_options, json_option, yes_option
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def _carry_out(app: Application, plan: TenantPlan, *, deploy: bool, dry_run: boo
         click.echo(f"{plan.file.shown} {_PAST[plan.file.action]}" if plan.file else "nothing changed")
         return
     result = app.run_tenant_plan(plan, retain_data=retain_data)
-    _summary(result)
+    _summary(result, app.workspace().engine)
     sys.exit(exit_code(result.status))
 
 
@@ -191,7 +192,13 @@ def _confirm(app: Application, plan: TenantPlan, deploy: bool) -> None:
     app.confirm(f"{what}?", declined="nothing changed", without_terminal=refusal if plan.destructive else None)
 
 
-def _summary(result: TenantResult) -> None:
+def _summary(result: TenantResult, engine: str) -> None:
+    _summary_lines(result)
+    if any(o.report is not None and o.report.simulated for o in result.outcomes):
+        click.echo(simulated_note(engine))
+
+
+def _summary_lines(result: TenantResult) -> None:
     plan = result.plan
     changed = result.count("succeeded")
     stop = result.stopped_at
