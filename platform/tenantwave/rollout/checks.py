@@ -16,7 +16,6 @@ import json
 import os
 import re
 import string
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -29,9 +28,10 @@ from tenantwave.config.checks import CommandCheck, Hook, HttpCheck
 from tenantwave.planning.inventory import Stack
 from tenantwave.privacy.redaction import redact
 from tenantwave.rollout.checkenv import command_environment
+from tenantwave.rollout.commandrun import run_command
 
 MAX_BODY = 64 * 1024  # bytes of a response body read for matching and shown in the log
-MAX_OUTPUT = 64 * 1024  # characters of a command's output kept for the log
+MAX_OUTPUT = 64 * 1024  # bytes of a command's output kept (the last ones), in memory and in the log
 Sleep = Callable[[float], object]
 
 
@@ -229,38 +229,27 @@ def _command(name: str, kind: str, spec: CommandCheck | Hook, target: CheckTarge
     label = f"check {name}" if kind == "command" else "before_deploy hook"
     argv, timeout = spec.command, spec.timeout_seconds
     shown = " ".join(argv)
-    try:
-        done = subprocess.run(
-            list(argv),
-            input=json.dumps(target.document(), sort_keys=True, default=str),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
+    try:  # output capped and process group killed in every case (commandrun)
+        done = run_command(
+            argv,
+            stdin=json.dumps(target.document(), sort_keys=True, default=str).encode(),
             cwd=root,
             env=command_environment(target.environ(), spec.pass_env, os.environ),
             timeout=timeout,
-            check=False,
+            limit=MAX_OUTPUT,
         )
-    except subprocess.TimeoutExpired as exc:
-        output = _text(exc.output)
-        return _command_result(name, kind, False, f"{label} failed: `{shown}` timed out after {timeout:g} s",
-                               output, started)
     except OSError as exc:
         return _command_result(name, kind, False, f"{label} failed: cannot run `{shown}`: {exc.strerror or exc}",
                                "", started)
-    output = done.stdout[-MAX_OUTPUT:]
+    output = done.output
+    if done.timed_out:
+        return _command_result(name, kind, False, f"{label} failed: `{shown}` timed out after {timeout:g} s",
+                               output, started)
     if done.returncode == 0:
         return _command_result(name, kind, True, f"{label} passed: `{shown}` exited 0", output, started)
     last = _last_line(output)
     detail = f"{label} failed: `{shown}` exited {done.returncode}" + (f": {last}" if last else "")
     return _command_result(name, kind, False, detail, output, started)
-
-
-def _text(value: str | bytes | None) -> str:
-    if value is None:
-        return ""
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
 
 
 def _last_line(output: str, limit: int = 200) -> str:
