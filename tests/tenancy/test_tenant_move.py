@@ -170,10 +170,9 @@ def test_dry_run_changes_nothing(project: Path, test_engine: ScriptedEngine, pla
     roll_out(platform)
     files_before, ledger_before, calls = files(project), ledger_rows(project), len(test_engine.calls)
     result = platform("tenant", "move", "helios-bank", "--tier", "premium", "--deploy", "--dry-run")
-    assert result.text == (
-        LEDGER
-        + "move tenant helios-bank: tier premium -> premium (silo -> silo)\n"
-        "nothing to do: tenant helios-bank is on tier premium in every environment\n"
+    assert (result.exit_code, result.text) == (
+        2,
+        LEDGER + "error: tenant helios-bank is already on tier premium in every environment: nothing to move\n",
     )
     result = platform("tenant", "move", "ironclad", "--tier", "standard", "--deploy", "--dry-run")
     assert result.exit_code == 0

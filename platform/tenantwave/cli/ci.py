@@ -8,7 +8,8 @@ import click
 
 from tenantwave.cli.application import Application
 from tenantwave.cli.options import common_options
-from tenantwave.errors import EXIT_FAILED, UsageError
+from tenantwave.cli.outputs import prepare_output, write_output
+from tenantwave.errors import EXIT_FAILED
 
 
 @click.group()
@@ -17,7 +18,10 @@ def ci() -> None:
 
 
 @ci.command()
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: print it).")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (default: print it; with --check: .github/workflows/rollout.yml of the project).",
+)
 @click.option(
     "--shards",
     type=click.IntRange(1, 256),
@@ -25,29 +29,28 @@ def ci() -> None:
     show_default=True,
     help="At most this many parallel jobs (--shard k/n) for a wave larger than the rollout concurrency.",
 )
-@click.option("--check", is_flag=True, help="Exit 1 if --output differs from what would be generated.")
+@click.option("--check", is_flag=True, help="Exit 1 if the workflow file differs from what would be generated.")
 @common_options
 @click.pass_obj
 def github(app: Application, output: Path | None, shards: int, check: bool) -> None:
     """Write .github/workflows/rollout.yml: on a release tag, one job per wave, in order."""
-    from tenantwave.ci.workflows import rollout_workflow
+    from tenantwave.ci.workflows import DEFAULT_SHARDS, WORKFLOW_PATH, rollout_workflow
 
-    text = rollout_workflow(app.project(), shards)
+    project = app.project()
+    text = rollout_workflow(project, shards)
     if check:
-        if output is None:
-            raise UsageError("--check needs --output FILE: the workflow to compare")
-        current = output.read_text(encoding="utf-8") if output.is_file() else None
+        target = output if output is not None else project.root / WORKFLOW_PATH
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current != text:
-            click.echo(f"{output} is out of date: run `platform ci github --output {output}`", err=True)
+            again = "platform ci github" + (f" --shards {shards}" if shards != DEFAULT_SHARDS else "")
+            state = "is out of date" if current is not None else "does not exist"
+            click.echo(f"{target} {state}: run `{again} --output {target}`", err=True)
             raise SystemExit(EXIT_FAILED)
-        click.echo(f"{output} matches the waves")
+        click.echo(f"{target} matches the waves")
         return
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    prepare_output(output, "--output")
+    write_output(output, text, "--output")
     click.echo(f"wrote {output}")

@@ -134,6 +134,12 @@ def _say_nothing_ran(plan: RolloutPlan) -> None:
         click.echo(f"nothing to do: every selected stack is already on {plan.release}")
 
 
+def data_note(*, retain_data: bool) -> str:
+    """What happens to tables and databases of the stacks a command destroys (destroy, tenant commands)."""
+    kept = "kept (pass --delete-data to delete them)" if retain_data else "DELETED (--delete-data)"
+    return f"note: data-bearing resources (tables, databases) of destroyed stacks are {kept}"
+
+
 def simulated_note(engine: str) -> str:
     """What a run of a simulating engine (its `simulated` flag) says at the end."""
     return f"simulated by the {engine} engine: nothing was deployed"
@@ -217,8 +223,10 @@ def destroy(app: Application, stacks: tuple[str, ...], tenants: tuple[str, ...],
         raise UsageError("choose what to destroy: --stack NAME or --tenant ID")
     workspace = app.workspace(writes=True)
     plan = plan_teardown(workspace, stacks, tenants, force=force)
-    for item in plan.stacks:
-        click.echo(f"  destroy  {item.stack.name}: {item.reason}")
+    if not as_json:
+        for item in plan.stacks:
+            click.echo(f"  destroy  {item.stack.name}: {item.reason}")
+        click.echo(data_note(retain_data=not delete_data))
     refusal = "destroy asks for confirmation: pass --yes to destroy without a terminal"
     if not yes:
         app.confirm(f"destroy {len(plan.stacks)} stack(s)?", declined="nothing destroyed", without_terminal=refusal)

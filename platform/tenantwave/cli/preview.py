@@ -11,6 +11,7 @@ import click
 
 from tenantwave.cli.application import Application
 from tenantwave.cli.options import common_options, json_option
+from tenantwave.cli.outputs import prepare_output, write_output
 from tenantwave.errors import UsageError
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ def preview(
     from tenantwave.preview.build import PreviewRequest, exit_code, run_preview
     from tenantwave.preview.report import preview_json, preview_markdown, preview_text
 
+    for path, option in ((markdown_file, "--markdown"), (json_file, "--json-file")):
+        if path is not None:
+            prepare_output(path, option)  # before the preview: a bad path fails at once
     root = _project_root(app.project_dir) if app.project_dir else find_project(Path.cwd())
     request = PreviewRequest(project_root=root, base=base, head=head, offline=offline, release=release)
     result = run_preview(request, _say, None if offline else _engine_step(app))
@@ -69,10 +73,10 @@ def preview(
             click.echo(line)
     if markdown_file is not None:
         text = preview_markdown(result)
-        _write(markdown_file, text)
+        write_output(markdown_file, text, "--markdown")
         _say(f"wrote {markdown_file} ({len(text):,} characters)")
     if json_file is not None:
-        _write(json_file, json.dumps(preview_json(result), indent=2) + "\n")
+        write_output(json_file, json.dumps(preview_json(result), indent=2) + "\n", "--json-file")
         _say(f"wrote {json_file}")
     raise SystemExit(exit_code(result, fail_on_changes))
 
@@ -95,10 +99,3 @@ def _engine_step(app: Application) -> EngineStep:
         return engine_previews(app.workspace(), revisions, release, say)
 
     return step
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -67,16 +67,24 @@ def plan(app: Application, release: str, wave: int | None, as_json: bool) -> Non
 
 
 @click.command()
+@click.option("--all", "show_all", is_flag=True, help="Also list destroyed stacks the configuration no longer has.")
 @json_option
 @common_options
 @click.pass_obj
-def status(app: Application, as_json: bool) -> None:
-    """Per stack: the release it runs, its last result and when."""
+def status(app: Application, show_all: bool, as_json: bool) -> None:
+    """Per stack: the release it runs, its last result and when.
+
+    Stacks that were destroyed and are no longer in the configuration are left out unless --all.
+    """
     from tenantwave.planning.status import fleet_status
 
     workspace = app.workspace()
     states = fleet_status(workspace.project, workspace.ledger)
+    hidden = 0 if show_all else sum(1 for state in states if state.retired)
+    shown = states if show_all else [state for state in states if not state.retired]
     if as_json:
-        app.echo_json({"simulated": workspace.simulated, "stacks": [state.to_json() for state in states]})
+        app.echo_json({"simulated": workspace.simulated, "stacks": [state.to_json() for state in shown]})
         return
-    render.status(states, simulated=workspace.simulated)
+    render.status(shown, simulated=workspace.simulated)
+    if hidden:
+        click.echo(f"{hidden} destroyed stack(s) no longer in the configuration not shown (--all lists them)")

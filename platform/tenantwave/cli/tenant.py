@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import click
 
 from tenantwave.cli.application import Application, exit_code
-from tenantwave.cli.deploy import simulated_note
+from tenantwave.cli.deploy import data_note, simulated_note
 from tenantwave.cli.options import common_options, json_option, yes_option
+from tenantwave.errors import UsageError
 
 if TYPE_CHECKING:
     from tenantwave.planning.workspace import Workspace
@@ -94,11 +95,10 @@ def move(app: Application, tenant_id: str, tier: str, release: str | None, deplo
     workspace = _workspace(app, release)
     plan = plan_move(workspace, tenant_id, tier=tier, release=release)
     source = plan.before.tenants[tenant_id].tier
+    if plan.file is None and not plan.pending:  # the file and every stack are on that tier already
+        raise UsageError(f"tenant {tenant_id} is already on tier {tier} in every environment: nothing to move")
     models = f"{plan.before.tiers[source].model} -> {plan.after.tiers[tier].model}"
     click.echo(f"move tenant {tenant_id}: tier {source} -> {tier} ({models})")
-    if plan.file is None and not plan.pending:
-        click.echo(f"nothing to do: tenant {tenant_id} is on tier {tier} in every environment")
-        return
     _carry_out(app, plan, deploy=deploy, dry_run=dry_run, yes=yes)
 
 
@@ -170,8 +170,7 @@ def _describe(plan: TenantPlan, deploy: bool, retain_data: bool) -> None:
     for note in plan.notes if deploy else ():
         click.echo(f"note: {note}")
     if deploy and any(s.action == "destroy" for s in plan.pending):
-        kept = "kept (pass --delete-data to delete them)" if retain_data else "DELETED (--delete-data)"
-        click.echo(f"note: data-bearing resources (tables, databases) of destroyed stacks are {kept}")
+        click.echo(data_note(retain_data=retain_data))
     pending = [s.stack.name for s in plan.pending]
     if not deploy and pending:
         click.echo(f"stacks left as they are (no --deploy): {', '.join(pending)}")

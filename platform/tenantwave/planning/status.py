@@ -27,6 +27,12 @@ class StackState:
     last_error: str | None
     in_config: bool  # False: the ledger knows the stack but the configuration no longer has it
 
+    @property
+    def retired(self) -> bool:
+        """Gone for good: no longer in the configuration, and its last operation destroyed it.
+        (A stack out of the configuration that still runs something is not retired: it needs care.)"""
+        return not self.in_config and self.last_operation == "destroy" and self.last_status == "succeeded"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
