@@ -59,7 +59,8 @@ def plan(app: Application, release: str, wave: int | None, as_json: bool) -> Non
 
     check_release(release)
     workspace = app.workspace()
-    the_plan = build_plan(workspace.project, workspace.ledger.release_history(release), wave)
+    ledger = workspace.ledger  # bakes are counted on the ledger's clock (the server's on PostgreSQL)
+    the_plan = build_plan(workspace.project, ledger.release_history(release), wave, now=ledger.now())
     if as_json:
         app.echo_json(the_plan.to_json())
         return

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -77,6 +78,12 @@ class DeferredLedger:
             return []
         statuses = self._quick(planreads.fleet_status)
         return statuses if statuses is not None else self.real().status()
+
+    def now(self) -> datetime:
+        """The ledger's time (Ledger.now); on SQLite this machine's, without opening anything."""
+        if self.url.startswith("sqlite"):
+            return datetime.now(UTC).replace(tzinfo=None)
+        return self.real().now()
 
     def _quick(self, read: Callable[[planreads.Execute], T]) -> T | None:
         """`read` on a plain SQLite file at the current schema version, in one read-only

@@ -194,6 +194,14 @@ class Ledger:
         assert isinstance(value, datetime)
         return value
 
+    def now(self) -> datetime:
+        """The ledger's time, naive UTC: the PostgreSQL server's clock (the one its records are
+        stamped with: a bake or a heartbeat is never compared with a client's clock), this
+        machine's for SQLite."""
+        if self.is_sqlite:
+            return utcnow()
+        return self._read(self._now)
+
     # -- reads for the planning path ---------------------------------------------------------
 
     def release_history(self, release: str) -> ReleaseHistory:

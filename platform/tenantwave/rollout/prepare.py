@@ -9,7 +9,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from tenantwave.ledger.store import utcnow
 from tenantwave.planning.gate import GateVerdict
 from tenantwave.planning.inventory import build_inventory
 from tenantwave.planning.plan import StackPlan, check_wave, evaluate, lifecycle_of, wave_gate
@@ -71,7 +70,7 @@ def prepare_rollout(
         plans = tuple(_forced(p, release) for p in plans)
     gate = None
     if wave is not None and not targets:
-        _, gate = wave_gate(project, history, waves, wave, now or utcnow())
+        _, gate = wave_gate(project, history, waves, wave, now or ledger.now())  # the ledger's clock
     return RolloutPlan(
         release=release,
         wave=wave,
