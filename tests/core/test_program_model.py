@@ -180,6 +180,12 @@ BAD_MODELS = [
         "Pulumi.yaml: main: ['stacks'] is not the path of the program directory (e.g. stacks/)",
         id="pulumi-main-not-a-path",
     ),
+    pytest.param(
+        {}, {"Pulumi.yaml": "name: shop\nmain: [stacks\n"},
+        "Pulumi.yaml: line 3, column 1: malformed YAML: did not find expected ',' or ']' "
+        "(it names the program directory)",
+        id="pulumi-yaml-malformed",
+    ),
 ]
 
 

@@ -30,15 +30,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
-
-from tenantwave.config import yamlfile
 
 PULUMI_FILE = "Pulumi.yaml"
 DEFAULT_PROGRAM_DIR = "stacks"  # a project without Pulumi.yaml
 DEFAULT_PARAMETER_MODEL = "tenantstack.parameters:TierParameters"
 MODEL_NAME_RE = re.compile(r"\A[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*\Z")
 _IDENTIFIER_RE = re.compile(r"\A[A-Za-z_]\w*\Z")
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ModelError(Exception):
@@ -83,11 +83,7 @@ def program_directory(root: Path) -> ProgramDirectory:
     pulumi_file = root / PULUMI_FILE
     if not pulumi_file.is_file():
         return ProgramDirectory(root / DEFAULT_PROGRAM_DIR, f"{DEFAULT_PROGRAM_DIR}/ (no {PULUMI_FILE}: the default)")
-    document, problems = yamlfile.read_mapping(pulumi_file, PULUMI_FILE)
-    if document is None:
-        first = problems[0]
-        raise ModelError(f"{first.message} (it names the program directory)", PULUMI_FILE, first.field)
-    main = document.get("main")
+    main = _pulumi_main(pulumi_file)
     if main is None:
         return ProgramDirectory(root, f"the project root ({PULUMI_FILE} has no main:)")
     if not isinstance(main, str) or not main.strip():
@@ -96,6 +92,25 @@ def program_directory(root: Path) -> ProgramDirectory:
     if directory.is_file():
         directory = directory.parent
     return ProgramDirectory(directory, f"{_relative(root, directory)} ({PULUMI_FILE} main:)")
+
+
+def _pulumi_main(pulumi_file: Path) -> object:
+    """Pulumi.yaml's `main:` (None when it has none). Pulumi's file, not the tool's configuration:
+    read for this one key, outside the parse cache."""
+    try:
+        document = yaml.load(pulumi_file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or "malformed YAML"
+        raise ModelError(f"malformed YAML: {problem} (it names the program directory)", PULUMI_FILE, where) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
+        reason = " ".join(str(exc).split())
+        reason = reason if len(reason) <= 200 else reason[:197] + "..."
+        raise ModelError(f"cannot be read to find the program directory ({reason})", PULUMI_FILE, "") from None
+    if not isinstance(document, dict):
+        raise ModelError("is not a mapping of keys to values, so it names no program directory", PULUMI_FILE, "")
+    return document.get("main")
 
 
 def _relative(root: Path, directory: Path) -> str:

@@ -2,9 +2,10 @@
 
 Resources are matched by URN. A changed resource lists each changed property by its path
 (`spec.template.spec.containers[0].image`, `tags.tier`, `inputs` flattened; `parent`, `protect`,
-`retain_on_delete` too) with the old and new values. Values are shown as compact JSON, cut to a readable length, and secrets
-never appear: the simulation already masks secret values (`[secret]`), and any property whose name
-looks like a credential (password, secret, token, private key...) and holds a string is masked here as well.
+`retain_on_delete` too) with the old and new values. Values are shown as compact JSON, cut to a
+readable length, and secrets never appear: the simulation already masks secret values (`[secret]`),
+and any property whose name looks like a credential (password, secret, token, private key...) and
+holds a string is masked here as well.
 
 Works on the JSON form of a graph (`ResourceGraph.to_json()`), so this module never imports pulumi.
 """
