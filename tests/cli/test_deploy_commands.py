@@ -45,7 +45,8 @@ def test_up_first_wave_exact_output(project: Path, test_engine: ScriptedEngine, 
         "start testing.pool.basic\n"
         "  testing.pool.basic: 0/4 resources\n"
         "  testing.pool.basic: 4/4 resources\n"
-        "ok testing.pool.basic\n"
+        "ok testing.pool.basic: +4 ~0 -0 +-0\n"
+        "changes: +4 created, ~0 updated, -0 deleted, +-0 replaced, 0 unchanged\n"
         "run RUN: 1 succeeded\n"
     )
     log = next((project / ".platform" / "logs").glob("*/testing.pool.basic.log"))

@@ -16,7 +16,7 @@ import yaml
 
 from support.clirunner import Platform
 from support.fleet import copy_example
-from support.testengine import SPEC, ScriptedEngine
+from support.testengine import SPEC, ScriptedEngine, Step
 
 pytestmark = pytest.mark.cli
 R = "2.0.0"
@@ -225,3 +225,39 @@ def test_a_tenant_disconnected_from_an_environment_is_not_taken_out_silently(
         "would remove tenant dune-analytics: tenants/dune-analytics.yaml does not connect it to production-us; "
         "pass --allow-removal to disconnect it"
     )
+
+
+def test_up_and_destroy_print_the_changes_and_call_out_data_bearing_resources(
+    fleet: Path, platform: Platform, test_engine: ScriptedEngine
+) -> None:
+    roll_out(platform, range(1, 3))
+    test_engine.steps["staging.pool.basic"] = Step(
+        changes={"create": 1, "update": 2, "delete": 6, "replace": 1, "same": 11},
+        removed=(
+            ("delete", "aws:iam/role:Role", "acme-labs"),
+            ("delete", "aws:dynamodb/table:Table", "tenants"),
+            ("replace", "aws:sqs/queue:Queue", "work"),
+        ),
+    )
+    up = platform("up", "--release", R, "--wave", "3", "--yes")
+    assert up.exit_code == 0, up.output
+    assert "ok staging.pool.basic: +1 ~2 -6 +-1\n" in up.stdout
+    assert up.text.endswith(
+        "changes: +1 created, ~2 updated, -6 deleted, +-1 replaced, 11 unchanged\n"
+        "  data-bearing: staging.pool.basic deletes aws:dynamodb/table:Table tenants\n"
+        "  data-bearing: staging.pool.basic replaces aws:sqs/queue:Queue work\n"
+        "run RUN: 1 succeeded\n"
+    )
+    report = platform("up", "--release", "2.0.1", "--wave", "1", "--yes", "--json").json()
+    assert report["stacks"][0]["changes"] == {"create": 4} and report["stacks"][0]["data_removed"] == []
+
+    test_engine.steps["staging.silo.helios-bank"] = Step(
+        changes={"delete": 5}, removed=(("delete", "aws:dynamodb/table:Table", "data"),)
+    )
+    destroyed = platform("destroy", "--stack", "staging.silo.helios-bank", "--yes")
+    assert destroyed.exit_code == 0, destroyed.output
+    assert "ok staging.silo.helios-bank: +0 ~0 -5 +-0\n" in destroyed.stdout
+    assert (
+        "changes: +0 created, ~0 updated, -5 deleted, +-0 replaced, 0 unchanged\n"
+        "  data-bearing: staging.silo.helios-bank deletes aws:dynamodb/table:Table data\n"
+    ) in destroyed.stdout

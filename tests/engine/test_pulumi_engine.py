@@ -18,6 +18,7 @@ import pytest
 from pulumi_fakes import PASSPHRASE, FakePulumi, ProgressLog, calls_for, fqn, make_context, make_job, plaintext
 
 from tenantwave.engine.base import CancelToken, Engine, EngineContext, Progress, Result, StackJob
+from tenantwave.engine.changes import ResourceChange
 from tenantwave.engine.pulumi import PulumiEngine, create
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog
 from tenantwave.engine.registry import load_engine
@@ -283,7 +284,16 @@ def test_destroy_keeps_protected_resources_and_the_stack_unless_data_may_go(
     engine.prepare([job])
     engine.up(job, ProgressLog(), CancelToken())
     result = engine.destroy(job, ProgressLog(), CancelToken())
-    assert result == Result("succeeded", changes={"delete": 3}, resources=0)
+    assert result == Result(
+        "succeeded",
+        changes={"delete": 3},
+        resources=0,
+        resource_changes=(
+            ResourceChange("delete", "aws:dynamodb/table:Table", "data"),
+            ResourceChange("delete", "kubernetes:apps/v1:Deployment", "app"),
+        ),
+    )
+    assert [r.data_bearing for r in result.resource_changes] == [True, False]
     destroy = next(a for a in fake_pulumi.argvs() if a[0] == "destroy")
     assert ("--exclude-protected" in destroy) is retain_data
     assert "--remove" not in destroy and "--ignore-protect" not in destroy

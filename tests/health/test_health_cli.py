@@ -145,7 +145,8 @@ def test_rollback_command(tmp_path: Path, chdir: Any, test_engine: ScriptedEngin
         "start staging.pool.basic\n"
         "  staging.pool.basic: 0/4 resources\n"
         "  staging.pool.basic: 4/4 resources\n"
-        "ok staging.pool.basic\n"
+        "ok staging.pool.basic: +4 ~0 -0 +-0\n"
+        "changes: +4 created, ~0 updated, -0 deleted, +-0 replaced, 0 unchanged\n"
         "run RUN: 1 succeeded\n"
     )
     last = ledger(root).deployments(stack="staging.pool.basic")[-1]
@@ -196,7 +197,8 @@ def test_auto_rollback_of_a_waves_failed_and_unhealthy_stacks(
         "auto_rollback: 1 failed or unhealthy stack(s)\n  rollback staging.pool.basic: roll back from 1.5.0 to 1.4.0\n"
         in (up.text)
     )
-    assert up.text.endswith("ok staging.pool.basic\nrun RUN: 1 succeeded\n")
+    assert up.text.endswith("ok staging.pool.basic: +4 ~0 -0 +-0\nchanges: +4 created, ~0 updated, -0 deleted, "
+                            "+-0 replaced, 0 unchanged\nrun RUN: 1 succeeded\n")  # fmt: skip
     records = ledger(root).deployments(stack="staging.pool.basic")
     assert [(r.operation, r.release, r.status) for r in records[-2:]] == [
         ("up", "1.5.0", "unhealthy"),

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import pytest
 
 from tenantwave.engine.base import CancelToken, EngineContext, Progress, ProgressCallback, Result, StackJob
+from tenantwave.engine.changes import ResourceChange
 
 SPEC = "support.testengine:create"
 
@@ -36,6 +37,8 @@ class Step:
     resources: int = 4
     error: str = "Error: creating DynamoDB Table: AccessDeniedException: not authorized"
     deaf: bool = False  # ignore cancellation: the whole delay passes, then the step's outcome
+    changes: dict[str, int] | None = None  # the change counts reported (default: {"create": resources})
+    removed: tuple[tuple[str, str, str], ...] = ()  # (op, type, name) of each resource deleted or replaced
 
 
 @dataclass
@@ -136,7 +139,9 @@ class ScriptedEngine:
         progress(Progress(job.name, step.resources, step.resources))
         if step.outcome == "failed":
             return Result("failed", error=step.error)
-        return Result("succeeded", changes={"create": step.resources}, resources=step.resources)
+        removed = tuple(ResourceChange(op, kind, name) for op, kind, name in step.removed)
+        changes = step.changes if step.changes is not None else {"create": step.resources}
+        return Result("succeeded", changes=changes, resources=step.resources, resource_changes=removed)
 
     def _append_call(self, call: Call) -> None:
         if self.calls_file is not None:

@@ -154,6 +154,10 @@ def show_report(report: RunReport, engine: str) -> None:
         for status in ("succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started")
         if report.count(status)
     )
+    if any(o.changes for o in report.outcomes):
+        click.echo(f"changes: {report.changes.long()}")
+    for stack, resource in report.data_removed:
+        click.echo(printable(f"  data-bearing: {stack} {resource.describe()}", one_line=True))
     click.echo(f"run {report.run_id}: {counts or 'nothing ran'}")
     for outcome in report.outcomes:
         if outcome.status in ("failed", "unhealthy", "cancelled") and outcome.log_path:

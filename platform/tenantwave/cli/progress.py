@@ -109,8 +109,11 @@ class LiveListener:
 
 
 def finished_line(outcome: Outcome) -> str:
-    """`ok NAME`, `FAILED NAME: error`, and where the result is when not in the ledger."""
+    """`ok NAME: +created ~updated -deleted +-replaced`, `FAILED NAME: error`, and where the result is
+    when not in the ledger."""
     line = f"{MARK[outcome.status]} {outcome.stack}"
+    if outcome.status == "succeeded" and outcome.changes:
+        line += f": {outcome.counts.short()}"
     if outcome.status != "succeeded" and outcome.error:
         line += f": {outcome.error}"
     if outcome.record_note is not None:

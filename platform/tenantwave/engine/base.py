@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from tenantwave.engine.changes import ResourceChange
 from tenantwave.planning.inventory import Stack
 from tenantwave.privacy.redaction import register
 
@@ -78,6 +79,8 @@ class Result:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     resources: int | None = None  # resources in the stack after the operation
     error: str | None = None  # one or two lines an operator can act on; the full story is in the log
+    # each resource deleted or replaced (type, name): the console calls out data-bearing ones
+    resource_changes: tuple[ResourceChange, ...] = ()
 
     @property
     def ok(self) -> bool:

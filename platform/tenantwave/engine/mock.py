@@ -30,6 +30,7 @@ from tenantwave.engine.base import (
     Result,
     StackJob,
 )
+from tenantwave.engine.changes import ResourceChange
 from tenantwave.engine.simulate import (
     DeclaredResource,
     ResourceGraph,
@@ -154,7 +155,11 @@ class MockEngine:
             changes = {"delete": total} if total else {}
             log.summary(changes, done=True, elapsed=0.0)
             self._forget(job.name)
-            return Result("succeeded", changes=changes, outputs={}, resources=0)
+            deleted = tuple(
+                ResourceChange("delete", r.type, r.name, retained=r.retain_on_delete and job.retain_data)
+                for r in resources
+            )
+            return Result("succeeded", changes=changes, outputs={}, resources=0, resource_changes=deleted)
 
     def refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
         previous = self._load(job.name)
@@ -214,7 +219,17 @@ class MockEngine:
             log.summary(changes, done, time.monotonic() - started)
             if done:
                 self._save(job, graph)
-            return Result("succeeded", changes=changes, outputs=dict(graph.outputs), resources=len(graph.resources))
+            deleted = tuple(
+                ResourceChange("delete", r.type, r.name, retained=r.retain_on_delete)
+                for r in (step.resource for step in steps if step.action == "delete")
+            )
+            return Result(
+                "succeeded",
+                changes=changes,
+                outputs=dict(graph.outputs),
+                resources=len(graph.resources),
+                resource_changes=deleted,
+            )
 
     def _config(self, job: StackJob) -> dict[str, str]:
         config = dict(job.config)

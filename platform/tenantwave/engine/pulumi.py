@@ -354,7 +354,10 @@ class PulumiEngine:
         outputs: dict[str, Any] = {}
         if operation == "up":
             outputs = event_outputs(pump.outputs) if pump.outputs is not None else stack.masked_outputs()
-        return Result("succeeded", changes=changes, outputs=outputs, resources=resource_count(changes))
+        removed = tuple(pump.removed) if operation != "preview" else ()
+        return Result(
+            "succeeded", changes=changes, outputs=outputs, resources=resource_count(changes), resource_changes=removed
+        )
 
     def _failure(
         self,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tenantwave.engine.base import Progress, ProgressCallback
+from tenantwave.engine.changes import ResourceChange
 from tenantwave.privacy.files import open_private, private_dirs
 from tenantwave.privacy.redaction import REDACTED as REDACTED  # re-exported: its old home
 from tenantwave.privacy.redaction import Redactor as Redactor  # re-exported: its old home
@@ -94,6 +95,7 @@ class EventPump:
         self.errors: list[str] = []
         self.changes: dict[str, int] | None = None
         self.outputs: dict[str, Any] | None = None  # the root stack's outputs, secrets still blinded
+        self.removed: list[ResourceChange] = []  # each resource the operation deletes or replaces
         self.events = 0
 
     # The callback handed to the Automation API: cannot raise.
@@ -129,6 +131,7 @@ class EventPump:
         elif event.resource_pre_event is not None:
             self.started += 1
             self.total = max(self.total or 0, self.started)
+            self._note_removal(event.resource_pre_event.metadata)
             self._emit(None)
         elif event.res_outputs_event is not None:
             self.done = min(self.done + 1, self.total) if self.total is not None else self.done + 1
@@ -157,6 +160,14 @@ class EventPump:
             return
         if new is not None and not getattr(new, "parent", None):
             self.outputs = dict(getattr(new, "outputs", None) or {})
+
+    def _note_removal(self, metadata: Any) -> None:
+        op = str(getattr(getattr(metadata, "op", None), "value", getattr(metadata, "op", "")) or "")
+        kind = {"delete": "delete", "replace": "replace"}.get(op)
+        if kind is not None and getattr(metadata, "type", "") != ROOT_TYPE:
+            urn = getattr(metadata, "urn", "") or ""
+            name = urn.rsplit("::", 1)[-1] if urn else "?"
+            self.removed.append(ResourceChange(kind, str(getattr(metadata, "type", "") or ""), name))
 
     def _emit(self, message: str | None) -> None:
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tenantwave.engine.changes import ChangeCounts, ResourceChange
 from tenantwave.planning.gate import GateVerdict
 from tenantwave.rollout.prepare import RolloutPlan
 
@@ -47,7 +48,17 @@ class Outcome:
     seconds: float = 0.0
     resources: int | None = None
     changes: dict[str, int] = field(default_factory=dict)
+    removed: tuple[ResourceChange, ...] = ()  # each resource deleted or replaced
     record: RecordState = "ledger"
+
+    @property
+    def counts(self) -> ChangeCounts:
+        return ChangeCounts.of(self.changes)
+
+    @property
+    def data_removed(self) -> tuple[ResourceChange, ...]:
+        """The data-bearing resources (tables, databases, queues) deleted or replaced."""
+        return tuple(r for r in self.removed if r.data_bearing)
 
     @property
     def record_note(self) -> str | None:
@@ -69,6 +80,16 @@ class RunReport:
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def changes(self) -> ChangeCounts:
+        """The run's totals: what every stack that ran changed (as the engine reported it)."""
+        return ChangeCounts.total(o.counts for o in self.outcomes)
+
+    @property
+    def data_removed(self) -> list[tuple[str, ResourceChange]]:
+        """(stack, resource) for every data-bearing resource the run deleted or replaced."""
+        return [(o.stack, r) for o in self.outcomes for r in o.data_removed]
 
     @property
     def unrecorded(self) -> tuple[Outcome, ...]:
@@ -111,6 +132,9 @@ class RunReport:
                     "seconds": round(o.seconds, 3),
                     "resources": o.resources,
                     "changes": o.changes,
+                    "data_removed": [
+                        {"op": r.op, "type": r.type, "name": r.name, "retained": r.retained} for r in o.data_removed
+                    ],
                     "recorded": o.record,
                 }
                 for o in self.outcomes

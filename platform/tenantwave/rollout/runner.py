@@ -235,6 +235,7 @@ class Runner:
             seconds=time.monotonic() - started,
             resources=result.resources,
             changes=dict(result.changes),
+            removed=tuple(result.resource_changes),
             record=record,
         )
 
