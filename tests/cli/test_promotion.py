@@ -261,3 +261,78 @@ def test_up_and_destroy_print_the_changes_and_call_out_data_bearing_resources(
         "changes: +0 created, ~0 updated, -5 deleted, +-0 replaced, 0 unchanged\n"
         "  data-bearing: staging.silo.helios-bank deletes aws:dynamodb/table:Table data\n"
     ) in destroyed.stdout
+
+
+def test_validate_names_every_file_it_does_not_read(fleet: Path, platform: Platform) -> None:
+    tenants = fleet / "tenants"
+    (tenants / "acme-labs.yaml").rename(tenants / "acme-labs.YAML")
+    (tenants / "us").mkdir()
+    (tenants / "brightside.yaml").rename(tenants / "us" / "brightside.yaml")
+    (tenants / ".gitkeep").write_text("")
+    (fleet / "tiers" / "basic.yaml.bak").write_text("model: pool\n")
+    result = platform("validate", "--json")
+    assert result.exit_code == 0
+    assert result.json()["warnings"] == [
+        "tiers/basic.yaml.bak: not read (only .yaml and .yml files are); "
+        "rename it to tiers/basic.yaml if it is a tier, or remove it",
+        "tenants/acme-labs.YAML: not read (only .yaml and .yml files are); "
+        "rename it to tenants/acme-labs.yaml if it is a tenant, or remove it",
+        "tenants/us/: a directory, not read (only tenants/<id>.yaml files are); "
+        "move the tenant files in it up to tenants/",
+    ]
+    human = platform("validate")
+    assert human.exit_code == 0
+    assert "warning: tenants/acme-labs.YAML: not read" in human.output
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_validate_warns_when_there_is_no_tenant(fleet: Path, platform: Platform, missing: bool) -> None:
+    for path in (fleet / "tenants").iterdir():
+        path.unlink()
+    if missing:
+        (fleet / "tenants").rmdir()
+    warnings = platform("validate", "--json").json()["warnings"]
+    what = "no such folder" if missing else "no tenant file"
+    assert warnings == [
+        f"tenants/: {what}, so the configuration has no tenant: every pool stack would serve nobody "
+        "(plan shows a stack that would take tenants out as blocked)"
+    ]
+
+
+def test_status_shows_the_revision_each_stack_runs(
+    fleet: Path, platform: Platform, test_engine: ScriptedEngine
+) -> None:
+    roll_out(platform, range(1, 2))
+    revision = stacks_of(plan_json(platform))["testing.pool.basic"]["revision"]
+    stacks = {s["name"]: s for s in platform("status", "--json").json()["stacks"]}
+    assert (stacks["testing.pool.basic"]["current_release"], stacks["testing.pool.basic"]["current_revision"]) == (
+        R,
+        revision,
+    )
+    assert stacks["staging.pool.basic"]["current_revision"] is None
+    table = platform("status").stdout
+    assert re.search(rf"testing\.pool\.basic +│ \(untenanted\) +│ {re.escape(revision)} +│ up {R}: succeeded", table)
+
+
+def test_an_override_follows_its_tenant_and_onboarding_its_own_progression(
+    fleet: Path, platform: Platform, test_engine: ScriptedEngine
+) -> None:
+    roll_out(platform)
+    gamma = fleet / "tenants" / "gamma-health.yaml"  # production-us only
+    gamma.write_text(gamma.read_text().replace("requests_per_second: 250", "requests_per_second: 300"))
+    evergreen = fleet / "tenants" / "evergreen.yaml"  # staging and production-eu
+    evergreen.write_text(evergreen.read_text() + "parameters:\n  rate_limit: {requests_per_second: 120, burst: 240}\n")
+    (fleet / "tenants" / "nova-labs.yaml").write_text("tier: basic\nenvironments: [production-us]\n")
+    stacks = stacks_of(plan_json(platform))
+    us, eu = stacks["production-us.pool.standard"], stacks["production-eu.pool.standard"]
+    assert us["state"] == "eligible"
+    assert us["reason"].endswith("changed since: the overrides of gamma-health; deploys " + us["revision"])
+    assert stacks["staging.pool.standard"]["state"] == "eligible"
+    assert eu["state"] == "blocked"
+    assert re.fullmatch(r"tenant evergreen has not deployed 2\.0\.0\+[0-9a-f]{8} to staging", eu["reason"])
+    basic = stacks["production-us.pool.basic"]
+    assert (basic["state"], basic["reason"]) == ("eligible", f"on {basic['current_revision']}; changed since: "
+                                                 "members (joins nova-labs)")  # fmt: skip
+    assert basic["revision"] == basic["current_revision"]
+    # the wave's approval still covers the pool: the revision it deploys is the one approved
+    assert plan_json(platform, "--wave", "7")["waves"][0]["gate"]["state"] == "open"

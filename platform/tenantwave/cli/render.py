@@ -124,7 +124,8 @@ def status(states: Sequence[StackState], simulated: bool = False) -> None:
     for state in states:
         last = "-" if state.last_status is None else f"{state.last_operation} {state.last_release}: {state.last_status}"
         name = state.name if state.in_config else f"{state.name} (not in config)"
-        cells.append((name, _tenants(state.tenants, plain), state.current_release or "-", last, state.last_at or "-"))
+        running = state.current_revision or state.current_release or "-"  # the revision, when recorded
+        cells.append((name, _tenants(state.tenants, plain), running, last, state.last_at or "-"))
     if plain:
         plain_table(title, STATUS_COLUMNS, cells)
         return

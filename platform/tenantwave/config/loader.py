@@ -369,8 +369,9 @@ def _message(error: Any) -> str:
 
 def _warnings(project: Project) -> list[str]:
     from tenantwave.config.reachability import uncompletable_phases, unreachable_phases
+    from tenantwave.config.unread import unread_warnings
 
-    return [
+    return unread_warnings(project.root) + [
         f"{PLATFORM_FILE}: require_tenant: phase {phase!r} has no connected tenant, "
         "so no deployment can ever reach it; connect a tenant to one of its environments "
         "or make the phase optional"

@@ -26,6 +26,7 @@ class StackState:
     last_at: str | None
     last_error: str | None
     in_config: bool  # False: the ledger knows the stack but the configuration no longer has it
+    current_revision: str | None = None  # the revision it runs (release+digest), when recorded
 
     @property
     def retired(self) -> bool:
@@ -41,6 +42,7 @@ class StackState:
             "tier": self.tier,
             "tenants": list(self.tenants),
             "current_release": self.current_release,
+            "current_revision": self.current_revision,
             "last": None
             if self.last_status is None
             else {
@@ -74,6 +76,7 @@ def fleet_status(project: Project, ledger: Ledger) -> list[StackState]:
                 last_at=_when(last.ended_at or last.started_at) if last else None,
                 last_error=last.error if last else None,
                 in_config=True,
+                current_revision=status.current_revision if status else None,
             )
         )
     for name, status in sorted(recorded.items()):
@@ -93,6 +96,7 @@ def fleet_status(project: Project, ledger: Ledger) -> list[StackState]:
                 last_at=_when(last.ended_at or last.started_at),
                 last_error=last.error,
                 in_config=False,
+                current_revision=status.current_revision,
             )
         )
     return states
