@@ -65,7 +65,7 @@ def test_the_mock_engine_reads_its_own_ledger_and_says_so(
         result = platform("status")
     assert result.exit_code == 0
     assert result.stderr == SIMULATED
-    assert "│ testing.pool.basic " in result.stdout and "│ 1.4.0 " in result.stdout
+    assert "│ testing.pool.basic " in result.stdout and "│ 1.4.0+" in result.stdout  # the revision it runs
 
 
 def test_json_documents_carry_the_ledger_and_nothing_goes_to_stderr(project: Path, platform: Platform) -> None:

@@ -327,7 +327,7 @@ Wave 4 of 4 · phase production · tier wave 2
 gate: closed
   - wave 3 is not complete: 1 of 1 stacks not on 1.4.0 yet (production.pool.edge); run `platform up --release 1.4.0 --wave 3`
 release 1.4.0: 2 stacks: 2 eligible, 0 blocked, 0 done
-"""
+"""  # noqa: E501
 
 
 def test_plan_one_wave_human_output(small: Path, platform: Platform) -> None:
@@ -439,6 +439,7 @@ def test_status_after_recorded_deployments(small: Path, platform: Platform) -> N
         "current_release": "1.3.0",  # the failed 1.4.0 did not replace what it runs
         "last": {"release": "1.4.0", "operation": "up", "status": "failed", "error": "quota exceeded"},
         "in_config": True,
+        "current_revision": None,  # recorded without a revision
     }
     assert rows["production.silo.c"]["last"] is None
     assert rows["production.silo.gone"]["in_config"] is False
