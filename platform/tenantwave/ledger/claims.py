@@ -4,7 +4,9 @@ stale claims and runs, and releasing a claim when the deployment ends.
 
 Each function takes its locks in the ledger's one order (claims, deployments, runs). On
 PostgreSQL a claim locks the claim row it reads (SELECT ... FOR UPDATE). `now` gives the
-ledger's time (the server's clock on PostgreSQL): a heartbeat is compared with it.
+ledger's time (the server's clock on PostgreSQL): a heartbeat is compared with it. On SQLite (one
+machine, whose clock may step) the process table is asked too (liveness): a live run is never
+settled, and a dead one whose heartbeat a backward clock step put in the future is (`is_silent`).
 
 Every function here may run twice for one request (the ledger tries a transaction again when the
 answer to its commit was lost in an outage): the second time finds the first one's work (this
@@ -19,9 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from tenantwave.errors import LedgerError
+from tenantwave.ledger import liveness
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS
@@ -61,7 +64,7 @@ def claim(conn: Connection, o: Opening, stale_after: timedelta, *, now: Clock, s
             continue  # released since the insert (PostgreSQL, read committed): try again
         if held.run_id == o.run_id and held.deployment_id is not None:  # ours: a first try did commit
             return Claim(stack=name, granted=True, deployment_id=int(held.deployment_id))
-        if held.heartbeat_at >= at - stale_after:
+        if not is_silent(held.heartbeat_at, at, stale_after, _alive(conn, held.run_id)):
             return Claim(stack=name, granted=False, held_by=held.run_id)
         taken = conn.execute(
             q.TAKE_CLAIM,
@@ -131,19 +134,49 @@ def abandon(conn: Connection, stale_run: str, stack: str, now: datetime) -> None
     conn.execute(q.ABANDON_RUN, {"b_stale_run": stale_run, "b_now": now})
 
 
+def is_silent(heartbeat_at: datetime, at: datetime, stale_after: timedelta, alive: bool | None) -> bool:
+    """Whether a run last heard of at `heartbeat_at` counts as gone at `at`: never while its process
+    is known to be alive (whatever the clocks did); at once if its process is known to be gone and
+    its heartbeat is in the future (the clock stepped back since); else after `stale_after`."""
+    if alive is True:
+        return False
+    if alive is False and heartbeat_at > at:
+        return True
+    return heartbeat_at < at - stale_after
+
+
+def _alive(conn: Connection, run_id: str) -> bool | None:
+    r = s.runs.c
+    row = conn.execute(select(r.host, r.pid).where(r.id == run_id)).first()
+    return None if row is None else _process_alive(conn, row.host, row.pid)
+
+
+def _process_alive(conn: Connection, host: str | None, pid: int | None) -> bool | None:
+    """Only for SQLite: the runs of a PostgreSQL ledger come from many machines (whose host names
+    and process ids may repeat), and its server's clock is the one every heartbeat is read with."""
+    return liveness.run_alive(host, pid) if conn.dialect.name == "sqlite" else None
+
+
 def settle_stale(conn: Connection, stale_after: timedelta, *, now: Clock) -> list[str]:
-    """Settle every claim and run whose heartbeat is older than `stale_after`; the stacks freed."""
+    """Settle every claim and run that `is_silent`; the stacks freed."""
     t = s.claims
     c = t.c
     at = now(conn)
     cutoff = at - stale_after
-    stale = conn.execute(select(t).where(c.heartbeat_at < cutoff).order_by(c.stack).with_for_update()).all()
+    odd = or_(c.heartbeat_at < cutoff, c.heartbeat_at > at)  # old, or from the future
+    stale = conn.execute(select(t).where(odd).order_by(c.stack).with_for_update()).all()
     freed: list[str] = []
     for row in stale:
+        if not is_silent(row.heartbeat_at, at, stale_after, _alive(conn, row.run_id)):
+            continue
         if conn.execute(q.DELETE_CLAIM, {"b_stack": row.stack, "b_run": row.run_id}).rowcount == 1:
             abandon(conn, row.run_id, row.stack, at)
             freed.append(row.stack)
-    silent = [row.id for row in conn.execute(q.SILENT_RUNS, {"b_cutoff": cutoff})]
+    silent = [
+        row.id
+        for row in conn.execute(q.UNCLAIMED_RUNS, {"b_cutoff": cutoff, "b_now": at})
+        if is_silent(row.heartbeat_at, at, stale_after, _process_alive(conn, row.host, row.pid))
+    ]
     if silent:
         d, r = s.deployments, s.runs
         conn.execute(

@@ -10,7 +10,7 @@ touches them in that order, so two PostgreSQL transactions never wait on each ot
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam, delete, exists, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, exists, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -102,10 +102,11 @@ RUN_IF_NEW = {name: _insert_if_new(s.runs, name, "id") for name in ("sqlite", "p
 HEARTBEAT_CLAIMS = update(s.claims).where(c.run_id == bindparam("b_run")).values(heartbeat_at=bindparam("b_now"))
 HEARTBEAT_RUN = update(s.runs).where(r.id == bindparam("b_run")).values(heartbeat_at=bindparam("b_now"))
 
-# Runs without a heartbeat since the cutoff and without a live claim (a fresh claim is a sign of life).
-SILENT_RUNS = select(r.id).where(
+# Running runs without a claim (a fresh claim is a sign of life) whose heartbeat is older than the
+# cutoff or in the future (a clock stepped back): candidates for claims.is_silent.
+UNCLAIMED_RUNS = select(r.id, r.heartbeat_at, r.host, r.pid).where(
     r.status == "running",
-    r.heartbeat_at < bindparam("b_cutoff"),
+    or_(r.heartbeat_at < bindparam("b_cutoff"), r.heartbeat_at > bindparam("b_now")),
     ~exists().where(c.run_id == r.id),
 )
 

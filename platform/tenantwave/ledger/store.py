@@ -57,12 +57,21 @@ def utcnow() -> datetime:
 
 
 class Ledger:
-    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT, retry_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_seconds: float | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         """`timeout`: seconds to wait for a lock held by another writer before giving up with a
         LedgerError (a SQLite URL may also say `?timeout=N`). `retry_seconds`: how long an outage
-        of a ledger that answered before is waited out (retry.retry_seconds)."""
+        of a ledger that answered before is waited out (retry.retry_seconds). `clock`: this
+        machine's time for a SQLite ledger (naive UTC; default utcnow), injectable for tests."""
         self.url = url
         self.timeout = timeout
+        self._clock = clock
         self.retry_seconds = retry.retry_seconds(retry_seconds)
         self._answered = False  # the database answered once: an error now is an outage, waited out
         self._down = False  # an outage outlasted the window: fail at once until the ledger answers
@@ -189,7 +198,7 @@ class Ledger:
     def _now(self, conn: Connection) -> datetime:
         """Naive UTC: the server's clock on PostgreSQL, this machine's for SQLite (a local file)."""
         if self.is_sqlite:
-            return utcnow()
+            return self._clock() if self._clock is not None else utcnow()
         value = conn.execute(q.POSTGRES_NOW).scalar_one()
         assert isinstance(value, datetime)
         return value
@@ -199,7 +208,7 @@ class Ledger:
         stamped with: a bake or a heartbeat is never compared with a client's clock), this
         machine's for SQLite."""
         if self.is_sqlite:
-            return utcnow()
+            return self._clock() if self._clock is not None else utcnow()
         return self._read(self._now)
 
     # -- reads for the planning path ---------------------------------------------------------
