@@ -6,14 +6,16 @@
 - `read`        validate, plan, status      `deploy`  up, approve, destroy
 - `health`      verify, rollback            `tenant`  tenant add, remove, move, list
 - `preview`     preview                     `ci`      ci github
+- `unlock`      unlock (a claim released by hand)
 - `progress`, `render`, `jsonout`: how runs, tables and JSON documents are shown
+- `text`, `streams`: outside text made safe to show; stdout/stderr that a closed reader cannot break
 """
 
 from __future__ import annotations
 
 import sys
 
-from tenantwave.cli import ci, deploy, health, preview, read, tenant
+from tenantwave.cli import ci, deploy, health, preview, read, tenant, unlock
 from tenantwave.cli.app import cli
 from tenantwave.cli.streams import guard_closed_pipes
 
@@ -29,6 +31,7 @@ for _command in (
     tenant.tenant,
     health.verify,
     health.rollback,
+    unlock.unlock,
 ):
     cli.add_command(_command)
 

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tenantwave.errors import LedgerError
-from tenantwave.ledger import approvals, claims, connection, migrations, planreads, retry
+from tenantwave.ledger import approvals, claims, connection, migrations, planreads, retry, unlocking
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.connection import DEFAULT_TIMEOUT
@@ -395,6 +395,18 @@ class Ledger:
         return self._write(
             lambda conn: claims.record_late(conn, run_id, deployment_id, stack, status, error, resources, now=self._now)
         )
+
+    def held(self, *, stack: str | None = None, run_id: str | None = None) -> list[unlocking.HeldClaim]:
+        """The claims on `stack`, or those of run `run_id`, with what is known of their runs."""
+        if not self.exists():
+            return []
+        return self._read(lambda conn: unlocking.held(conn, stack=stack, run_id=run_id))
+
+    def unlock(
+        self, claims: Sequence[unlocking.HeldClaim], *, by: str, whole_run: bool
+    ) -> tuple[list[str], str | None]:
+        """Release claims by hand, recorded (unlocking.unlock)."""
+        return self._write(lambda conn: unlocking.unlock(conn, claims, by=by, whole_run=whole_run, now=self._now))
 
     # -- approvals ----------------------------------------------------------------------------
 
