@@ -115,8 +115,15 @@ def test_a_schema_1_ledger_is_upgraded_and_keeps_its_history(ledger_url: str) ->
     scope = {"production-us.pool.standard": "2.0.0+8c1d07e2"}
     new = ledger.approve("2.0.0", 8, "ops-lead", "CHG-2", scope=scope)
     assert new.scope == scope and new.digest and new != old
-    assert ledger.approve("2.0.0", 8, "someone-else", scope=scope) == new  # same scope: the first stands
-    assert ledger.approval("2.0.0", 8) == new
+    again = ledger.approve("2.0.0", 8, "someone-else", scope=scope)  # same scope: the first stands
+    assert (again.approved_by, again.approved_at, again.digest, again.repeated) == (
+        "ops-lead",
+        new.approved_at,
+        new.digest,
+        True,
+    )
+    latest = ledger.approval("2.0.0", 8)
+    assert latest is not None and (latest.approved_by, latest.scope) == ("ops-lead", scope)
     assert [a.comment for a in ledger.release_history("2.0.0").gate.approvals] == ["CHG-1", "CHG-2"]
 
 

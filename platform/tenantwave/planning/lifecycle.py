@@ -62,6 +62,7 @@ class Lifecycle:
         self._phase_gaps = self._incomplete_phases()
         self._tier_phases = self._phases_of_tiers()
         self._tier_gaps: dict[tuple[str, int], str | None] = {}
+        self._targets: dict[str, tuple[Revision, str]] = {}  # stack -> (revision it deploys, its id)
 
     # -- rule 1 -------------------------------------------------------------------------------
 
@@ -161,15 +162,26 @@ class Lifecycle:
 
     def revision(self, stack: Stack) -> Revision:
         """The revision `stack` deploys at this release with the configuration as it is."""
-        return self.revisions.of(stack)
+        return self._target(stack)[0]
+
+    def revision_id(self, stack: Stack) -> str:
+        return self._target(stack)[1]
+
+    def _target(self, stack: Stack) -> tuple[Revision, str]:
+        target = self._targets.get(stack.name)
+        if target is None:
+            revision = self.revisions.of(stack)
+            target = (revision, revision.id)
+            self._targets[stack.name] = target
+        return target
 
     def verdict(self, stack: Stack, fingerprint: str | Callable[[], str] | None = None) -> Verdict:
         """`fingerprint`: the stack's configuration now, or a function that computes it (called only
         when the stack already runs this release, to tell done from changed)."""
         release = self.history.release
         current = self.history.current.get(stack.name)
-        target = self.revisions.of(stack)
-        if current is not None and current.release == release and current.revision in (None, target.id):
+        target, target_id = self._target(stack)
+        if current is not None and current.release == release and current.revision in (None, target_id):
             now = fingerprint() if callable(fingerprint) else fingerprint
             if now is None or current.fingerprint in (None, now):
                 return Verdict("done", (f"already on {release}",))

@@ -138,7 +138,7 @@ def evaluate(
                 reason="; ".join(reasons),
                 current=current.release if current else None,
                 running=history.running.get(stack.name),
-                revision=lifecycle.revision(stack).id,
+                revision=lifecycle.revision_id(stack),
                 current_revision=current.revision if current else None,
                 removes=tuple(r.tenant for r in taken),
             )

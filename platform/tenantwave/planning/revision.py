@@ -56,7 +56,10 @@ class Revision:
 
     @property
     def digest(self) -> str:
-        return _digest(_canonical(self.config()), 8)
+        """8 hex digits of sha256 over the digests, in a fixed order (ids and digests hold no `|`,
+        `,` or `=`): one per revision and stack, so it is kept cheap."""
+        overrides = ",".join(f"{tenant}={digest}" for tenant, digest in self.overrides)
+        return _digest(f"{self.program}|{self.tier}|{self.tier_config}|{overrides}", 8)
 
     @property
     def id(self) -> str:
