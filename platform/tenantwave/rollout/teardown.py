@@ -2,6 +2,10 @@
 
 Order: the latest phase first (production before staging before testing), so a tenant stops
 being served before its lower environments go; one stack at a time.
+
+A pool stack that still serves tenants is refused without `--force`. Who it serves is read from
+the configuration and from the ledger (the tenants its current deployment served): a tenant whose
+file was deleted without redeploying the pool (`tenant remove X` without --deploy) is still served.
 """
 
 from __future__ import annotations
@@ -36,13 +40,8 @@ def plan_teardown(
                 "remove it from tenants/ and deploy its pool stacks instead"
             )
         chosen.update({s.name: s for s in inventory.values() if s.tenant == tenant_id})
-    refused = [s for s in chosen.values() if s.kind == "pool" and s.tenants and not force]
-    if refused:
-        first = refused[0]
-        raise UsageError(
-            f"{first.name} still serves {', '.join(first.tenants)}: move or remove those tenants first, "
-            "or pass --force to destroy it anyway"
-        )
+    if not force:
+        _refuse_serving_pools(workspace, list(chosen.values()))
     ordered = sorted(chosen.values(), key=lambda s: (-s.phase_index, s.name))
     plans = []
     for stack in ordered:
@@ -59,6 +58,36 @@ def plan_teardown(
         gate=None,
         total_waves=0,
     )
+
+
+def _refuse_serving_pools(workspace: Workspace, stacks: Sequence[Stack]) -> None:
+    """UsageError for the first pool stack that serves tenants, per the configuration or the ledger."""
+    for stack in stacks:
+        if stack.kind != "pool":
+            continue
+        served = _served(workspace, stack.name)
+        tenants = list(dict.fromkeys([*stack.tenants, *served]))
+        if not tenants:
+            continue
+        extra = [t for t in served if t not in stack.tenants]
+        source = (
+            " (the ledger says so: its current deployment serves them, though tenants/ no longer lists them all)"
+            if extra else ""
+        )
+        hint = " (`platform tenant remove ID --deploy`)" if extra else ""
+        raise UsageError(
+            f"{stack.name} still serves {', '.join(tenants)}{source}: move or remove those tenants first{hint}, "
+            "or pass --force to destroy it anyway"
+        )
+
+
+def _served(workspace: Workspace, name: str) -> tuple[str, ...]:
+    """The tenants the stack's current deployment serves: its last successful up or rollback,
+    unless a successful destroy came after it."""
+    for record in reversed(workspace.ledger.deployments(stack=name)):
+        if record.status == "succeeded":
+            return record.tenants if record.operation in ("up", "rollback") else ()
+    return ()
 
 
 def _recorded_stack(workspace: Workspace, name: str, recorded: Mapping[str, StackStatus]) -> Stack:
