@@ -122,13 +122,13 @@ def test_rollback_of_a_failed_update_and_to_a_given_version(
     test_engine.steps.clear()
     only_failed = plan_rollback(ws, targets=Targets(stacks=(A,)))
     assert [(c.running, c.target) for c in only_failed.choices] == [("1.4.0", "1.3.0")]
-    # --release: only the stacks running it; --to: the version chosen
-    plan = plan_rollback(ws, targets=Targets(tenants=("alpha", "beta")), to="1.1.0", release="1.4.0")
+    # --release: only the stacks running it; --to: the version chosen (1.1.0 never ran here: forced)
+    plan = plan_rollback(ws, targets=Targets(tenants=("alpha", "beta")), to="1.1.0", release="1.4.0", force=True)
     assert [(c.stack.name, c.target, c.reason) for c in plan.choices] == [
         (A, "1.1.0", "roll back from 1.4.0 to 1.1.0 (--to)"),
         (B, "1.1.0", "roll back from 1.4.0 to 1.1.0 (--to)"),
     ]
-    reports = roll_back(ws, test_engine, targets=Targets(stacks=(B,)), to="1.1.0")
+    reports = roll_back(ws, test_engine, targets=Targets(stacks=(B,)), to="1.1.0", force=True)
     assert [(o.stack, o.status) for o in reports[0].outcomes] == [(B, "succeeded")]
     assert ws.ledger.deployments(stack=B)[-1].release == "1.1.0"
     not_on = plan_rollback(ws, targets=Targets(stacks=(B,)), release="1.4.0")

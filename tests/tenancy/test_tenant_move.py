@@ -74,7 +74,7 @@ def test_an_interrupted_move_resumes(project: Path, test_engine: ScriptedEngine,
     assert "stopped at production-us.silo.corner-bakery: failed: Error: quota exceeded\n" in first.text
     assert "tier: basic\n" in (project / "tenants/corner-bakery.yaml").read_text()
     listed = platform("tenant", "list").text
-    assert "corner-bakery    basic (pool), moving to premium" in listed
+    assert "│ corner-bakery   │ basic (pool), moving to premium │" in listed
     # production-us.pool.basic still serves the tenant: the new side never came up there
     assert "production-us.pool.basic" not in test_engine.operations()[-2:]
 

@@ -66,7 +66,8 @@ def test_offboard_a_silo_tenant_production_first(
     assert not (project / "tenants/helios-bank.yaml").exists()
     history = [row for row in ledger_rows(project) if len(row) == 5 and row[1] == "staging.silo.helios-bank"]
     assert [(op, status) for _, _, op, status, _ in history] == [("up", "succeeded"), ("destroy", "succeeded")]
-    status = json.loads(platform("status", "--json").output)
+    assert "staging.silo.helios-bank" not in platform("status", "--json").output  # destroyed and gone
+    status = json.loads(platform("status", "--all", "--json").output)
     gone = next(s for s in status["stacks"] if s["name"] == "staging.silo.helios-bank")
     assert (gone["current_release"], gone["in_config"]) == (None, False)
 

@@ -37,6 +37,9 @@ _HEADER = """\
 #            PULUMI_CONFIG_PASSPHRASE  when the stacks use the passphrase secrets provider
 #   vars     AWS_ROLE_ARN, AWS_REGION  the role the jobs assume through OIDC
 #   environments {environments}: required reviewers approve those waves
+#
+# RELEASE is the tag: platform drops a leading v before a digit, so the tag v1.4.0 deploys (and
+# records in the ledger) release 1.4.0, the same release as `platform up --release 1.4.0`.
 name: rollout
 
 on:

@@ -12,6 +12,7 @@ from tenantwave.cli.options import (
     common_options,
     concurrency_option,
     json_option,
+    release_option,
     skip_hooks_option,
     target_options,
     yes_option,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("--release", "-r", required=True, metavar="VERSION", help="The release to deploy.")
+@release_option("The release to deploy.")
 @click.option("--wave", "-w", type=int, metavar="N", help="The wave to deploy (gated by wave N-1).")
 @target_options
 @click.option("--shard", metavar="K/N", help="Only the k-th of n deterministic shares of the stacks.")
@@ -50,14 +51,13 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     Rerunning the same command resumes: stacks already on the release are skipped, failed ones retried.
     """
     from tenantwave.cli.health import describe_rollback, run_rollback
-    from tenantwave.planning.release import check_release, source_commit
+    from tenantwave.planning.release import source_commit
     from tenantwave.planning.selection import Shard, Targets
     from tenantwave.rollout.prepare import prepare_rollout
     from tenantwave.rollout.report import unrun_json, unrun_status
     from tenantwave.rollout.rollbacks import plan_auto_rollback
     from tenantwave.rollout.runner import RunOptions
 
-    check_release(release)
     targets = Targets(stacks, tenants, tiers, envs)
     if wave is None and not targets:
         raise UsageError("choose what to deploy: --wave N, or targets (--stack, --tenant, --tier, --env)")
@@ -174,7 +174,7 @@ def show_report(report: RunReport, engine: str) -> None:
 
 
 @click.command()
-@click.option("--release", "-r", required=True, metavar="VERSION", help="The release whose wave is approved.")
+@release_option("The release whose wave is approved.")
 @click.option("--wave", "-w", type=int, required=True, metavar="N", help="The wave to approve.")
 @click.option("--comment", "-m", metavar="TEXT", help="Why (recorded with the approval).")
 @click.option(
@@ -190,10 +190,8 @@ def approve(app: Application, release: str, wave: int, comment: str | None, appr
     keeps the comment as a note on that approval.
     """
     from tenantwave.planning.actor import resolve_actor
-    from tenantwave.planning.release import check_release
     from tenantwave.rollout.approval import approve_wave
 
-    check_release(release)
     workspace = app.workspace(writes=True)
     who = resolve_actor(approved_by, workspace.root)
     result = approve_wave(workspace, release, wave, who.name, comment)

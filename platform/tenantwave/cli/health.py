@@ -9,7 +9,15 @@ import click
 
 from tenantwave.cli.application import Application, exit_code
 from tenantwave.cli.deploy import show_report
-from tenantwave.cli.options import common_options, concurrency_option, json_option, skip_hooks_option, yes_option
+from tenantwave.cli.options import (
+    common_options,
+    concurrency_option,
+    json_option,
+    release_option,
+    release_value,
+    skip_hooks_option,
+    yes_option,
+)
 from tenantwave.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -21,7 +29,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("--release", "-r", required=True, metavar="VERSION", help="The release the wave runs.")
+@release_option("The release the wave runs.")
 @click.option("--wave", "-w", type=int, required=True, metavar="N", help="The wave to check.")
 @json_option
 @common_options
@@ -32,10 +40,8 @@ def verify(app: Application, release: str, wave: int, as_json: bool) -> None:
     After the bake time of a phase with checks, the next wave's gate waits for a passing verify.
     """
     from tenantwave.engine.registry import opened_engine
-    from tenantwave.planning.release import check_release
     from tenantwave.rollout.verify import verify_wave
 
-    check_release(release)
     workspace = app.workspace(writes=True)
     with opened_engine(workspace) as engine:
         report = verify_wave(workspace, engine, release, wave, workspace.project.platform.rollout.concurrency)
@@ -79,8 +85,12 @@ def _verify_json(report: VerifyReport) -> dict[str, Any]:
 @click.option("--wave", "-w", type=int, metavar="N", help="Roll back the stacks of this wave.")
 @click.option("--stack", "stacks", multiple=True, metavar="NAME", help="Roll back this stack (repeatable).")
 @click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Roll back the stacks serving this tenant.")
-@click.option("--to", "to", metavar="VERSION", help="The release to go back to (default: each stack's previous one).")
-@click.option("--release", "-r", metavar="VERSION", help="Only stacks that run this release now.")
+@click.option(
+    "--to", "to", metavar="VERSION", callback=release_value,
+    help="The release to go back to (default: each stack's previous one).",
+)
+@release_option("Only stacks that run this release now.", required=False)
+@click.option("--force", is_flag=True, help="Go --to a release no selected stack ever ran successfully.")
 @skip_hooks_option
 @concurrency_option
 @yes_option
@@ -88,20 +98,17 @@ def _verify_json(report: VerifyReport) -> dict[str, Any]:
 @common_options
 @click.pass_obj
 def rollback(app: Application, wave: int | None, stacks: tuple[str, ...], tenants: tuple[str, ...], to: str | None,
-             release: str | None, skip_hooks: bool, concurrency: int | None, yes: bool, as_json: bool) -> None:
+             release: str | None, force: bool, skip_hooks: bool, concurrency: int | None, yes: bool,
+             as_json: bool) -> None:
     """Redeploy the release each selected stack ran before (or --to VERSION), recorded as a rollback."""
-    from tenantwave.planning.release import check_release
     from tenantwave.planning.selection import Targets
     from tenantwave.rollout.rollback import plan_rollback
 
     targets = Targets(stacks, tenants)
     if (wave is None) == (not targets):
         raise UsageError("choose what to roll back: --wave N, or --stack NAME / --tenant ID (not both)")
-    for version in (to, release):
-        if version is not None:
-            check_release(version)
     workspace = app.workspace(writes=True)
-    plan = plan_rollback(workspace, wave=wave, targets=targets, to=to, release=release)
+    plan = plan_rollback(workspace, wave=wave, targets=targets, to=to, release=release, force=force)
     if not as_json:
         describe_rollback(plan)
     runnable = sum(len(run.runnable) for run in plan.runs)

@@ -51,6 +51,18 @@ def common_options(func: F) -> F:
     return func
 
 
+def release_value(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --release (or --to) option's value, checked and normalised (`v1.4.0` is release 1.4.0)."""
+    from tenantwave.planning.release import check_release
+
+    return None if value is None else check_release(value, param.opts[0])
+
+
+def release_option(help: str, *, required: bool = True) -> Callable[[F], F]:
+    """`--release/-r VERSION`, checked and normalised before the command runs."""
+    return click.option("--release", "-r", required=required, metavar="VERSION", callback=release_value, help=help)
+
+
 def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     app = ctx.ensure_object(Application)
     app.json = value or app.json
@@ -59,6 +71,9 @@ def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> bool
 
 json_option = click.option("--json", "as_json", is_flag=True, callback=_json_flag, help=JSON_HELP)
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+wide_option = click.option(
+    "--wide", is_flag=True, help="Show every column, wider than the terminal if need be (default: fit it)."
+)
 
 
 def target_options(func: F) -> F:

@@ -6,7 +6,7 @@ import click
 
 from tenantwave.cli import render
 from tenantwave.cli.application import Application
-from tenantwave.cli.options import common_options, json_option
+from tenantwave.cli.options import common_options, json_option, release_option, wide_option
 from tenantwave.errors import EXIT_USAGE, ConfigError
 
 
@@ -47,32 +47,32 @@ def validate(app: Application, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--release", "-r", required=True, metavar="VERSION", help="The release to plan.")
+@release_option("The release to plan.")
 @click.option("--wave", "-w", type=int, metavar="N", help="Only this wave.")
+@wide_option
 @json_option
 @common_options
 @click.pass_obj
-def plan(app: Application, release: str, wave: int | None, as_json: bool) -> None:
+def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: bool) -> None:
     """Show the waves of a release and each stack's state: eligible, blocked or done."""
     from tenantwave.planning.plan import build_plan
-    from tenantwave.planning.release import check_release
 
-    check_release(release)
     workspace = app.workspace()
     ledger = workspace.ledger  # bakes are counted on the ledger's clock (the server's on PostgreSQL)
     the_plan = build_plan(workspace.project, ledger.release_history(release), wave, now=ledger.now())
     if as_json:
         app.echo_json(the_plan.to_json())
         return
-    render.plan(the_plan)
+    render.plan(the_plan, wide=wide)
 
 
 @click.command()
 @click.option("--all", "show_all", is_flag=True, help="Also list destroyed stacks the configuration no longer has.")
+@wide_option
 @json_option
 @common_options
 @click.pass_obj
-def status(app: Application, show_all: bool, as_json: bool) -> None:
+def status(app: Application, show_all: bool, wide: bool, as_json: bool) -> None:
     """Per stack: the release it runs, its last result and when.
 
     Stacks that were destroyed and are no longer in the configuration are left out unless --all.
@@ -86,6 +86,6 @@ def status(app: Application, show_all: bool, as_json: bool) -> None:
     if as_json:
         app.echo_json({"simulated": workspace.simulated, "stacks": [state.to_json() for state in shown]})
         return
-    render.status(shown, simulated=workspace.simulated)
+    render.status(shown, simulated=workspace.simulated, wide=wide)
     if hidden:
         click.echo(f"{hidden} destroyed stack(s) no longer in the configuration not shown (--all lists them)")

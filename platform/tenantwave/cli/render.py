@@ -9,12 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tenantwave.cli.text import markup_safe, printable
+from tenantwave.cli.tables import Column, console, dropped_note, print_table, terminal_width
+from tenantwave.cli.text import printable
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.table import Table
-
     from tenantwave.planning.gate import GateVerdict
     from tenantwave.planning.plan import Plan
     from tenantwave.planning.status import StackState
@@ -22,25 +20,28 @@ if TYPE_CHECKING:
 STATE_STYLE = {"eligible": "green", "blocked": "yellow", "done": "dim", "running": "cyan"}
 
 
-def console() -> Console:
-    from rich.console import Console
-
-    stream = sys.stdout  # click swaps it under CliRunner too (get_text_stream is deprecated in click 8.5)
-    return Console(file=stream, width=None if stream.isatty() else 160, highlight=False, soft_wrap=False)
+def _state_style(state: str) -> str | None:
+    return STATE_STYLE.get(state.split(" ", 1)[0])
 
 
 # Above this many rows a view is printed as plain aligned text: rich lays a table out in time and
 # memory that grow fast with its rows (about 25 s for a plan of 25,000 stacks).
 RICH_MAX_ROWS = 2000
 PLAIN_TENANTS = 3
-PLAN_COLUMNS = ("stack", "tenants", "state", "reason")
+PLAN_COLUMNS = (
+    Column("stack"),
+    Column("tenants", essential=False, wraps=True, drop_rank=1),
+    Column("state", style=_state_style),
+    Column("reason", wraps=True, min_width=24),
+)
 
 
-def plan(the_plan: Plan) -> None:
+def plan(the_plan: Plan, *, wide: bool = False) -> None:
     rows = sum(len(wave_plan.stacks) for wave_plan in the_plan.waves)
     plain = rows > RICH_MAX_ROWS
-    out = None if plain else console()
+    out = None if plain else console(terminal_width())
     totals = {"eligible": 0, "blocked": 0, "done": 0}
+    dropped: list[str] = []
     for wave_plan in the_plan.waves:
         wave = wave_plan.wave
         title = f"Wave {wave.number} of {the_plan.total_waves} · phase {wave.phase} · tier wave {wave.tier_wave}"
@@ -50,10 +51,11 @@ def plan(the_plan: Plan) -> None:
             state = item.state + (" (running)" if item.running else "")
             cells.append((item.stack.name, _tenants(item.stack.tenants, plain), state, item.reason))
         if out is None:
-            plain_table(title, PLAN_COLUMNS, cells)
+            plain_table(title, [column.name for column in PLAN_COLUMNS], cells)
             sys.stdout.write("".join(f"{line}\n" for line in gate_lines(wave_plan.gate)))
         else:
-            out.print(_plan_table(title, cells))
+            left_out = print_table(title, PLAN_COLUMNS, cells, wide=wide)
+            dropped += [name for name in left_out if name not in dropped]
             for line in gate_lines(wave_plan.gate):
                 out.print(line, markup=False)
     count = sum(totals.values())
@@ -63,8 +65,10 @@ def plan(the_plan: Plan) -> None:
     )
     if out is None:
         sys.stdout.write(summary + "\n")
-    else:
-        out.print(markup_safe(summary))
+        return
+    out.print(summary, markup=False)
+    if dropped:
+        out.print(dropped_note(dropped), markup=False)
 
 
 def gate_lines(gate: GateVerdict | None) -> list[str]:
@@ -75,20 +79,6 @@ def gate_lines(gate: GateVerdict | None) -> list[str]:
         return ["gate: closed", *(f"  - {reason}" for reason in gate.reasons)]
     a = gate.approval
     return [f"gate: open (approved by {a.approved_by} at {a.approved_at:%Y-%m-%d %H:%M}Z)" if a else "gate: open"]
-
-
-def _plan_table(title: str, cells: list[tuple[str, str, str, str]]) -> Table:
-    from rich.table import Table
-
-    table = Table(title=markup_safe(title), title_justify="left", expand=False)
-    table.add_column("stack", no_wrap=True)
-    table.add_column("tenants")
-    table.add_column("state", no_wrap=True)
-    table.add_column("reason")
-    for name, tenants, state, reason in cells:
-        style = STATE_STYLE[state.split(" ", 1)[0]]
-        table.add_row(markup_safe(name), markup_safe(tenants), f"[{style}]{markup_safe(state)}[/]", markup_safe(reason))
-    return table
 
 
 def _tenants(tenants: Sequence[str], plain: bool) -> str:
@@ -114,10 +104,16 @@ def plain_table(title: str, columns: Sequence[str], cells: Sequence[Sequence[str
     sys.stdout.write("\n".join(text) + "\n")
 
 
-STATUS_COLUMNS = ("stack", "tenants", "release", "last result", "when")
+STATUS_COLUMNS = (
+    Column("stack"),
+    Column("tenants", essential=False, wraps=True, drop_rank=1),
+    Column("release"),
+    Column("last result"),
+    Column("when", essential=False, drop_rank=2),
+)
 
 
-def status(states: Sequence[StackState], simulated: bool = False) -> None:
+def status(states: Sequence[StackState], simulated: bool = False, *, wide: bool = False) -> None:
     title = "Fleet status (simulated by the mock engine: nothing was deployed)" if simulated else "Fleet status"
     plain = len(states) > RICH_MAX_ROWS
     cells = []
@@ -127,13 +123,26 @@ def status(states: Sequence[StackState], simulated: bool = False) -> None:
         running = state.current_revision or state.current_release or "-"  # the revision, when recorded
         cells.append((name, _tenants(state.tenants, plain), running, last, state.last_at or "-"))
     if plain:
-        plain_table(title, STATUS_COLUMNS, cells)
+        plain_table(title, [column.name for column in STATUS_COLUMNS], cells)
         return
-    from rich.table import Table
+    dropped = print_table(title, STATUS_COLUMNS, cells, wide=wide)
+    if dropped:
+        sys.stdout.write(dropped_note(dropped) + "\n")
 
-    table = Table(title=markup_safe(title), title_justify="left")
-    for column in STATUS_COLUMNS:
-        table.add_column(column, no_wrap=column != "tenants")
-    for row in cells:
-        table.add_row(*(markup_safe(cell) for cell in row))
-    console().print(table)
+
+TENANT_COLUMNS = (
+    Column("tenant"),
+    Column("tier"),
+    Column("release per environment", wraps=True, min_width=20),
+    Column("last result", essential=False, wraps=True, min_width=16, drop_rank=1),
+)
+
+
+def tenants(rows: Sequence[Sequence[str]], *, wide: bool = False) -> None:
+    """`tenant list`: one row per tenant (tier, the release it runs per environment, last result)."""
+    if len(rows) > RICH_MAX_ROWS:
+        plain_table("Tenants", [column.name for column in TENANT_COLUMNS], rows)
+        return
+    dropped = print_table("Tenants", TENANT_COLUMNS, rows, wide=wide)
+    if dropped:
+        sys.stdout.write(dropped_note(dropped) + "\n")

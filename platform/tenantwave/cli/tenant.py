@@ -12,11 +12,10 @@ import click
 
 from tenantwave.cli.application import Application, exit_code
 from tenantwave.cli.deploy import data_note, simulated_note
-from tenantwave.cli.options import common_options, json_option, yes_option
+from tenantwave.cli.options import common_options, json_option, release_option, wide_option, yes_option
 from tenantwave.errors import UsageError
 
 if TYPE_CHECKING:
-    from tenantwave.planning.workspace import Workspace
     from tenantwave.tenants.execution import TenantResult
     from tenantwave.tenants.operations import StackStep, TenantPlan
 
@@ -26,8 +25,8 @@ dry_run_option = click.option(
 deploy_option = click.option(
     "--deploy", is_flag=True, help="Also change the stacks now, in order, through the lifecycle."
 )
-release_option = click.option(
-    "--release", "-r", metavar="VERSION", help="Provision at this release (default: what the environment runs)."
+provision_release_option = release_option(
+    "Provision at this release (default: what the environment runs).", required=False
 )
 
 
@@ -42,7 +41,7 @@ def tenant() -> None:
 @click.option("--env", "envs", multiple=True, required=True, metavar="NAME", help="Connected environment (repeatable).")
 @click.option("--wave", type=int, metavar="N", help="Override the tier's wave (silo tiers only).")
 @click.option("--name", metavar="TEXT", help="Display name.")
-@release_option
+@provision_release_option
 @deploy_option
 @dry_run_option
 @yes_option
@@ -53,7 +52,7 @@ def add(app: Application, tenant_id: str, tier: str, envs: tuple[str, ...], wave
     """Onboard a tenant: write tenants/ID.yaml; with --deploy, provision its stacks."""
     from tenantwave.tenants.operations import plan_add
 
-    workspace = _workspace(app, release)
+    workspace = app.workspace(writes=True)
     plan = plan_add(workspace, tenant_id, tier=tier, environments=envs, wave=wave, name=name, release=release)
     tier_model = plan.after.tiers[tier].model
     click.echo(f"add tenant {tenant_id}: tier {tier} ({tier_model}), environments {', '.join(envs)}")
@@ -72,7 +71,7 @@ def remove(app: Application, tenant_id: str, deploy: bool, delete_data: bool, dr
     """Offboard a tenant: production first, then earlier phases; the file goes last."""
     from tenantwave.tenants.operations import plan_remove
 
-    workspace = _workspace(app, None)
+    workspace = app.workspace(writes=True)
     plan = plan_remove(workspace, tenant_id)
     click.echo(f"remove tenant {tenant_id}: production first, the file last")
     _carry_out(app, plan, deploy=deploy, dry_run=dry_run, yes=yes, retain_data=not delete_data)
@@ -81,7 +80,7 @@ def remove(app: Application, tenant_id: str, deploy: bool, delete_data: bool, dr
 @tenant.command()
 @click.argument("tenant_id", metavar="ID")
 @click.option("--tier", required=True, metavar="TIER", help="The tier to move to.")
-@release_option
+@provision_release_option
 @deploy_option
 @dry_run_option
 @yes_option
@@ -92,7 +91,7 @@ def move(app: Application, tenant_id: str, tier: str, release: str | None, deplo
     """Move a tenant to another tier: per environment, the new side is up before the old one goes."""
     from tenantwave.tenants.operations import plan_move
 
-    workspace = _workspace(app, release)
+    workspace = app.workspace(writes=True)
     plan = plan_move(workspace, tenant_id, tier=tier, release=release)
     source = plan.before.tenants[tenant_id].tier
     if plan.file is None and not plan.pending:  # the file and every stack are on that tier already
@@ -103,36 +102,28 @@ def move(app: Application, tenant_id: str, tier: str, release: str | None, deplo
 
 
 @tenant.command(name="list")
+@wide_option
 @json_option
 @common_options
 @click.pass_obj
-def list_tenants(app: Application, as_json: bool) -> None:
+def list_tenants(app: Application, wide: bool, as_json: bool) -> None:
     """Each tenant: tier, environments with the release it runs there, last result."""
+    from tenantwave.cli import render
     from tenantwave.tenants.listing import LIST_FORMAT_VERSION, describe_last, tenant_rows
 
     rows = tenant_rows(app.workspace())
     if as_json:
         app.echo_json({"format": LIST_FORMAT_VERSION, "tenants": [row.to_json() for row in rows]})
         return
-    table = [("TENANT", "TIER", "RELEASE PER ENVIRONMENT", "LAST RESULT")]
+    table = []
     for row in rows:
         tier = f"{row.tier} ({row.model})" + (f", moving to {row.moving_to}" if row.moving_to else "")
         releases = ", ".join(f"{e.environment} {e.release or '-'}" for e in row.environments)
         table.append((row.id, tier, releases, describe_last(row.last)))
-    widths = [max(len(line[column]) for line in table) for column in range(3)]
-    for line in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[3])
+    render.tenants(table, wide=wide)
 
 
 # -- shared ---------------------------------------------------------------------------------------
-
-
-def _workspace(app: Application, release: str | None) -> Workspace:
-    from tenantwave.planning.release import check_release
-
-    if release is not None:
-        check_release(release)
-    return app.workspace(writes=True)
 
 
 def _carry_out(app: Application, plan: TenantPlan, *, deploy: bool, dry_run: bool, yes: bool,

@@ -12,13 +12,18 @@ _RELEASE_RE = re.compile(r"\A[0-9A-Za-z][0-9A-Za-z._+-]{0,63}\Z")
 _COMMIT_RE = re.compile(r"\A[0-9a-f]{7,64}\Z")
 
 
-def check_release(release: str) -> str:
+_TAG_PREFIX = re.compile(r"\A[vV](?=[0-9])")
+
+
+def check_release(release: str, option: str = "--release") -> str:
+    """The release, checked and normalised: a leading `v` before a digit is dropped, so that the
+    tag `v1.4.0` (what CI passes) and `1.4.0` (what an operator types) are one release."""
     if not _RELEASE_RE.match(release):
         raise UsageError(
-            f"--release {release!r}: a release is 1-64 characters of letters, digits, '.', '_', '+', '-', "
+            f"{option} {release!r}: a release is 1-64 characters of letters, digits, '.', '_', '+', '-', "
             "starting with a letter or digit (e.g. 1.4.0)"
         )
-    return release
+    return _TAG_PREFIX.sub("", release)
 
 
 def source_commit(root: Path, given: str | None = None) -> str | None:

@@ -5,7 +5,9 @@ deployment attempt (an up or a rollback, whatever its outcome: a failed update m
 the stack) says what it runs now; the target is the latest release it deployed successfully
 before that, other than the one it runs, and other than a release it was rolled back from (so a
 second rollback goes one release further back instead of undoing the first). A stack destroyed
-since has nothing to roll back. `--to VERSION` chooses the release instead.
+since has nothing to roll back. `--to VERSION` chooses the release instead; a release that no
+selected stack ever ran successfully is refused (most likely a typo: the message suggests the
+closest one they ran) unless forced.
 
 A rollback is a normal deployment of the target release: the lifecycle rules apply (a blocked
 stack stays blocked, with its reason), it is recorded with operation `rollback`, the tier's hook
@@ -16,6 +18,7 @@ run per release.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,8 +76,10 @@ def plan_rollback(
     targets: Targets | None = None,
     to: str | None = None,
     release: str | None = None,
+    force: bool = False,
 ) -> RollbackPlan:
-    """The stacks of `wave` or `targets`; `release`: only those running it; `to`: the target."""
+    """The stacks of `wave` or `targets`; `release`: only those running it; `to`: the target (one
+    of them ran successfully, unless `force`)."""
     project = workspace.project
     inventory = build_inventory(project)
     if wave is not None:
@@ -86,12 +91,30 @@ def plan_rollback(
         chosen = select(inventory, targets)
     else:
         raise UsageError("choose what to roll back: --wave N, --stack NAME or --tenant ID")
-    choices = tuple(_choose(workspace, stack, to, release) for stack in chosen)
+    records = {stack.name: workspace.ledger.deployments(stack=stack.name) for stack in chosen}
+    if to is not None and not force:
+        check_ran(to, [record for stack in chosen for record in records[stack.name]])
+    choices = tuple(_choose(stack, records[stack.name], to, release) for stack in chosen)
     return RollbackPlan(choices, _runs(workspace, choices))
 
 
-def _choose(workspace: Workspace, stack: Stack, to: str | None, release: str | None) -> RollbackChoice:
-    running, target, reason = previous_release(workspace.ledger.deployments(stack=stack.name))
+def check_ran(to: str, records: Sequence[DeploymentRecord]) -> None:
+    """UsageError unless one of `records` is a successful deployment of `to`."""
+    ran = [r.release for r in records if r.operation in DEPLOYING and r.status == "succeeded"]
+    if to in ran:
+        return
+    known = list(dict.fromkeys(reversed(ran)))  # latest first, each once
+    close = difflib.get_close_matches(to, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    listed = f"; they ran {', '.join(known[:5])}" if known else "; they never ran any release successfully"
+    raise UsageError(
+        f"--to {to}: no selected stack ever ran {to} successfully{hint}{listed}; "
+        "pass --force to roll back to it anyway"
+    )
+
+
+def _choose(stack: Stack, records: Sequence[DeploymentRecord], to: str | None, release: str | None) -> RollbackChoice:
+    running, target, reason = previous_release(records)
     if release is not None and running != release:
         shown = f"runs {running}" if running else reason
         return RollbackChoice(stack, running, None, f"{shown}, not {release}: left as it is")
