@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tenantwave.config.suggestions import did_you_mean
 from tenantwave.engine.base import Engine, EngineContext
 from tenantwave.errors import EngineUnavailable, UsageError
 from tenantwave.planning.workspace import Workspace
@@ -25,7 +26,8 @@ def load_engine(spec: str, context: EngineContext) -> Engine:
     target = BUILTIN.get(spec, spec)
     if not _SPEC_RE.match(target):
         known = ", ".join(BUILTIN)
-        raise UsageError(f"engine {spec!r}: use one of {known}, or module:factory for a custom engine")
+        hint = did_you_mean(spec, BUILTIN)
+        raise UsageError(f"engine {spec!r}{hint}: use one of {known}, or module:factory for a custom engine")
     module_name, _, attribute = target.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tenantwave.config.models import Project
+from tenantwave.config.suggestions import did_you_mean
 from tenantwave.errors import UsageError
 from tenantwave.planning.inventory import Stack
 
@@ -69,8 +70,7 @@ def check_targets(project: Project, targets: Targets, stacks: Sequence[Stack]) -
     for flag, values, known in checks:
         for value in values:
             if value not in known:
-                hint = _closest(value, known)
-                raise UsageError(f"{flag} {value}: no such name{hint}")
+                raise UsageError(f"{flag} {value}: no such name{did_you_mean(value, known)}")
 
 
 def select(stacks: Sequence[Stack], targets: Targets) -> list[Stack]:
@@ -84,10 +84,3 @@ def select(stacks: Sequence[Stack], targets: Targets) -> list[Stack]:
         and (not targets.tiers or s.tier in targets.tiers)
         and (not targets.environments or s.environment in targets.environments)
     ]
-
-
-def _closest(value: str, known: set[str]) -> str:
-    import difflib
-
-    match = difflib.get_close_matches(value, sorted(known), n=1)
-    return f" (did you mean {match[0]}?)" if match else ""

@@ -18,11 +18,11 @@ run per release.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tenantwave.config.suggestions import did_you_mean
 from tenantwave.errors import UsageError
 from tenantwave.ledger.records import DeploymentRecord
 from tenantwave.planning.inventory import Stack, build_inventory
@@ -104,8 +104,7 @@ def check_ran(to: str, records: Sequence[DeploymentRecord]) -> None:
     if to in ran:
         return
     known = list(dict.fromkeys(reversed(ran)))  # latest first, each once
-    close = difflib.get_close_matches(to, known, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]}?)" if close else ""
+    hint = did_you_mean(to, known)
     listed = f"; they ran {', '.join(known[:5])}" if known else "; they never ran any release successfully"
     raise UsageError(
         f"--to {to}: no selected stack ever ran {to} successfully{hint}{listed}; "

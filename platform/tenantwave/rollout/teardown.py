@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from tenantwave.config.suggestions import did_you_mean
 from tenantwave.errors import UsageError
 from tenantwave.ledger import StackStatus
 from tenantwave.planning.inventory import Stack, build_inventory, recorded_stack
@@ -33,7 +34,8 @@ def plan_teardown(
     for tenant_id in tenant_ids:
         tenant = project.tenants.get(tenant_id)
         if tenant is None:
-            raise UsageError(f"--tenant {tenant_id}: no such tenant in tenants/")
+            hint = did_you_mean(tenant_id, project.tenants)
+            raise UsageError(f"--tenant {tenant_id}: no such tenant in tenants/{hint}")
         if project.tiers[tenant.tier].model == "pool":
             raise UsageError(
                 f"--tenant {tenant_id}: tier {tenant.tier} is a pool, so the tenant has no stacks of its own; "
@@ -95,5 +97,6 @@ def _recorded_stack(workspace: Workspace, name: str, recorded: Mapping[str, Stac
     status = recorded.get(name)
     last = status.last if status else None
     if last is None:
-        raise UsageError(f"--stack {name}: no such stack in the configuration or the ledger")
+        known = {s.name for s in build_inventory(workspace.project)} | set(recorded)
+        raise UsageError(f"--stack {name}: no such stack in the configuration or the ledger{did_you_mean(name, known)}")
     return recorded_stack(workspace.project, name, last)

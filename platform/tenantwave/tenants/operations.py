@@ -28,6 +28,7 @@ from typing import Literal
 from tenantwave.config.ids import id_problem
 from tenantwave.config.loader import CONFIG_SUFFIXES, load_project
 from tenantwave.config.models import Project
+from tenantwave.config.suggestions import did_you_mean
 from tenantwave.errors import UsageError
 from tenantwave.planning.inventory import Stack, build_inventory, recorded_stack, stack_name
 from tenantwave.planning.stackconfig import fingerprint
@@ -180,7 +181,10 @@ def plan_remove(workspace: Workspace, tenant_id: str) -> TenantPlan:
         if step is not None:
             steps.append(step)
     if path is None and not any(step.pending for step in steps):
-        raise UsageError(f"no tenant {tenant_id}: no file in {TENANTS_DIR}/ and no stack serves it in the ledger")
+        raise UsageError(
+            f"no tenant {tenant_id}: no file in {TENANTS_DIR}/ and no stack serves it in the ledger"
+            + did_you_mean(tenant_id, before.tenants)
+        )
     order = {env: i for i, env in enumerate(before.environments)}
     steps.sort(key=lambda s: (-s.stack.phase_index, order.get(s.stack.environment, 0), s.stack.name))
     change = FileChange(path, shown(root, path), "delete", None, first=False) if path else None
@@ -222,7 +226,7 @@ def plan_move(workspace: Workspace, tenant_id: str, *, tier: str, release: str |
     tenant = before.tenants.get(tenant_id)
     path = existing_file(root, tenant_id)
     if tenant is None or path is None:
-        raise UsageError(f"no tenant {tenant_id} in {TENANTS_DIR}/")
+        raise UsageError(f"no tenant {tenant_id} in {TENANTS_DIR}/{did_you_mean(tenant_id, before.tenants)}")
     text = path.read_text(encoding="utf-8")
     new_text = with_tier(text, tier)
     after = project_with(root, tenant_id, new_text) if new_text != text else before
