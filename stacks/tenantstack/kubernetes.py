@@ -3,6 +3,13 @@
 Objects inside the stack's namespace have fixed names; the namespace (one per stack) scopes them.
 The Deployment selector uses only labels that never change (a selector is immutable), the pod
 template carries all the labels including `release`.
+
+Pods pass the Pod Security Standards `restricted` profile their namespace enforces (isolation.py):
+numeric non-root user and group, seccomp RuntimeDefault, every capability dropped, no privilege
+escalation, a read-only root filesystem (a small memory-backed /tmp), and no service-account token
+(the app needs none: its AWS credentials come from the EKS Pod Identity agent, which mounts its own).
+Startup, readiness and liveness probes; replicas spread over zones and nodes. The service account
+carries no annotation: Pod Identity binds the role to it from the AWS side (identity.py).
 """
 
 from __future__ import annotations
@@ -14,18 +21,26 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from tenantstack.isolation import meta, namespace, network_policies, resource_quota, surge
 from tenantstack.naming import image_tag
-from tenantstack.parameters import TierParameters, cpu_millicores, memory_mib
+from tenantstack.parameters import TierParameters
+from tenantstack.providers import Providers
 from tenantstack.spec import StackSpec
 from tenantstack.tags import k8s_annotations, k8s_labels
 
 APP = "app"
 CONFIG_MAP = "tenant-config"
 CONFIG_MOUNT = "/etc/tenantwave"
+TMP = "tmp"
+TMP_SIZE = "64Mi"
 SERVICE_ACCOUNT = "app"
 CONTAINER_PORT = 8080
+PORT_NAME = "http"
 SERVICE_PORT = 80
-SURGE = 1  # extra pods during a rolling update (maxUnavailable 0): the quota leaves room for them
+HEALTH_PATH = "/healthz"
+RUN_AS = 10001  # the app's numeric user and group: the kubelet cannot check a named one is not root
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOST_KEY = "kubernetes.io/hostname"
 
 
 @dataclass(frozen=True)
@@ -36,61 +51,8 @@ class Workload:
     disruption_budget: k8s.policy.v1.PodDisruptionBudget
 
 
-def _meta(spec: StackSpec, name: str, namespace: pulumi.Input[str] | None = None,
-          annotations: Mapping[str, pulumi.Input[str]] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
-    return k8s.meta.v1.ObjectMetaArgs(
-        name=name,
-        namespace=namespace,
-        labels=k8s_labels(spec),
-        annotations={**k8s_annotations(spec), **(annotations or {})},
-    )
-
-
 def selector_labels(spec: StackSpec) -> dict[str, str]:
     return {"app.kubernetes.io/name": APP, "tenantwave.io/unit": spec.unit}
-
-
-def namespace(spec: StackSpec, name: str) -> k8s.core.v1.Namespace:
-    return k8s.core.v1.Namespace("namespace", metadata=_meta(spec, name))
-
-
-def quota_hard(params: TierParameters) -> dict[str, str]:
-    """Hard limits for the namespace: one replica's requests x (max replicas + rolling surge)."""
-    pods = params.autoscaling.max_replicas + SURGE
-    cpu = f"{cpu_millicores(params.resources.cpu) * pods}m"
-    memory = f"{memory_mib(params.resources.memory) * pods}Mi"
-    return {
-        "pods": str(pods),
-        "requests.cpu": cpu,
-        "limits.cpu": cpu,
-        "requests.memory": memory,
-        "limits.memory": memory,
-    }
-
-
-def resource_quota(spec: StackSpec, ns: k8s.core.v1.Namespace) -> k8s.core.v1.ResourceQuota:
-    return k8s.core.v1.ResourceQuota(
-        "quota",
-        metadata=_meta(spec, "tenant-quota", ns.metadata.name),
-        spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=quota_hard(spec.parameters)),
-    )
-
-
-def network_policy(spec: StackSpec, ns: k8s.core.v1.Namespace) -> k8s.networking.v1.NetworkPolicy:
-    """Pods of this namespace accept traffic only from pods of the same namespace."""
-    return k8s.networking.v1.NetworkPolicy(
-        "deny-cross-namespace",
-        metadata=_meta(spec, "deny-cross-namespace", ns.metadata.name),
-        spec=k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(),
-            policy_types=["Ingress"],
-            ingress=[
-                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs())]
-                )
-            ],
-        ),
-    )
 
 
 def tenant_config_entry(params: TierParameters, role_arn: str | None = None) -> str:
@@ -105,22 +67,33 @@ def tenant_config_entry(params: TierParameters, role_arn: str | None = None) -> 
 
 
 def tenant_config_map(
-    spec: StackSpec, ns: k8s.core.v1.Namespace, entries: Mapping[str, pulumi.Input[str]]
+    spec: StackSpec, ns: k8s.core.v1.Namespace, entries: Mapping[str, pulumi.Input[str]], providers: Providers
 ) -> k8s.core.v1.ConfigMap:
     """One entry per tenant served (key: tenant id), mounted into the pods at CONFIG_MOUNT."""
     return k8s.core.v1.ConfigMap(
         "tenant-config",
-        metadata=_meta(spec, CONFIG_MAP, ns.metadata.name),
+        metadata=meta(spec, CONFIG_MAP, ns.metadata.name),
         data=dict(sorted(entries.items())),
+        opts=providers.for_kubernetes(),
     )
 
 
-def service_account(
-    spec: StackSpec, ns: k8s.core.v1.Namespace, role_arn: pulumi.Input[str]
-) -> k8s.core.v1.ServiceAccount:
+def service_account(spec: StackSpec, ns: k8s.core.v1.Namespace, providers: Providers) -> k8s.core.v1.ServiceAccount:
+    """The pods' identity; no token is mounted from it (the Pod Identity agent needs none of it)."""
     return k8s.core.v1.ServiceAccount(
         "service-account",
-        metadata=_meta(spec, SERVICE_ACCOUNT, ns.metadata.name, {"tenantwave.io/role-arn": role_arn}),
+        metadata=meta(spec, SERVICE_ACCOUNT, ns.metadata.name),
+        automount_service_account_token=False,
+        opts=providers.for_kubernetes(),
+    )
+
+
+def _probe(period: int, failures: int, timeout: int = 2) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        http_get=k8s.core.v1.HTTPGetActionArgs(path=HEALTH_PATH, port=PORT_NAME),
+        period_seconds=period,
+        failure_threshold=failures,
+        timeout_seconds=timeout,
     )
 
 
@@ -129,16 +102,67 @@ def _container(spec: StackSpec, image: str, env: Mapping[str, pulumi.Input[str]]
     return k8s.core.v1.ContainerArgs(
         name=APP,
         image=image,
-        ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=CONTAINER_PORT)],
+        image_pull_policy="IfNotPresent",
+        ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=CONTAINER_PORT, protocol="TCP")],
         env=[k8s.core.v1.EnvVarArgs(name=key, value=value) for key, value in sorted(env.items())],
         resources=k8s.core.v1.ResourceRequirementsArgs(requests=resources, limits=resources),
-        volume_mounts=[k8s.core.v1.VolumeMountArgs(name=CONFIG_MAP, mount_path=CONFIG_MOUNT, read_only=True)],
-        readiness_probe=k8s.core.v1.ProbeArgs(
-            http_get=k8s.core.v1.HTTPGetActionArgs(path="/healthz", port="http"), period_seconds=10
-        ),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name=CONFIG_MAP, mount_path=CONFIG_MOUNT, read_only=True),
+            k8s.core.v1.VolumeMountArgs(name=TMP, mount_path="/tmp"),
+        ],
+        startup_probe=_probe(period=5, failures=30),  # up to 150 s to start before liveness applies
+        readiness_probe=_probe(period=10, failures=3),
+        liveness_probe=_probe(period=20, failures=3),
         security_context=k8s.core.v1.SecurityContextArgs(
-            allow_privilege_escalation=False, run_as_non_root=True, read_only_root_filesystem=True
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            run_as_user=RUN_AS,
+            run_as_group=RUN_AS,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
         ),
+    )
+
+
+def _spread(spec: StackSpec) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    """Replicas spread over zones, then nodes (best effort: never blocks scheduling)."""
+    return [
+        k8s.core.v1.TopologySpreadConstraintArgs(
+            max_skew=1,
+            topology_key=key,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(spec)),
+            match_label_keys=["pod-template-hash"],
+        )
+        for key in (ZONE_KEY, HOST_KEY)
+    ]
+
+
+def _pod_spec(spec: StackSpec, image: str, env: Mapping[str, pulumi.Input[str]],
+              account: k8s.core.v1.ServiceAccount, config: k8s.core.v1.ConfigMap) -> k8s.core.v1.PodSpecArgs:
+    return k8s.core.v1.PodSpecArgs(
+        service_account_name=account.metadata.name,
+        automount_service_account_token=False,
+        enable_service_links=False,
+        security_context=k8s.core.v1.PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=RUN_AS,
+            run_as_group=RUN_AS,
+            fs_group=RUN_AS,
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        containers=[_container(spec, image, env)],
+        topology_spread_constraints=_spread(spec),
+        volumes=[
+            k8s.core.v1.VolumeArgs(
+                name=CONFIG_MAP, config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name)
+            ),
+            k8s.core.v1.VolumeArgs(
+                name=TMP, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit=TMP_SIZE)
+            ),
+        ],
     )
 
 
@@ -149,55 +173,50 @@ def deployment(
     env: Mapping[str, pulumi.Input[str]],
     account: k8s.core.v1.ServiceAccount,
     config: k8s.core.v1.ConfigMap,
+    providers: Providers,
 ) -> k8s.apps.v1.Deployment:
     pod_labels = {**k8s_labels(spec), **selector_labels(spec)}
     return k8s.apps.v1.Deployment(
         "deployment",
-        metadata=_meta(spec, APP, ns.metadata.name),
+        metadata=meta(spec, APP, ns.metadata.name),
         spec=k8s.apps.v1.DeploymentSpecArgs(
             replicas=spec.parameters.replicas,
             selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(spec)),
             strategy=k8s.apps.v1.DeploymentStrategyArgs(
                 type="RollingUpdate",
-                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_surge=SURGE, max_unavailable=0),
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+                    max_surge=surge(spec.parameters), max_unavailable=0
+                ),
             ),
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels, annotations=k8s_annotations(spec)),
-                spec=k8s.core.v1.PodSpecArgs(
-                    service_account_name=account.metadata.name,
-                    containers=[_container(spec, image, env)],
-                    volumes=[
-                        k8s.core.v1.VolumeArgs(
-                            name=CONFIG_MAP,
-                            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name),
-                        )
-                    ],
-                ),
+                spec=_pod_spec(spec, image, env, account, config),
             ),
         ),
         # The HPA owns spec.replicas once the workload runs; replicas here is the initial size.
-        opts=pulumi.ResourceOptions(ignore_changes=["spec.replicas"]),
+        opts=providers.for_kubernetes(ignore_changes=["spec.replicas"]),
     )
 
 
-def service(spec: StackSpec, ns: k8s.core.v1.Namespace) -> k8s.core.v1.Service:
+def service(spec: StackSpec, ns: k8s.core.v1.Namespace, providers: Providers) -> k8s.core.v1.Service:
     return k8s.core.v1.Service(
         "service",
-        metadata=_meta(spec, APP, ns.metadata.name),
+        metadata=meta(spec, APP, ns.metadata.name),
         spec=k8s.core.v1.ServiceSpecArgs(
             selector=selector_labels(spec),
-            ports=[k8s.core.v1.ServicePortArgs(name="http", port=SERVICE_PORT, target_port="http")],
+            ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=SERVICE_PORT, target_port=PORT_NAME)],
         ),
+        opts=providers.for_kubernetes(),
     )
 
 
 def autoscaler(
-    spec: StackSpec, ns: k8s.core.v1.Namespace, target: k8s.apps.v1.Deployment
+    spec: StackSpec, ns: k8s.core.v1.Namespace, target: k8s.apps.v1.Deployment, providers: Providers
 ) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
     scaling = spec.parameters.autoscaling
     return k8s.autoscaling.v2.HorizontalPodAutoscaler(
         "autoscaler",
-        metadata=_meta(spec, APP, ns.metadata.name),
+        metadata=meta(spec, APP, ns.metadata.name),
         spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
             scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                 api_version="apps/v1", kind="Deployment", name=target.metadata.name
@@ -216,33 +235,20 @@ def autoscaler(
                 )
             ],
         ),
+        opts=providers.for_kubernetes(),
     )
 
 
-def disruption_budget(spec: StackSpec, ns: k8s.core.v1.Namespace) -> k8s.policy.v1.PodDisruptionBudget:
+def disruption_budget(
+    spec: StackSpec, ns: k8s.core.v1.Namespace, providers: Providers
+) -> k8s.policy.v1.PodDisruptionBudget:
     return k8s.policy.v1.PodDisruptionBudget(
         "disruption-budget",
-        metadata=_meta(spec, APP, ns.metadata.name),
+        metadata=meta(spec, APP, ns.metadata.name),
         spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
             max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(spec))
         ),
-    )
-
-
-def workload(
-    spec: StackSpec,
-    ns: k8s.core.v1.Namespace,
-    image: str,
-    env: Mapping[str, pulumi.Input[str]],
-    account: k8s.core.v1.ServiceAccount,
-    config: k8s.core.v1.ConfigMap,
-) -> Workload:
-    deploy = deployment(spec, ns, image, env, account, config)
-    return Workload(
-        deployment=deploy,
-        service=service(spec, ns),
-        autoscaler=autoscaler(spec, ns, deploy),
-        disruption_budget=disruption_budget(spec, ns),
+        opts=providers.for_kubernetes(),
     )
 
 
@@ -257,7 +263,7 @@ class Application:
     service_account: k8s.core.v1.ServiceAccount
     config: k8s.core.v1.ConfigMap
     workload: Workload
-    network_policy: k8s.networking.v1.NetworkPolicy
+    network_policies: tuple[k8s.networking.v1.NetworkPolicy, k8s.networking.v1.NetworkPolicy]
     quota: k8s.core.v1.ResourceQuota
 
     @property
@@ -268,26 +274,36 @@ class Application:
 def application(
     spec: StackSpec,
     namespace_name: str,
-    role_arn: pulumi.Input[str],
     config_entries: Mapping[str, pulumi.Input[str]],
     env: Mapping[str, pulumi.Input[str]],
+    providers: Providers,
+    *,
+    database: bool = False,
 ) -> Application:
-    """The namespace of a stack and everything in it."""
-    ns = namespace(spec, namespace_name)
-    account = service_account(spec, ns, role_arn)
-    config = tenant_config_map(spec, ns, config_entries)
+    """The namespace of a stack and everything in it (`database`: the pods reach an Aurora cluster)."""
+    ns = namespace(spec, namespace_name, providers)
+    account = service_account(spec, ns, providers)
+    config = tenant_config_map(spec, ns, config_entries, providers)
     image = f"{spec.parameters.image}:{image_tag(spec.release)}"
     base_env = {
         "TENANTWAVE_ENVIRONMENT": spec.environment,
         "TENANTWAVE_TIER": spec.tier,
         "TENANTWAVE_RELEASE": spec.release,
         "TENANTWAVE_TENANT_CONFIG": CONFIG_MOUNT,
+        "AWS_REGION": spec.target.aws.region,
     }
+    deploy = deployment(spec, ns, image, {**base_env, **env}, account, config, providers)
+    workload = Workload(
+        deployment=deploy,
+        service=service(spec, ns, providers),
+        autoscaler=autoscaler(spec, ns, deploy, providers),
+        disruption_budget=disruption_budget(spec, ns, providers),
+    )
     return Application(
         namespace=ns,
         service_account=account,
         config=config,
-        workload=workload(spec, ns, image, {**base_env, **env}, account, config),
-        network_policy=network_policy(spec, ns),
-        quota=resource_quota(spec, ns),
+        workload=workload,
+        network_policies=network_policies(spec, ns, providers, PORT_NAME, database),
+        quota=resource_quota(spec, ns, providers),
     )

@@ -1,8 +1,10 @@
 """The typed model of a stack's config (namespace `tenantwave`, written by the tool on every run).
 
 Keys (see tenantwave/planning/stackconfig.py): `kind`, `tier`, `environment`, `stack`, `release`,
-`tenant` (silo), `parameters` (JSON), `members` (pool, JSON list of {id, parameters}), and the
-optional `retain_data` (default true) and `cluster_name` (EKS cluster for pod identity).
+`tenant` (silo), `parameters` (JSON), `members` (pool, JSON list of {id, parameters}), `target`
+(JSON: where the environment deploys, the model of platform.yaml `targets.<env>`), `cluster_name`
+(its EKS cluster: Pod Identity associations), and the optional `retain_data` (default true). There is
+no default target: a stack config without one is refused, never deployed with ambient settings.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tenantstack.parameters import TierParameters
 from tenantwave.config.ids import ID_PATTERN
+from tenantwave.config.targets import Target
 
 NAMESPACE = "tenantwave"
 
@@ -49,10 +52,15 @@ class StackSpec(BaseModel):
     parameters: TierParameters
     members: tuple[Member, ...] = ()
     retain_data: bool = True
-    cluster_name: ClusterName | None = None
+    target: Target
+    cluster_name: ClusterName
 
     @model_validator(mode="after")
     def _identity(self) -> StackSpec:
+        if self.cluster_name != self.target.cluster.name:
+            raise ValueError(
+                f"cluster_name {self.cluster_name!r} is not the target's cluster {self.target.cluster.name!r}"
+            )
         if self.kind == "silo" and (self.tenant is None or self.members):
             raise ValueError("a silo stack needs `tenant` and has no `members`")
         if self.kind == "pool" and self.tenant is not None:
@@ -72,7 +80,7 @@ class StackSpec(BaseModel):
         return (self.tenant,) if self.tenant is not None else tuple(m.id for m in self.members)
 
 
-_JSON_KEYS = ("parameters", "members")
+_JSON_KEYS = ("parameters", "members", "target")
 _BOOL_KEYS = ("retain_data",)
 _KEYS = ("kind", "tier", "environment", "stack", "release", "tenant", "cluster_name", *_JSON_KEYS, *_BOOL_KEYS)
 

@@ -30,7 +30,7 @@ def test_tier_parameter_change_shows_the_changed_properties(fleet: Path) -> None
         "testing.pool.standard", "staging.pool.standard", "production-us.pool.standard", "production-eu.pool.standard"
     ]
     stack = preview.stacks[0]
-    assert stack.status == "changed" and stack.counts == {"add": 0, "remove": 0, "change": 1, "same": 13}
+    assert stack.status == "changed" and stack.counts == {"add": 0, "remove": 0, "change": 1, "same": 18}
     assert stack.diff is not None
     (change,) = stack.diff.changes
     assert change.type == "aws:sqs/queue:Queue"

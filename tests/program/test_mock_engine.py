@@ -50,17 +50,17 @@ def test_preview_then_up_then_up_again(engine: MockEngine, job_for) -> None:
     engine.prepare([job])
     events: list[Progress] = []
     preview = engine.preview(job, events.append, CancelToken())
-    assert preview.ok and preview.changes == {"create": 20} and preview.resources == 20
+    assert preview.ok and preview.changes == {"create": 25} and preview.resources == 25
     assert engine.outputs(job) == {}  # a preview records nothing
     first = engine.up(job, events.append, CancelToken())
-    assert first.ok and first.changes == {"create": 20}
+    assert first.ok and first.changes == {"create": 25}
     assert first.outputs["namespace"] == "tw-production-us-pool-basic"
     assert set(first.outputs["role_arns"]) == {"acme-labs", "corner-bakery", "dune-analytics"}
     second = engine.up(job, events.append, CancelToken())
-    assert second.changes == {"same": 20}
+    assert second.changes == {"same": 25}
     assert engine.outputs(job) == first.outputs
-    assert events[-1] == Progress(POOL, 20, 20)
-    assert [e.done for e in events if e.total == 20][:3] == [1, 2, 3]
+    assert events[-1] == Progress(POOL, 25, 25)
+    assert [e.done for e in events if e.total == 25][:3] == [1, 2, 3]
 
 
 def test_a_new_release_updates_and_a_new_member_creates(engine: MockEngine, job_for) -> None:
@@ -74,16 +74,16 @@ def test_log_tells_each_resource_and_that_nothing_was_deployed(engine: MockEngin
     engine.up(job, lambda _: None, CancelToken())
     log = job.log_path.read_text(encoding="utf-8")
     lines = log.splitlines()
-    assert sum(1 for line in lines if line.startswith(" +  ")) == 20
+    assert sum(1 for line in lines if line.startswith(" +  ")) == 25
     assert any("aws:dynamodb/table:Table" in line and "created" in line for line in lines)
-    assert "Outputs:" in log and "+ 20 created" in log
+    assert "Outputs:" in log and "+ 25 created" in log
     assert lines[-1] == NOTHING_DEPLOYED
 
 
 def test_state_is_kept_apart_under_state_dir(engine: MockEngine, job_for, tmp_path: Path) -> None:
     engine.up(job_for(), lambda _: None, CancelToken())
     record = json.loads((tmp_path / "state" / "simulated" / f"{POOL}.json").read_text())
-    assert record["release"] == "1.4.0" and len(record["graph"]["resources"]) == 20
+    assert record["release"] == "1.4.0" and len(record["graph"]["resources"]) == 25
 
 
 def test_cancelled_before_start_records_nothing(engine: MockEngine, job_for) -> None:
@@ -119,7 +119,7 @@ def test_destroy_deletes_and_reports_retained_data(engine: MockEngine, job_for) 
     job = job_for()
     engine.up(job, lambda _: None, CancelToken())
     result = engine.destroy(job, lambda _: None, CancelToken())
-    assert result.ok and result.changes == {"delete": 20} and result.resources == 0
+    assert result.ok and result.changes == {"delete": 25} and result.resources == 0
     assert "kept in the cloud (retained)" in job.log_path.read_text()
     assert engine.outputs(job) == {}
     assert engine.destroy(job, lambda _: None, CancelToken()).changes == {}
@@ -129,7 +129,7 @@ def test_refresh_is_a_no_op_success(engine: MockEngine, job_for) -> None:
     job = job_for()
     engine.up(job, lambda _: None, CancelToken())
     result = engine.refresh(job, lambda _: None, CancelToken())
-    assert result.ok and result.resources == 20 and result.changes == {"same": 20}
+    assert result.ok and result.resources == 25 and result.changes == {"same": 25}
 
 
 def test_secrets_never_reach_the_log_or_state(engine: MockEngine, job_for, tmp_path: Path) -> None:

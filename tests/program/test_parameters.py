@@ -20,13 +20,15 @@ def test_tier_parameters_reach_the_workload_autoscaler_and_quota(simulate) -> No
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 20)
     assert hpa["metrics"][0]["resource"]["target"]["averageUtilization"] == 60
     hard = one(graph, ":ResourceQuota").inputs["spec"]["hard"]
+    # max 20 replicas, surge ceil(20/4) = 5: 20 + 2 x 5 pods of 1 CPU and 2Gi
     assert hard == {
-        "pods": "21",
-        "requests.cpu": "21000m",
-        "limits.cpu": "21000m",
-        "requests.memory": "43008Mi",
-        "limits.memory": "43008Mi",
+        "pods": "30",
+        "requests.cpu": "30000m",
+        "limits.cpu": "30000m",
+        "requests.memory": "61440Mi",
+        "limits.memory": "61440Mi",
     }
+    assert deployment["strategy"]["rollingUpdate"] == {"maxSurge": 5, "maxUnavailable": 0}
 
 
 def test_provisioned_capacity_reaches_the_silo_table(simulate) -> None:
@@ -55,7 +57,7 @@ def test_helios_bank_override_applies_to_helios_bank_only(simulate) -> None:
     assert one(ironclad, ":Deployment").inputs["spec"]["replicas"] == 3
     hpa = one(helios, ":HorizontalPodAutoscaler").inputs["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (4, 30)
-    assert one(helios, ":ResourceQuota").inputs["spec"]["hard"]["pods"] == "31"
+    assert one(helios, ":ResourceQuota").inputs["spec"]["hard"]["pods"] == "46"  # 30 + 2 x ceil(30/4)
 
 
 def test_gamma_health_rate_limit_applies_to_its_entry_only(simulate, config_of) -> None:

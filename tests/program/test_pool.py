@@ -27,10 +27,18 @@ def test_each_member_role_is_restricted_to_its_own_leading_key(simulate) -> None
     members = graph.outputs["members"]
     for tenant in members:
         document = policy(one(graph, ":RolePolicy", f"role-policy-{tenant}"))
-        for statement in document["Statement"]:
-            assert statement["Resource"] == [table_arn, f"{table_arn}/index/*"]
-            assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [tenant]}}
-            assert "dynamodb:Scan" not in statement["Action"]
+        by_sid = {statement["Sid"]: statement for statement in document["Statement"]}
+        own = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [tenant]},
+               "Null": {"dynamodb:LeadingKeys": "false"}}  # no leading keys (a Scan): denied
+        items, queries = by_sid["OwnItemsInSharedTable"], by_sid["OwnQueriesInSharedTable"]
+        assert (items["Resource"], items["Condition"]) == ([table_arn], own)  # item actions have no index
+        assert (queries["Action"], queries["Resource"]) == (["dynamodb:Query"], [table_arn, f"{table_arn}/index/*"])
+        assert queries["Condition"] == own
+        describe = by_sid["SharedTableDescribe"]  # carries no leading keys: not under that condition
+        assert (describe["Action"], describe["Resource"], "Condition" in describe) == (
+            ["dynamodb:DescribeTable"], [table_arn], False
+        )
+        assert all("dynamodb:Scan" not in s["Action"] for s in document["Statement"])
     assert set(graph.outputs["role_arns"]) == set(members)
 
 
@@ -73,7 +81,7 @@ def test_untenanted_pool_still_declares_its_workload_and_table(simulate) -> None
     assert one(graph, ":Deployment") and one(graph, ":Table")
     workload_policy = [r for r in every(graph, ":RolePolicy")]
     assert [r.name for r in workload_policy] == ["role-policy"]
-    assert [s["Sid"] for s in policy(workload_policy[0])["Statement"]] == ["Queue"]  # no member to assume
+    assert [s["Sid"] for s in policy(workload_policy[0])["Statement"]] == ["WorkQueue"]  # no member to assume
 
 
 def test_member_with_dedicated_storage_gets_its_own_table(simulate, config_of) -> None:
@@ -84,6 +92,8 @@ def test_member_with_dedicated_storage_gets_its_own_table(simulate, config_of) -
     tenant = members[0]["id"]
     own = one(graph, ":Table", f"table-{tenant}")
     assert own.retain_on_delete
-    statement = policy(one(graph, ":RolePolicy", f"role-policy-{tenant}"))["Statement"][0]
-    assert "Condition" not in statement
-    assert statement["Resource"][0].endswith(f":table/{own.inputs['name']}")
+    statements = policy(one(graph, ":RolePolicy", f"role-policy-{tenant}"))["Statement"]
+    table = [s for s in statements if s["Sid"].startswith("OwnTable")]
+    assert [s["Sid"] for s in table] == ["OwnTableItems", "OwnTableQueries", "OwnTableDescribe"]
+    assert all("Condition" not in s and s["Resource"][0].endswith(f":table/{own.inputs['name']}") for s in table)
+    assert own.inputs["name"] == f"tw-production-us-pool-basic_{tenant}"

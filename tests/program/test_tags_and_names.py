@@ -15,7 +15,13 @@ from tenantstack.parameters import TierParameters, cpu_millicores, memory_mib
 from tenantwave.config.ids import ID_PATTERN
 from tenantwave.engine.simulate import DeclaredResource, ResourceGraph
 
-UNTAGGABLE = {"aws:iam/rolePolicy:RolePolicy"}  # an inline policy is part of its (tagged) role
+# parts of a tagged parent, which take no tags of their own: an inline policy (its role), the
+# dead-letter queue's redrive-allow policy (the queue), a scaling policy (its scalable target)
+UNTAGGABLE = {
+    "aws:iam/rolePolicy:RolePolicy": "aws:iam/role:Role",
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "aws:sqs/queue:Queue",
+    "aws:appautoscaling/policy:Policy": "aws:appautoscaling/target:Target",
+}
 REQUIRED = ("tenant", "tier", "environment", "release")
 AWS_NAME_LIMITS = {
     "aws:dynamodb/table:Table": naming.DYNAMODB_TABLE_MAX,
@@ -34,8 +40,10 @@ def _tags(resource: DeclaredResource) -> dict[str, str]:
 
 def assert_tagged(graph: ResourceGraph, tier: str, environment: str, tenants: set[str]) -> None:
     for resource in graph.resources:
+        if resource.type.startswith("pulumi:providers:"):
+            continue
         if resource.type in UNTAGGABLE:
-            assert resource.parent and "aws:iam/role:Role" in resource.parent
+            assert resource.parent and UNTAGGABLE[resource.type] in resource.parent
             continue
         tags = _tags(resource)
         assert all(key in tags for key in REQUIRED), (resource.urn, tags)
@@ -67,20 +75,21 @@ def test_release_labels_and_tags(simulate) -> None:
     for resource in graph.resources:
         if resource.type.startswith("kubernetes:"):
             assert _tags(resource)["release"] == "3.1.0_build.9"
-        elif resource.type not in UNTAGGABLE:
+        elif resource.type not in UNTAGGABLE and not resource.type.startswith("pulumi:providers:"):
             assert _tags(resource)["release"] == "3.1.0+build.9"
 
 
 @pytest.mark.unit
 @pytest.mark.parametrize(
-    ("parts", "limit"),
-    [(["tw", "a" * 32, "silo", "b" * 32], 63), (["tw", "e" * 32, "pool", "t" * 32, "m" * 32, "dlq"], 80)],
+    ("name", "limit"),
+    [("tw-" + "a" * 32 + "-silo-" + "b" * 32, 63), ("tw-" + "e" * 32 + "-pool-" + "t" * 32 + "_" + "m" * 32, 80)],
 )
-def test_long_names_are_bounded_stable_and_distinct(parts: list[str], limit: int) -> None:
-    name = naming.bounded(parts, limit)
-    assert len(name) <= limit and name == naming.bounded(parts, limit)
-    assert name != naming.bounded([*parts[:-1], parts[-1][:-1] + "z"], limit)
-    assert naming.is_dns1123_label(naming.bounded(parts, 63))
+def test_long_names_are_bounded_stable_and_distinct(name: str, limit: int) -> None:
+    bounded = naming.bounded(name, limit)
+    assert len(bounded) == limit and bounded == naming.bounded(name, limit)  # hashed: exactly the limit
+    assert bounded != naming.bounded(name[:-1] + "z", limit)
+    assert naming.bounded(name[: limit - 1], limit) == name[: limit - 1]  # whole: always shorter
+    assert naming.is_dns1123_label(naming.bounded(name.replace("_", "-"), 63))
 
 
 # -- property test over generated parameters and ids -------------------------------------------
@@ -91,6 +100,25 @@ ids = st.one_of(
     st.from_regex(r"\A[a-z0-9][-a-z0-9]{20,30}[a-z0-9]\Z", fullmatch=True),
 )
 releases = st.from_regex(r"\A[0-9A-Za-z][0-9A-Za-z._+-]{0,63}\Z", fullmatch=True)
+# environment ids never hold the words pool or silo (the loader refuses them)
+environments = ids.filter(lambda env: not {"pool", "silo"} & set(env.split("-")))
+
+
+@st.composite
+def targets(draw: st.DrawFn) -> dict[str, Any]:
+    region = draw(st.sampled_from(["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]))
+    account = draw(st.from_regex(r"\A[0-9]{12}\Z", fullmatch=True))
+    target: dict[str, Any] = {
+        "aws": {"region": region, "role_arn": f"arn:aws:iam::{account}:role/deployer",
+                "external_id": draw(st.none() | st.just("shared-secret-id"))},
+        "cluster": {"name": draw(st.from_regex(r"\A[a-z][a-z0-9-]{0,40}\Z", fullmatch=True))},
+        "ingress_namespaces": draw(st.lists(ids, max_size=2, unique=True)),
+        "network": {"subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                    "security_group_ids": ["sg-0123456789abcdef0"]},
+    }
+    if draw(st.booleans()):
+        target["aws"]["kms_key_arn"] = f"arn:aws:kms:{region}:{account}:key/5f0c3c1e-6a4e-4d0b-9a57-2f1e7d3c9b01"
+    return target
 
 
 @st.composite
@@ -132,9 +160,12 @@ def tier_parameters(draw: st.DrawFn) -> TierParameters:
 def stack_configs(draw: st.DrawFn) -> tuple[dict[str, str], TierParameters]:
     params = draw(tier_parameters())
     kind = draw(st.sampled_from(["pool", "silo"]))
-    tier, environment = draw(ids), draw(ids)
+    tier, environment = draw(ids), draw(environments)
     unit = draw(ids)
+    target = draw(targets())
     config = {
+        "tenantwave:target": json.dumps(target),
+        "tenantwave:cluster_name": target["cluster"]["name"],
         "tenantwave:kind": kind,
         "tenantwave:tier": tier,
         "tenantwave:environment": environment,
@@ -164,7 +195,14 @@ def _quantity(value: str) -> int:
 def test_any_valid_input_gives_valid_names_and_a_bounded_quota(simulate, generated) -> None:  # type: ignore[no-untyped-def]
     config, params = generated
     graph = simulate(config=config)
+    region = json.loads(config["tenantwave:target"])["aws"]["region"]
     for resource in graph.resources:
+        if resource.type.startswith("pulumi:providers:"):
+            continue
+        assert resource.provider is not None, resource.urn  # never a default provider
+        if "arn" in str(resource.inputs):
+            assert all(f":{other}:" not in json.dumps(resource.inputs) for other in ("us-east-1", "eu-west-1")
+                       if other != region), resource.urn
         if resource.type.startswith("kubernetes:"):
             metadata = resource.inputs["metadata"]
             assert naming.is_dns1123_label(metadata["name"]), metadata["name"]
@@ -181,6 +219,7 @@ def test_any_valid_input_gives_valid_names_and_a_bounded_quota(simulate, generat
     hard = quotas[0].inputs["spec"]["hard"]
     assert set(hard) == {"pods", "requests.cpu", "limits.cpu", "requests.memory", "limits.memory"}
     pods = int(hard["pods"])
-    assert pods == params.autoscaling.max_replicas + 1
+    surge = max(1, -(-params.autoscaling.max_replicas // 4))
+    assert pods == params.autoscaling.max_replicas + 2 * surge
     assert _quantity(hard["requests.cpu"]) == cpu_millicores(params.resources.cpu) * pods
     assert _quantity(hard["requests.memory"]) == memory_mib(params.resources.memory) * pods

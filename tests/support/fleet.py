@@ -20,6 +20,20 @@ LIFECYCLE = [
 ]
 
 
+def target(environment: str, region: str = "us-east-1", account: str = "123456789012") -> dict[str, Any]:
+    """A minimal valid deployment target (platform.yaml `targets.<environment>`)."""
+    return {
+        "aws": {"region": region, "role_arn": f"arn:aws:iam::{account}:role/tenantwave-deployer"},
+        "cluster": {"name": "cluster-" + "".join(c for c in environment if c.isalnum() or c == "-")[:40]},
+    }
+
+
+def targets_for(lifecycle: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A target for every environment of `lifecycle`."""
+    found = [phase.get("environments") for phase in lifecycle if isinstance(phase, dict)]
+    return {env: target(env) for envs in found if isinstance(envs, list) for env in envs if isinstance(env, str)}
+
+
 def write_project(
     root: Path,
     tiers: dict[str, dict[str, Any]],
@@ -27,9 +41,17 @@ def write_project(
     lifecycle: list[dict[str, Any]] | None = None,
     **platform: Any,
 ) -> Path:
-    """A project directory with the given tiers and tenants (ids -> YAML mappings)."""
+    """A project directory with the given tiers and tenants (ids -> YAML mappings).
+
+    Every environment of the lifecycle gets a minimal target unless `targets=` is given (None: no
+    `targets` key at all)."""
     root.mkdir(parents=True, exist_ok=True)
-    document = {"lifecycle": lifecycle or LIFECYCLE, **platform}
+    lifecycle = lifecycle or LIFECYCLE
+    if "targets" not in platform:
+        platform["targets"] = targets_for(lifecycle)
+    elif platform["targets"] is None:
+        del platform["targets"]
+    document = {"lifecycle": lifecycle, **platform}
     (root / "platform.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     for folder, items in (("tiers", tiers), ("tenants", tenants)):
         (root / folder).mkdir(exist_ok=True)

@@ -17,7 +17,7 @@ from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Ten
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.program import ModelError, parameter_model
-from tenantwave.config.suggestions import did_you_mean, known_keys
+from tenantwave.config.targetchecks import missing_targets, reserved_word_problem, unknown_targets, untargeted_warnings
 from tenantwave.errors import ConfigError, Problem, UsageError
 
 PLATFORM_FILE = "platform.yaml"
@@ -60,9 +60,12 @@ def _load_project(root: Path, cache: ParseCache) -> Project:
     model = _parameter_model(root, platform_data, problems)
     tiers = _load_tiers(root, cache, environments, model, problems)
     tenant_configs = _load_tenants(root, cache, tiers, environments, model, problems)
-    if problems or platform is None:
+    project = None
+    if platform is not None:
+        project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
+        problems += missing_targets(project)
+    if problems or platform is None or project is None:
         raise ConfigError(problems)
-    project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
     return Project(
         root=root,
         platform=platform,
@@ -132,6 +135,8 @@ def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
             field = f"{where}.environments[{env_index}]"
             if (why := id_problem(env)) is not None:
                 problems.append(Problem(PLATFORM_FILE, field, why))
+            elif (why := reserved_word_problem(env)) is not None:
+                problems.append(Problem(PLATFORM_FILE, field, why))
             elif env in seen_envs:
                 problems.append(
                     Problem(PLATFORM_FILE, field, f"environment {env!r} is already in phase {seen_envs[env]!r}")
@@ -151,6 +156,7 @@ def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
             problems.append(
                 Problem(PLATFORM_FILE, f"rollout.phases.{name}", f"no phase {name!r} in the lifecycle")
             )
+    problems += unknown_targets(config, seen_envs)
 
 
 # -- tiers/ ----------------------------------------------------------------------------------
@@ -179,8 +185,10 @@ def _load_tiers(
         offered = _check_environments(config.environments, environments, shown, problems, "the lifecycle")
         for index, name in enumerate(config.overridable):
             if known is not None and name not in known:
-                allowed = did_you_mean(name, known) or f" (known: {', '.join(sorted(known))})"
-                problems.append(Problem(shown, f"overridable[{index}]", f"unknown parameter {name!r}{allowed}"))
+                allowed = ", ".join(sorted(known))
+                problems.append(
+                    Problem(shown, f"overridable[{index}]", f"unknown parameter {name!r} (known: {allowed})")
+                )
         if len(problems) == before:
             resolved = tuple(offered if config.environments is not None else environments or ())
             tiers[tier_id] = Tier(id=tier_id, config=config, environments=resolved)
@@ -214,8 +222,8 @@ def _load_tenants(
         tier = tiers.get(config.tier)
         if tier is None:
             if config.tier not in tier_files:
-                known = did_you_mean(config.tier, tier_files) or f" (known: {', '.join(sorted(tier_files)) or 'none'})"
-                problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r}{known}"))
+                known = ", ".join(sorted(tier_files)) or "none"
+                problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r} (known: {known})"))
             continue  # a broken tier file is reported once, on the tier itself
         tenant = _check_tenant(tenant_id, config, tier, environments, model, shown, problems)
         if tenant is not None:
@@ -323,8 +331,7 @@ def _check_environments(
         elif env in seen:
             problems.append(Problem(shown, f"environments[{index}]", f"{env!r} is listed twice"))
         elif known is not None and not lifecycle_env:
-            choices = did_you_mean(env, known) or f" ({', '.join(known)})"
-            where_known = f"{where}{choices}"
+            where_known = f"{where} ({', '.join(known)})"
             problems.append(Problem(shown, f"environments[{index}]", f"environment {env!r} is not in {where_known}"))
         seen.add(env)
     return list(listed)
@@ -337,7 +344,7 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error, model)))
+            problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error)))
         return None
 
 
@@ -353,12 +360,10 @@ def _field(prefix: str, loc: tuple[Any, ...]) -> str:
     return text or "(top level)"
 
 
-def _message(error: Any, model: type[BaseModel]) -> str:
+def _message(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        *where, key = error["loc"]
-        hint = did_you_mean(str(key), known_keys(model, where))
-        return f"unknown key{hint}" if hint else "unknown key (remove it, or check its spelling against the README)"
+        return "unknown key (remove it, or check its spelling against the README)"
     if kind == "missing":
         return "missing (this key is required)"
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -373,7 +378,7 @@ def _warnings(project: Project) -> list[str]:
     from tenantwave.config.reachability import uncompletable_phases, unreachable_phases
     from tenantwave.config.unread import unread_warnings
 
-    return unread_warnings(project.root) + [
+    return unread_warnings(project.root) + untargeted_warnings(project) + [
         f"{PLATFORM_FILE}: require_tenant: phase {phase!r} has no connected tenant, "
         "so no deployment can ever reach it; connect a tenant to one of its environments "
         "or make the phase optional"

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tenantwave.config.checks import CommandCheck, HealthCheck, Hook, HttpCheck, unique_names
 from tenantwave.config.program import DEFAULT_PARAMETER_MODEL, check_model_name
+from tenantwave.config.targets import Target, Targets
 
 DEFAULT_LEDGER_URL = "sqlite:///.platform/ledger.db"
 DEFAULT_CONCURRENCY = 8
@@ -124,6 +125,7 @@ class PlatformConfig(_Strict):
     engine: str = "pulumi"
     backend: str | None = Field(None, description="Pulumi backend URL; default: file backend in .platform/state")
     program: ProgramConfig = ProgramConfig()
+    targets: Targets = Field(default_factory=dict)  # environment -> where it deploys (config/targets.py)
 
     @field_validator("lifecycle")
     @classmethod
@@ -209,3 +211,19 @@ class Project:
     @cached_property
     def phase_by_name(self) -> dict[str, Phase]:
         return {phase.phase: phase for phase in self.platform.lifecycle}
+
+    def target(self, environment: str) -> Target:
+        """Where `environment` deploys. Every environment with a stack has one (the loader checks it)."""
+        return self.platform.targets[environment]
+
+    @cached_property
+    def environments_in_use(self) -> tuple[str, ...]:
+        """Environments with at least one stack: a pool tier offered there or a silo tenant connected."""
+        used = {env for tier in self.tiers.values() if tier.model == "pool" for env in tier.environments}
+        used.update(
+            env
+            for tenant in self.tenants.values()
+            if self.tiers[tenant.tier].model == "silo"
+            for env in tenant.environments
+        )
+        return tuple(env for env in self.environments if env in used)

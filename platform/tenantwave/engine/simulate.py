@@ -3,9 +3,12 @@
 `declared_resources(project_root, stack_config)` runs `stacks/` (the program of the project at
 `project_root`) with the given stack config (`namespace:key -> value`, as
 `tenantwave.planning.stackconfig.stack_config` produces it) against a recording mock monitor, and returns a
-`ResourceGraph`: every resource with its type, name, URN, inputs, parent, dependencies and resource
-options that matter for data (protect, retain_on_delete), plus the stack outputs. Secret values are
-masked. Nothing is deployed and no Pulumi CLI, cloud account or network is needed.
+`ResourceGraph`: every resource with its type, name, URN, inputs, parent, dependencies, explicit
+provider and resource options that matter for data (protect, retain_on_delete), plus the stack
+outputs. Secret values are masked. The mock cloud computes ARNs and URLs in the region of the
+resource's provider (an explicit `aws.Provider`'s `region`; `aws:region` or us-east-1 for a default
+provider), and answers `aws.eks.getCluster` with a made-up endpoint and certificate. Nothing is
+deployed and no Pulumi CLI, cloud account or network is needed.
 
 Pulumi's runtime state is process-global, so simulations run one at a time, on one dedicated
 thread (its event loop lives as long as the process; callers' threads and loops are untouched),
@@ -74,6 +77,7 @@ class DeclaredResource:
     dependencies: tuple[str, ...] = ()
     protect: bool = False
     retain_on_delete: bool = False
+    provider: str | None = None  # URN of the explicit provider; None: a default provider (or none)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +90,7 @@ class DeclaredResource:
             "dependencies": list(self.dependencies),
             "protect": self.protect,
             "retain_on_delete": self.retain_on_delete,
+            "provider": self.provider,
         }
 
     @classmethod
@@ -100,6 +105,7 @@ class DeclaredResource:
             dependencies=tuple(data.get("dependencies", ())),
             protect=bool(data.get("protect", False)),
             retain_on_delete=bool(data.get("retain_on_delete", False)),
+            provider=data.get("provider"),
         )
 
     def fingerprint(self) -> str:
@@ -213,16 +219,49 @@ class _Provider(pulumi_mocks.Mocks):
         self.region = region
         # (type, name) -> inputs of registrations not yet recorded (registrations may interleave)
         self.pending_inputs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.provider_regions: dict[str, str] = {}  # "urn::id" of an explicit aws provider -> its region
+        self.provider_accounts: dict[str, str] = {}  # ... -> its first allowed account
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def region_of(self, provider: str | None) -> str:
+        return self.provider_regions.get(provider or "", self.region)
+
+    def account_of(self, provider: str | None) -> str:
+        return self.provider_accounts.get(provider or "", MOCK_ACCOUNT)
+
+    def register_provider(self, reference: str, inputs: Mapping[str, Any]) -> None:
+        """An explicit aws provider: the resources it manages are in its region and account."""
+        if isinstance(inputs.get("region"), str):
+            self.provider_regions[reference] = inputs["region"]
+        accounts = inputs.get("allowedAccountIds")
+        if isinstance(accounts, str):  # provider inputs that are not strings arrive as JSON text
+            try:
+                accounts = json.loads(accounts)
+            except ValueError:
+                accounts = None
+        if isinstance(accounts, list) and accounts and isinstance(accounts[0], str):
+            self.provider_accounts[reference] = accounts[0]
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        region, account = self.region_of(args.provider), self.account_of(args.provider)
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}, None
+            return {"name": region, "region": region, "id": region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:root", "id": MOCK_ACCOUNT}, None
-        return {}, None
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:root", "id": account}, []
+        if args.token == "aws:eks/getCluster:getCluster":
+            name = str(args.args.get("name", "cluster"))
+            return {
+                "name": name,
+                "id": name,
+                "arn": f"arn:aws:eks:{region}:{account}:cluster/{name}",
+                "endpoint": f"https://{_short_hash(name).upper()}.gr7.{region}.eks.amazonaws.com",
+                "certificateAuthorities": [{"data": "bW9jayBjZXJ0aWZpY2F0ZQ=="}],
+            }, []
+        return {}, []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.pending_inputs.setdefault((args.typ, args.name), []).append(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            return f"{args.name}-id", {}
         if args.typ.startswith("kubernetes:"):
             metadata = args.inputs.get("metadata") or {}
             name = metadata.get("name") or args.name
@@ -231,10 +270,10 @@ class _Provider(pulumi_mocks.Mocks):
         if not args.typ.startswith("aws:"):
             return f"{args.name}-id", {}
         name = _physical_name(args.inputs, args.name)
-        return name, self._aws_attributes(args.typ, name)
+        return name, self._aws_attributes(args.typ, name, self.region_of(args.provider), self.account_of(args.provider))
 
-    def _aws_attributes(self, typ: str, name: str) -> dict[str, Any]:
-        region, account = self.region, MOCK_ACCOUNT
+    @staticmethod
+    def _aws_attributes(typ: str, name: str, region: str, account: str) -> dict[str, Any]:
         service = typ.split(":")[1].split("/")[0]
         if typ == "aws:dynamodb/table:Table":
             return {"arn": f"arn:aws:dynamodb:{region}:{account}:table/{name}", "name": name}
@@ -268,6 +307,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = self.provider.pending_inputs[(request.type, request.name)].pop(0)
+            if request.type == "pulumi:providers:aws":
+                self.provider.register_provider(f"{response.urn}::{response.id}", inputs)
             self.declared.append(
                 DeclaredResource(
                     urn=response.urn,
@@ -279,6 +320,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=tuple(sorted(set(request.dependencies))),
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
+                    provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 )
             )
         return response

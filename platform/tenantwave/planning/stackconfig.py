@@ -1,9 +1,13 @@
 """The Pulumi stack config the tool derives for each stack, and its fingerprint.
 
-The stack program in stacks/ reads exactly these keys (namespace `tenantwave`). They are written
+The stack program in stacks/ reads exactly these keys (namespace `tenantwave`): its identity (`kind`,
+`tier`, `environment`, `stack`, `tenant` or `members`), `parameters`, `release`, and where it deploys:
+`target` (the environment's target from platform.yaml, JSON) and `cluster_name` (its EKS cluster, for
+Pod Identity). `pulumi:disable-default-providers` is `["*"]`: a resource the program declared without
+its explicit provider fails instead of deploying with ambient credentials or region. They are written
 by the tool on every run and never edited by hand. The fingerprint (a hash of everything but the
-release) tells whether a stack already on a release still needs an update because its
-configuration changed since.
+release) tells whether a stack already on a release still needs an update because its configuration
+(target included) changed since.
 """
 
 from __future__ import annotations
@@ -18,15 +22,19 @@ from tenantwave.config.models import Project
 from tenantwave.planning.inventory import Stack
 
 NAMESPACE = "tenantwave"
+DISABLE_DEFAULT_PROVIDERS = ("pulumi:disable-default-providers", '["*"]')
 
 
 def stack_settings(project: Project, stack: Stack) -> dict[str, Any]:
     """Identity and parameters of `stack`, as plain JSON-able data (no release)."""
+    target = project.target(stack.environment)
     settings: dict[str, Any] = {
         "kind": stack.kind,
         "tier": stack.tier,
         "environment": stack.environment,
         "stack": stack.name,
+        "target": target.model_dump(mode="json"),
+        "cluster_name": target.cluster.name,
     }
     if stack.kind == "silo":
         assert stack.tenant is not None
@@ -45,10 +53,13 @@ def stack_config(project: Project, stack: Stack, release: str) -> dict[str, str]
     """`namespace:key` -> string value, as the engine sets them on the Pulumi stack."""
     settings = stack_settings(project, stack)
     settings["release"] = release
-    return {
+    config = {
         f"{NAMESPACE}:{key}": value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         for key, value in settings.items()
     }
+    key, value = DISABLE_DEFAULT_PROVIDERS
+    config[key] = value
+    return config
 
 
 def fingerprint(project: Project, stack: Stack) -> str:
@@ -74,6 +85,14 @@ class _Encoder:
         self.project = project
         self._parameters: dict[int, str] = {}  # id of a TierParameters the project holds -> JSON
         self._tiers: dict[str, str] = {}
+        self._targets: dict[str, str] = {}
+
+    def target(self, environment: str) -> str:
+        text = self._targets.get(environment)
+        if text is None:
+            text = _canonical(self.project.target(environment).model_dump(mode="json"))
+            self._targets[environment] = text
+        return text
 
     def tenant_parameters(self, tenant_id: str) -> str:
         parameters = self.project.tenants[tenant_id].parameters
@@ -92,8 +111,12 @@ class _Encoder:
 
     def canonical(self, stack: Stack) -> str:
         """`_canonical(stack_settings(project, stack))`, keys in sorted order."""
-        head = f'{{"environment":{_string(stack.environment)},"kind":{_string(stack.kind)},'
-        tail = f'"stack":{_string(stack.name)},'
+        cluster = self.project.target(stack.environment).cluster.name
+        head = (
+            f'{{"cluster_name":{_string(cluster)},"environment":{_string(stack.environment)},'
+            f'"kind":{_string(stack.kind)},'
+        )
+        tail = f'"stack":{_string(stack.name)},"target":{self.target(stack.environment)},'
         if stack.kind == "silo":
             assert stack.tenant is not None
             return (
