@@ -17,6 +17,7 @@ from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Ten
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.program import ModelError, parameter_model
+from tenantwave.config.suggestions import did_you_mean, known_keys
 from tenantwave.config.targetchecks import missing_targets, reserved_word_problem, unknown_targets, untargeted_warnings
 from tenantwave.errors import ConfigError, Problem, UsageError
 
@@ -185,10 +186,8 @@ def _load_tiers(
         offered = _check_environments(config.environments, environments, shown, problems, "the lifecycle")
         for index, name in enumerate(config.overridable):
             if known is not None and name not in known:
-                allowed = ", ".join(sorted(known))
-                problems.append(
-                    Problem(shown, f"overridable[{index}]", f"unknown parameter {name!r} (known: {allowed})")
-                )
+                allowed = did_you_mean(name, known) or f" (known: {', '.join(sorted(known))})"
+                problems.append(Problem(shown, f"overridable[{index}]", f"unknown parameter {name!r}{allowed}"))
         if len(problems) == before:
             resolved = tuple(offered if config.environments is not None else environments or ())
             tiers[tier_id] = Tier(id=tier_id, config=config, environments=resolved)
@@ -222,8 +221,8 @@ def _load_tenants(
         tier = tiers.get(config.tier)
         if tier is None:
             if config.tier not in tier_files:
-                known = ", ".join(sorted(tier_files)) or "none"
-                problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r} (known: {known})"))
+                known = did_you_mean(config.tier, tier_files) or f" (known: {', '.join(sorted(tier_files)) or 'none'})"
+                problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r}{known}"))
             continue  # a broken tier file is reported once, on the tier itself
         tenant = _check_tenant(tenant_id, config, tier, environments, model, shown, problems)
         if tenant is not None:
@@ -331,7 +330,8 @@ def _check_environments(
         elif env in seen:
             problems.append(Problem(shown, f"environments[{index}]", f"{env!r} is listed twice"))
         elif known is not None and not lifecycle_env:
-            where_known = f"{where} ({', '.join(known)})"
+            choices = did_you_mean(env, known) or f" ({', '.join(known)})"
+            where_known = f"{where}{choices}"
             problems.append(Problem(shown, f"environments[{index}]", f"environment {env!r} is not in {where_known}"))
         seen.add(env)
     return list(listed)
@@ -344,7 +344,7 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error)))
+            problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error, model)))
         return None
 
 
@@ -360,10 +360,12 @@ def _field(prefix: str, loc: tuple[Any, ...]) -> str:
     return text or "(top level)"
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, model: type[BaseModel]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key (remove it, or check its spelling against the README)"
+        *where, key = error["loc"]
+        hint = did_you_mean(str(key), known_keys(model, where))
+        return f"unknown key{hint}" if hint else "unknown key (remove it, or check its spelling against the README)"
     if kind == "missing":
         return "missing (this key is required)"
     message = str(error["msg"]).removeprefix("Value error, ")
