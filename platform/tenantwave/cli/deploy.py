@@ -159,6 +159,11 @@ def show_report(report: RunReport, engine: str) -> None:
     for stack, resource in report.data_removed:
         click.echo(printable(f"  data-bearing: {stack} {resource.describe()}", one_line=True))
     click.echo(f"run {report.run_id}: {counts or 'nothing ran'}")
+    if report.settled:
+        click.echo(
+            f"settled {len(report.settled)} stale claim(s) left by a run that stopped sending heartbeats "
+            f"(recorded as abandoned): {', '.join(report.settled)}"
+        )
     for outcome in report.outcomes:
         if outcome.status in ("failed", "unhealthy", "cancelled") and outcome.log_path:
             click.echo(f"  {outcome.stack}: log {outcome.log_path}")

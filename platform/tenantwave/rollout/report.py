@@ -77,6 +77,7 @@ class RunReport:
     cancelled: bool = False
     stopped: str | None = None  # why the run stopped starting stacks before its end (ledger, internal error)
     journal: str | None = None  # the journal file holding what the ledger could not record
+    settled: tuple[str, ...] = ()  # stacks whose claims a run left when it fell silent, settled by this run
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -123,6 +124,7 @@ class RunReport:
             "gate": gate_json(self.plan.gate),
             "stopped": self.stopped,
             "journal": self.journal,
+            "settled": list(self.settled),
             "stacks": [
                 {
                     "name": o.stack,

@@ -44,6 +44,7 @@ from tenantwave.planning.stackconfig import fingerprint, stack_config
 from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy import files
 from tenantwave.privacy.redaction import redact_optional
+from tenantwave.rollout.held import held_reason
 from tenantwave.rollout.listener import GuardedListener
 from tenantwave.rollout.listener import QuietListener as QuietListener  # re-exported: its old home
 from tenantwave.rollout.listener import RunListener as RunListener  # re-exported: its old home
@@ -106,6 +107,7 @@ class Runner:
         self._recorder: Recorder | None = None
         self._log_path: Path | None = None  # the run's log directory, once made
         self._stopped: str | None = None  # why no more stacks start (ledger unusable, internal error)
+        self._settled: list[str] = []  # stacks whose stale claims (a run gone silent) this run settled
         self._revisions = Revisions(workspace.project, plan.release)  # what each deployment records
 
     @property
@@ -117,7 +119,8 @@ class Runner:
         runnable = [p.stack for p in runnable_plans]
         if not runnable:
             return self._report((), None)
-        self.ledger.settle_stale(self.options.stale_after)  # nothing has run: a ledger error stops it here
+        # nothing has run: a ledger error stops it here
+        self._settled.extend(self.ledger.settle_stale(self.options.stale_after))
         self._run_id = self.ledger.start_run(
             release=self.plan.release,
             command=command,
@@ -218,7 +221,9 @@ class Runner:
         if claim.already_current:
             return Outcome(stack.name, "skipped", error=f"already on {self.plan.release} (deployed by another run)")
         if not claim.granted:
-            return Outcome(stack.name, "held", error=f"in progress by run {claim.held_by}")
+            return Outcome(stack.name, "held", error=self._held(stack.name, claim.held_by))
+        if claim.took_over:
+            self._settled.append(stack.name)
         self._events.put(("started", stack))
         result = self._engine_call(job)
         status: str = result.status
@@ -366,6 +371,15 @@ class Runner:
 
         return halt
 
+    def _held(self, stack: str, run_id: str | None) -> str:
+        """Why `stack` is held: by which run, its last heartbeat, when it becomes stale."""
+        try:
+            holder = next((h for h in self.ledger.held(stack=stack) if h.run_id == run_id), None)
+            now = self.ledger.now()
+        except LedgerError:  # only words are missing: the stack is held all the same
+            holder, now = None, None
+        return held_reason(stack, run_id, holder, now, self.options.stale_after)
+
     def _report(self, outcomes: tuple[Outcome, ...], log_dir: Path | None) -> RunReport:
         return RunReport(
             run_id=self._run_id,
@@ -376,6 +390,7 @@ class Runner:
             log_dir=str(log_dir) if log_dir else None,
             cancelled=self.cancel.is_set(),
             stopped=self._stopped,
+            settled=tuple(dict.fromkeys(self._settled)),
         )
 
 
