@@ -168,7 +168,7 @@ def unrun_status(plan: RolloutPlan) -> RunStatus:
 def gate_json(gate: GateVerdict | None) -> dict[str, Any] | None:
     if gate is None:
         return None
-    return {"wave": gate.wave, "open": gate.open, "reasons": list(gate.reasons)}
+    return {"wave": gate.wave, "open": gate.open, **gate.to_json()}  # state, reasons, approval (as in plan)
 
 
 def _held_back_json(plan: RolloutPlan) -> dict[str, Any]:
