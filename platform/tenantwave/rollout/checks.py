@@ -4,10 +4,11 @@ A check or hook sees the stack through a `CheckTarget`: its name, kind, tier, te
 environment, phase, the release, and its outputs. `command` checks and hooks get these as
 PLATFORM_* environment variables and as one JSON document on stdin, in a minimal environment
 (`checkenv`: PATH, HOME, locale, TZ, and what their `pass_env` names); an `http` check builds its
-URL from them. Everything runs with the standard library (urllib, subprocess, never a shell), from
-the project directory. Results carry a one-line summary (for the ledger, the gate, the terminal)
-and the full output (for the stack's log), both redacted: a secret a command prints (its
-environment with `env`, a shell's `set -x` trace) never gets further.
+URL from them. Under a simulating engine (the mock) an `http` check is skipped, not failed: nothing
+was deployed to answer it; `command` checks still run. Everything runs with the standard library
+(urllib, subprocess, never a shell), from the project directory. Results carry a one-line summary
+(for the ledger, the gate, the terminal) and the full output (for the stack's log), both redacted:
+a secret a command prints (its environment with `env`, a shell's `set -x` trace) never gets further.
 """
 
 from __future__ import annotations
@@ -85,30 +86,48 @@ class CheckResult:
     summary: str  # one line: what passed or what failed, and where
     output: str = ""  # the full story, for the stack's log
     seconds: float = 0.0
+    skipped: bool = False  # not run (an http check under a simulating engine); counts as passed
 
     def log_text(self, stack: str) -> str:
-        verdict = "passed" if self.passed else "FAILED"
+        verdict = "skipped" if self.skipped else "passed" if self.passed else "FAILED"
         body = self.output if self.output.endswith("\n") or not self.output else self.output + "\n"
         return f"--- {self.kind} {self.name} on {stack}: {verdict} ({self.seconds:.1f} s)\n{body}{self.summary}\n"
 
 
 def run_checks(
-    checks: Sequence[HttpCheck | CommandCheck], target: CheckTarget, root: Path, sleep: Sleep = time.sleep
+    checks: Sequence[HttpCheck | CommandCheck],
+    target: CheckTarget,
+    root: Path,
+    sleep: Sleep = time.sleep,
+    *,
+    simulated: bool = False,
 ) -> list[CheckResult]:
-    """Every check, in order (a failure does not skip the rest: the log shows them all)."""
-    return [run_check(check, target, root, sleep) for check in checks]
+    """Every check, in order (a failure does not skip the rest: the log shows them all); with
+    `simulated` (the engine deploys nothing) http checks are skipped."""
+    return [run_check(check, target, root, sleep, simulated=simulated) for check in checks]
 
 
 def run_check(
-    check: HttpCheck | CommandCheck, target: CheckTarget, root: Path, sleep: Sleep = time.sleep
+    check: HttpCheck | CommandCheck, target: CheckTarget, root: Path, sleep: Sleep = time.sleep, *,
+    simulated: bool = False,
 ) -> CheckResult:
     if isinstance(check, HttpCheck):
+        if simulated:
+            return CheckResult(check.name, "http", True, f"check {check.name} skipped (simulated: nothing to GET)",
+                               skipped=True)
         return http_check(check, target, sleep)
     return _command(check.name, "command", check, target, root)
 
 
 def run_hook(hook: Hook, target: CheckTarget, root: Path) -> CheckResult:
     return _command("before_deploy", "hook", hook, target, root)
+
+
+def passed_summary(results: Sequence[CheckResult]) -> str:
+    """`2 check(s) passed`, or `1 check(s) passed, 1 skipped (simulated)`."""
+    skipped = sum(1 for r in results if r.skipped)
+    passed = f"{len(results) - skipped} check(s) passed"
+    return f"{passed}, {skipped} skipped (simulated)" if skipped else passed
 
 
 def failure_summary(results: Sequence[CheckResult]) -> str | None:

@@ -3,7 +3,8 @@ phase's health checks after. Both write to the stack's log.
 
 - A failed hook means the stack is not deployed: the runner records it as failed with the hook's
   summary. `--skip-hooks` skips the hook (the run's ledger record says so, and so does the log).
-- After a successful `up` (or rollback), failed checks turn the result into `unhealthy`.
+- After a successful `up` (or rollback), failed checks turn the result into `unhealthy`. Under a
+  simulating engine, http checks are skipped (nothing was deployed to answer them).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def after_deploy(
     if result.status != "succeeded" or not checks:
         return result.status, result.error
     outputs = dict(result.outputs) or stack_outputs(engine, job)
-    results = run_checks(checks, CheckTarget(stack, job.release, outputs), project.root, cancel.wait)
+    target = CheckTarget(stack, job.release, outputs)
+    results = run_checks(checks, target, project.root, cancel.wait, simulated=engine.simulated)
     write_results(job.log_path, stack.name, results)
     summary = failure_summary(results)
     return ("unhealthy", summary) if summary is not None else ("succeeded", None)

@@ -24,7 +24,7 @@ from tenantwave.planning.stackconfig import stack_config
 from tenantwave.planning.waves import build_waves
 from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy.files import private_dirs
-from tenantwave.rollout.checks import CheckResult, CheckTarget, failure_summary, run_checks
+from tenantwave.rollout.checks import CheckResult, CheckTarget, failure_summary, passed_summary, run_checks
 from tenantwave.rollout.stackhealth import stack_outputs, write_results
 
 CHECKED = ("succeeded", "unhealthy")
@@ -111,14 +111,15 @@ class _Verifier:
         job = StackJob(stack=stack, release=self.release, config=stack_config(project, stack, self.release),
                        log_path=log_path)
         outputs = stack_outputs(self.engine, job)
-        results = run_checks(self.checks, CheckTarget(stack, self.release, outputs), project.root)
+        target = CheckTarget(stack, self.release, outputs)
+        results = run_checks(self.checks, target, project.root, simulated=self.engine.simulated)
         write_results(log_path, stack.name, results)
         summary = failure_summary(results)
         self.workspace.ledger.mark_health(record.id, healthy=summary is None, error=summary)
         return StackVerdict(
             stack.name,
             summary is None,
-            summary or f"{len(results)} check(s) passed",
+            summary or passed_summary(results),
             str(log_path),
             tuple(results),
         )
