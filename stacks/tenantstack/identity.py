@@ -185,8 +185,10 @@ def role_policy(logical: str, owner: aws.iam.Role, document: pulumi.Input[str],
                               opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=owner)))
 
 
-def pod_identity(logical: str, binding: PodBinding, owner: aws.iam.Role, tags: dict[str, str],
-                 opts: pulumi.ResourceOptions, depends_on: Sequence[pulumi.Resource] = ()) -> aws.eks.PodIdentityAssociation:
+def pod_identity(
+    logical: str, binding: PodBinding, owner: aws.iam.Role, tags: dict[str, str],
+    opts: pulumi.ResourceOptions, depends_on: Sequence[pulumi.Resource] = (),
+) -> aws.eks.PodIdentityAssociation:
     """Pods of `binding`'s service account get `owner`'s credentials (through the EKS Pod Identity agent)."""
     return aws.eks.PodIdentityAssociation(
         logical, cluster_name=binding.cluster_name, namespace=binding.namespace,

@@ -79,6 +79,25 @@ def test_closed_gate_exits_3_with_the_reason(project: Path, test_engine: Scripte
     assert test_engine.calls == []
 
 
+def test_a_wave_split_by_environment_keeps_its_gate(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    # rollout.yml runs each wave as one job per environment: `--wave N --env E` is still wave N
+    result = platform("up", "--release", "1.4.0", "--wave", "2", "--env", "testing")
+    assert result.exit_code == 3
+    assert result.text == (
+        LEDGER
+        + "release 1.4.0, wave 2 of 10 (--env testing): 1 stack(s)\n"
+        "gate closed for wave 2:\n"
+        "  - wave 1 is not complete: 1 of 1 stacks not on 1.4.0 yet (testing.pool.basic); "
+        "run `platform up --release 1.4.0 --wave 1`\n"
+        "nothing deployed: blocked by the wave gate\n"
+    )
+    assert test_engine.calls == []
+    targeted = platform("up", "--release", "1.4.0", "--tier", "standard", "--env", "testing", "--yes")
+    assert targeted.exit_code == 0 and "gate closed" not in targeted.text  # a targeted run is not gated
+
+
 def test_lifecycle_block_on_a_targeted_run_exits_3(
     project: Path, test_engine: ScriptedEngine, platform: Platform
 ) -> None:

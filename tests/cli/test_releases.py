@@ -62,7 +62,7 @@ def test_the_tag_and_the_version_are_one_release(
 def test_the_generated_workflow_says_how_the_tag_becomes_the_release(project: Path, platform: Platform) -> None:
     text = platform("ci", "github", engine=None).stdout
     assert "# RELEASE is the tag: platform drops a leading v before a digit, so the tag v1.4.0 deploys" in text
-    assert 'run: platform up --release "$RELEASE" --wave 1 --yes' in text
+    assert 'run: platform up --release "$RELEASE" --wave 1 --env "${{ matrix.environment }}" --yes' in text
 
 
 def test_rollback_to_a_release_no_stack_ran_is_refused(

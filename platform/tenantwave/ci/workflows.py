@@ -1,13 +1,23 @@
 """The GitHub Actions rollout workflow, generated from the project so its jobs match the waves.
 
 `rollout_workflow(project, shards)` returns the text of `.github/workflows/rollout.yml`: on a
-release tag `v*`, one job per wave, each `needs:` the previous one, running
-`platform up --release <tag> --wave N --yes`. Waves of a phase whose policy asks for an approval
-run in the GitHub environment named after the phase (protect it with required reviewers): the job
-waits for that approval, then records it in the ledger (`platform approve`) so the tool's own gate
-opens. A phase with a bake time gets a wait step before its next wave. A wave with more stacks
-than the rollout concurrency fans out over a `--shard k/n` matrix of up to `shards` jobs. The
-ledger is PostgreSQL, its URL from the `PLATFORM_LEDGER_URL` secret, so the jobs share it.
+release tag `v*`, one job per wave, each `needs:` the previous one. A wave's job runs a matrix with
+one leg per environment of the wave (and, for an environment with more stacks than the rollout
+concurrency, up to `shards` legs of `--shard k/n`): `platform up --release <tag> --wave N --env E`,
+which keeps the wave gate. Each leg runs in the GitHub environment named after its environment, so:
+
+- its cloud credentials are its own: GitHub OIDC (the token's subject names that GitHub
+  environment, so an AWS trust policy can admit it alone) for the role of the target's `ci.role_arn`,
+  or the GitHub environment's `AWS_ROLE_ARN` variable; the region is the target's. The stack
+  program then assumes the target's `aws.role_arn` from those credentials;
+- it sets up access to the environment's cluster (`aws eks update-kubeconfig`, under the target's
+  kubeconfig context name when it has one), which also fails fast when the cluster is unreachable;
+- waves of a phase whose policy asks for an approval wait for the GitHub environment's required
+  reviewers (protect the environments of those phases), then record the approval in the ledger
+  (`platform approve`) so the tool's own gate opens.
+
+A phase with a bake time gets a wait step before its next wave. The ledger is PostgreSQL, its URL
+from the `PLATFORM_LEDGER_URL` secret, so the jobs share it.
 """
 
 from __future__ import annotations
@@ -35,8 +45,12 @@ _HEADER = """\
 #   secrets  PLATFORM_LEDGER_URL       postgresql://... ledger shared by every job (required)
 #            PULUMI_ACCESS_TOKEN       Pulumi Cloud backend (or leave empty and set `backend:`)
 #            PULUMI_CONFIG_PASSPHRASE  when the stacks use the passphrase secrets provider
-#   vars     AWS_ROLE_ARN, AWS_REGION  the role the jobs assume through OIDC
-#   environments {environments}: required reviewers approve those waves
+#   environments, one per deployment environment: {environments}
+#            each with the variable AWS_ROLE_ARN (the role its jobs assume through GitHub OIDC; trust
+#            token.actions.githubusercontent.com with sub repo:<owner>/<repo>:environment:<name>) unless
+#            platform.yaml sets targets.<name>.ci.role_arn; that role may assume the target's aws.role_arn
+#            and has access to the target's EKS cluster.
+#            Required reviewers on {approved}: they approve those waves.
 #
 # RELEASE is the tag: platform drops a leading v before a digit, so the tag v1.4.0 deploys (and
 # records in the ledger) release 1.4.0, the same release as `platform up --release 1.4.0`.
@@ -70,19 +84,26 @@ _SETUP = """\
           python-version: "{python}"
       - name: Install the Pulumi CLI
         uses: pulumi/actions@v6
-      - name: Cloud credentials
+      - name: Cloud credentials of ${{{{ matrix.environment }}}} (GitHub OIDC)
         uses: aws-actions/configure-aws-credentials@v4
         with:
-          role-to-assume: ${{{{ vars.AWS_ROLE_ARN }}}}
-          aws-region: ${{{{ vars.AWS_REGION }}}}
+          role-to-assume: ${{{{ matrix.ci_role || vars.AWS_ROLE_ARN }}}}
+          role-session-name: tenantwave-wave-{wave}-${{{{ matrix.environment }}}}
+          aws-region: ${{{{ matrix.region }}}}
+      - name: Cluster access to ${{{{ matrix.cluster }}}}
+        run: >-
+          aws eks update-kubeconfig --name "${{{{ matrix.cluster }}}}" --region "${{{{ matrix.region }}}}"
+          --alias "${{{{ matrix.context }}}}"
+          ${{{{ matrix.cluster_role && format('--role-arn {{0}}', matrix.cluster_role) || '' }}}}
       - name: Install tenantwave
         run: python -m pip install -e '.[postgres]'
 """
 
 
-def shard_count(wave: Wave, concurrency: int, shards: int) -> int:
-    """Jobs for a wave: one until it has more stacks than one job runs at once, then up to `shards`."""
-    return max(1, min(shards, math.ceil(len(wave.stacks) / concurrency)))
+def shard_count(stacks: int, concurrency: int, shards: int) -> int:
+    """Jobs for one environment of a wave: one until it has more stacks than one job runs at once,
+    then up to `shards`."""
+    return max(1, min(shards, math.ceil(stacks / concurrency)))
 
 
 def generator_command(shards: int) -> str:
@@ -98,43 +119,81 @@ def rollout_workflow(project: Project, shards: int = DEFAULT_SHARDS) -> str:
     if not waves:
         raise UsageError("the project has no stacks, so no waves: add a tier and a tenant first")
     rollout = project.platform.rollout
-    approved = sorted({w.phase for w in waves if rollout.for_phase(w.phase).approval})
-    text = _HEADER.format(command=generator_command(shards), environments=", ".join(approved) or "(none)")
+    approved = [env for w in waves if rollout.for_phase(w.phase).approval for env in w.environments]
+    text = _HEADER.format(
+        command=generator_command(shards),
+        environments=", ".join(dict.fromkeys(env for w in waves for env in w.environments)),
+        approved=", ".join(dict.fromkeys(approved)) or "(none)",
+    )
     jobs = [_job(project, wave, waves[index - 1] if index else None, shards) for index, wave in enumerate(waves)]
     return text + "\n".join(jobs)
 
 
+def _legs(project: Project, wave: Wave, shards: int) -> list[dict[str, str]]:
+    """The matrix of a wave: one leg per environment (per shard of a large one), with its target."""
+    legs: list[dict[str, str]] = []
+    for env in wave.environments:
+        target = project.target(env)
+        stacks = sum(1 for stack in wave.stacks if stack.environment == env)
+        count = shard_count(stacks, project.platform.rollout.concurrency, shards)
+        for k in range(1, count + 1):
+            legs.append(
+                {
+                    "environment": env,
+                    "shard": f"{k}/{count}",
+                    "region": target.aws.region,
+                    "cluster": target.cluster.name,
+                    "context": target.cluster.context or target.cluster.name,
+                    # `aws eks get-token` cannot pass an external id: then the job's own role needs the access
+                    "cluster_role": target.aws.role_arn if target.aws.external_id is None else "",
+                    "ci_role": target.ci.role_arn or "",
+                    "stacks": str(stacks),
+                }
+            )
+    return legs
+
+
+def _matrix(legs: list[dict[str, str]]) -> list[str]:
+    lines = ["    strategy:", "      fail-fast: false", "      matrix:", "        include:"]
+    for leg in legs:
+        lines.append("          - {" + ", ".join(f"{key}: {_scalar(value)}" for key, value in leg.items()) + "}")
+    return lines
+
+
+def _scalar(value: str) -> str:
+    """A YAML flow scalar for a value from validated configuration (ids, regions, ARNs, counts)."""
+    return f'"{value}"'
+
+
 def _job(project: Project, wave: Wave, previous: Wave | None, shards: int) -> str:
-    rollout = project.platform.rollout
-    policy = rollout.for_phase(wave.phase)
-    count = shard_count(wave, rollout.concurrency, shards)
-    stacks = len(wave.stacks)
+    policy = project.platform.rollout.for_phase(wave.phase)
+    legs = _legs(project, wave, shards)
+    sharded = any(leg["shard"] != "1/1" for leg in legs)
     lines = [
         f"  wave-{wave.number}:",
-        f'    name: "wave {wave.number}, phase {wave.phase}: {", ".join(wave.environments)} ({stacks} stack'
-        f'{"s" if stacks != 1 else ""}){" shard ${{ matrix.shard }}" if count > 1 else ""}"',
+        f'    name: "wave {wave.number}, phase {wave.phase}: ${{{{ matrix.environment }}}}, '
+        f'${{{{ matrix.stacks }}}} stack(s){" shard ${{ matrix.shard }}" if sharded else ""}"',
         "    runs-on: ubuntu-latest",
         "    timeout-minutes: 360",
     ]
     if previous is not None:
         lines.append(f"    needs: wave-{previous.number}")
-    if policy.approval:
-        lines.append(f"    environment: {wave.phase}")
-    if count > 1:
-        matrix = ", ".join(f'"{k}/{count}"' for k in range(1, count + 1))
-        lines += ["    strategy:", "      fail-fast: false", "      matrix:", f"        shard: [{matrix}]"]
-    lines += ["    steps:", _SETUP.format(python=PYTHON_VERSION).rstrip("\n")]
+    lines.append("    environment: ${{ matrix.environment }}")
+    lines += _matrix(legs)
+    lines += ["    steps:", _SETUP.format(python=PYTHON_VERSION, wave=wave.number).rstrip("\n")]
     lines += _bake_step(project, previous)
     if policy.approval:
         lines += [
             f"      - name: Record the approval of wave {wave.number} (given through the GitHub environment)",
             f'        run: platform approve --release "$RELEASE" --wave {wave.number} --comment '
-            f'"GitHub environment {wave.phase}, run $GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"',
+            f'"GitHub environment ${{{{ matrix.environment }}}}, run '
+            f'$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"',
         ]
-    shard = ' --shard "${{ matrix.shard }}"' if count > 1 else ""
+    shard = ' --shard "${{ matrix.shard }}"' if sharded else ""
     lines += [
-        f"      - name: Deploy wave {wave.number}",
-        f'        run: platform up --release "$RELEASE" --wave {wave.number}{shard} --yes',
+        f"      - name: Deploy wave {wave.number} to ${{{{ matrix.environment }}}}",
+        f'        run: platform up --release "$RELEASE" --wave {wave.number} --env "${{{{ matrix.environment }}}}"'
+        f"{shard} --yes",
     ]
     return "\n".join(lines) + "\n"
 

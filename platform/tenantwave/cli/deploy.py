@@ -47,7 +47,8 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
        force: bool, commit: str | None, skip_hooks: bool, yes: bool, as_json: bool, allow_removal: bool) -> None:
     """Deploy a release to the eligible stacks of a wave (or of the targeted stacks).
 
-    Targeted runs (--stack, --tenant, --tier, --env) skip the wave gate, never the lifecycle rules.
+    Targeted runs (--stack, --tenant, --tier, --env) skip the wave gate, never the lifecycle rules;
+    --wave N --env E is the part of wave N in E (as CI runs it, one job per environment): still gated.
     Rerunning the same command resumes: stacks already on the release are skipped, failed ones retried.
     """
     from tenantwave.cli.health import describe_rollback, run_rollback

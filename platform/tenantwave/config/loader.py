@@ -134,9 +134,7 @@ def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
             )
         for env_index, env in enumerate(phase.environments):
             field = f"{where}.environments[{env_index}]"
-            if (why := id_problem(env)) is not None:
-                problems.append(Problem(PLATFORM_FILE, field, why))
-            elif (why := reserved_word_problem(env)) is not None:
+            if (why := id_problem(env) or reserved_word_problem(env)) is not None:
                 problems.append(Problem(PLATFORM_FILE, field, why))
             elif env in seen_envs:
                 problems.append(

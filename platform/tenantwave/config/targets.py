@@ -24,7 +24,7 @@ _ROLE_ARN_RE = re.compile(r"\Aarn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/
 _KMS_ARN_RE = re.compile(r"\Aarn:(aws|aws-cn|aws-us-gov):kms:([a-z0-9-]+):([0-9]{12}):key/[0-9a-f-]{36}\Z")
 _EXTERNAL_ID_RE = re.compile(r"\A[\w+=,.@:/-]{2,1224}\Z")
 _CLUSTER_RE = re.compile(r"\A[0-9A-Za-z][A-Za-z0-9_-]{0,99}\Z")
-_CONTEXT_RE = re.compile(r"\A[^\s\x00-\x1f]{1,253}\Z")
+_CONTEXT_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._:@/-]{0,252}\Z")
 _SUBNET_RE = re.compile(r"\Asubnet-[0-9a-f]{8,17}\Z")
 _SECURITY_GROUP_RE = re.compile(r"\Asg-[0-9a-f]{8,17}\Z")
 _NAMESPACE_RE = re.compile(r"\A[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
@@ -153,7 +153,9 @@ class ClusterTarget(_Strict):
     @classmethod
     def _context(cls, value: str | None) -> str | None:
         if value is not None and not _CONTEXT_RE.match(value):
-            raise ValueError("a kubeconfig context name has no spaces or control characters")
+            raise ValueError(
+                f"{value!r}: a kubeconfig context name here is letters, digits and ._:@/- (e.g. an EKS cluster ARN)"
+            )
         return value
 
 
@@ -178,12 +180,30 @@ class NetworkTarget(_Strict):
         return _unique_matching(values, _SECURITY_GROUP_RE, "a security group id (sg-0123abcd...)")
 
 
+class CiTarget(_Strict):
+    """How the generated rollout workflow reaches the environment (never part of stack config)."""
+
+    role_arn: str | None = Field(
+        None, description="role a job assumes through GitHub OIDC (default: its GitHub environment's AWS_ROLE_ARN)"
+    )
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not an IAM role ARN: write arn:aws:iam::<12-digit account>:role/<name>"
+            )
+        return value
+
+
 class Target(_Strict):
     """Where one environment deploys."""
 
     aws: AwsTarget
     cluster: ClusterTarget
     network: NetworkTarget | None = Field(None, description="database placement (required by Aurora storage)")
+    ci: CiTarget = Field(default_factory=CiTarget, description="the rollout workflow's access (not stack config)")
     ingress_namespaces: list[str] = Field(
         default_factory=list, description="namespaces allowed into tenant namespaces (ingress controller, monitoring)"
     )
@@ -206,3 +226,9 @@ def _unique_matching(values: list[str], pattern: re.Pattern[str], what: str) -> 
 
 
 Targets = Annotated[dict[str, Target], Field(description="environment -> where it deploys")]
+NOT_STACK_CONFIG = frozenset({"ci"})  # target sections the stack program never receives
+
+
+def stack_target(target: Target) -> dict[str, object]:
+    """The target as the program receives it (`tenantwave:target`): JSON data, without `ci`."""
+    return target.model_dump(mode="json", exclude=set(NOT_STACK_CONFIG))

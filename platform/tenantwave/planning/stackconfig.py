@@ -19,6 +19,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from tenantwave.config.models import Project
+from tenantwave.config.targets import stack_target
 from tenantwave.planning.inventory import Stack
 
 NAMESPACE = "tenantwave"
@@ -33,7 +34,7 @@ def stack_settings(project: Project, stack: Stack) -> dict[str, Any]:
         "tier": stack.tier,
         "environment": stack.environment,
         "stack": stack.name,
-        "target": target.model_dump(mode="json"),
+        "target": stack_target(target),
         "cluster_name": target.cluster.name,
     }
     if stack.kind == "silo":
@@ -90,7 +91,7 @@ class _Encoder:
     def target(self, environment: str) -> str:
         text = self._targets.get(environment)
         if text is None:
-            text = _canonical(self.project.target(environment).model_dump(mode="json"))
+            text = _canonical(stack_target(self.project.target(environment)))
             self._targets[environment] = text
         return text
 

@@ -69,7 +69,8 @@ def prepare_rollout(
     if force:
         plans = tuple(_forced(p, release) for p in plans)
     gate = None
-    if wave is not None and not targets:
+    if wave is not None and not (targets.stacks or targets.tenants or targets.tiers):
+        # a wave split by environment (--env, like --shard) is still that wave: its gate applies
         _, gate = wave_gate(project, history, waves, wave, now or ledger.now())  # the ledger's clock
     return RolloutPlan(
         release=release,
