@@ -31,7 +31,9 @@ from tenantwave.errors import Problem
 from tenantwave.privacy.files import FILE_MODE, private_dirs
 
 CACHE_FILE = Path(".platform") / "cache" / "parsed.json"
-FORMAT_VERSION = 1  # bump when the file's layout or what yamlfile.read_mapping returns for a file changes
+# bump when the file's layout or what yamlfile.read_mapping returns for a file changes (2: aliases and duplicate
+# keys refused)
+FORMAT_VERSION = 2
 ENVIRONMENT_VARIABLE = "PLATFORM_CACHE"
 OFF_VALUES = frozenset({"off", "0", "false"})
 RACY_NANOSECONDS = 2_000_000_000  # files modified more recently than this are read, not cached

@@ -1,11 +1,21 @@
-"""Reading one YAML file into plain data, with problems instead of exceptions."""
+"""Reading one YAML file into plain data, with problems instead of exceptions.
+
+A configuration file cannot exhaust the machine: its size is checked before it is read (at most
+1 MB, a regular file: never a FIFO or a device), YAML aliases are refused (a few hundred bytes of
+nested aliases expand into gigabytes in whatever walks the data), duplicate keys are an error (not
+the last one silently winning), and a symbolic link is followed only when it leads to a file
+inside the project (`shown` is the file's path relative to the project root).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import stat
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 
 from tenantwave.errors import Problem
 
@@ -15,22 +25,41 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 MAX_FILE_BYTES = 1_000_000
+ALIAS_MARKS = (b"*", b"&")  # without either, a document has no alias: the event scan is skipped
+
+
+class _StrictLoader(_Loader):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing a key that appears twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # unhashable: the base class says so
+            if duplicate:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       f"found duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
 def read_mapping(path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The top-level mapping of `path`, or None with the problems that prevented reading it."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(shown, "", f"cannot be read: {exc.strerror or exc}")]
-    if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(shown, "", f"is {len(raw)} bytes; configuration files are at most 1 MB")]
+    raw, unreadable = _read(path, shown)
+    if raw is None:
+        return None, [unreadable] if unreadable else []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, [Problem(shown, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
     try:
-        data = yaml.load(text, Loader=_Loader)
+        if any(mark in raw for mark in ALIAS_MARKS) and (alias := _first_alias(text)) is not None:
+            return None, [Problem(shown, alias, "YAML aliases (*name) are not allowed in configuration files; "
+                                                "write the value out")]
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
@@ -47,5 +76,55 @@ def read_mapping(path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Pr
         return None, [Problem(shown, "", f"must be a mapping of keys to values, not a {kind}")]
     bad_keys = [key for key in data if not isinstance(key, str)]
     if bad_keys:
-        return None, [Problem(shown, repr(bad_keys[0]), "keys must be strings")]
+        return None, [Problem(shown, repr(bad_keys[0])[:80], "keys must be strings")]
     return data, []
+
+
+def _read(path: Path, shown: str) -> tuple[bytes | None, Problem | None]:
+    """The file's bytes, checked before they are read; else the problem."""
+    outside = _outside_project(path, shown)
+    if outside is not None:
+        return None, Problem(shown, "", f"is a symbolic link to {outside}, outside the project: configuration "
+                                        "files must be inside it (copy the file in instead)")
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return None, Problem(shown, "", "is not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            return None, Problem(shown, "", f"is {info.st_size} bytes; configuration files are at most 1 MB")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # it may have grown since
+    except OSError as exc:
+        return None, Problem(shown, "", f"cannot be read: {exc.strerror or exc}")
+    if len(raw) > MAX_FILE_BYTES:
+        return None, Problem(shown, "", f"is more than {MAX_FILE_BYTES} bytes; configuration files are at most 1 MB")
+    return raw, None
+
+
+def _outside_project(path: Path, shown: str) -> Path | None:
+    """Where `path` really leads when a symbolic link on its way from the project root takes it
+    outside the root; None when it stays inside (or has no link, the common case: a few lstat)."""
+    depth = len(PurePosixPath(shown).parts)
+    if depth == 0 or len(path.parents) < depth:
+        return None
+    root = path.parents[depth - 1]
+    steps = [path, *path.parents[: depth - 1]]
+    if not any(os.path.islink(step) for step in steps):
+        return None
+    try:
+        real = path.resolve(strict=True)
+        real.relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return None  # a broken link or a loop: reading it reports that
+    except ValueError:
+        return real
+    return None
+
+
+def _first_alias(text: str) -> str | None:
+    """Where the document's first alias is (`line L, column C`), or None."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+    return None

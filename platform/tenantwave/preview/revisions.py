@@ -125,8 +125,19 @@ def export_tree(repo: Repository, revision: Revision, target: Path) -> Path:
     if done.returncode != 0:
         raise UsageError(f"git archive {revision.label} failed: {_first_line(done.stderr)}")
     with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
-        archive.extractall(target, filter="data")
+        try:
+            archive.extractall(target, filter="data")  # links inside the project are kept and followed
+        except tarfile.FilterError as exc:
+            raise UsageError(_refused(revision, exc)) from None
     return target
+
+
+def _refused(revision: Revision, exc: tarfile.FilterError) -> str:
+    member = exc.tarinfo
+    if isinstance(exc, (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError)):
+        return (f"{revision.label}: {member.name} is a symbolic link to {member.linkname}, outside the project: "
+                "preview reads only files inside it")
+    return f"{revision.label}: {member.name} cannot be previewed: {exc}"
 
 
 def _first_line(data: bytes) -> str:
