@@ -34,9 +34,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown_names: list[str] = []
     real = yamlfile.read_mapping
 
-    def counting(path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    def counting(path: Path, shown: str, **options: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
         shown_names.append(shown)
-        return real(path, shown)
+        return real(path, shown, **options)
 
     monkeypatch.setattr(yamlfile, "read_mapping", counting)
     return shown_names

@@ -16,6 +16,7 @@ every run ends recorded (no `running` run, deployment or claim is left behind).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pty
 import signal
@@ -85,7 +86,7 @@ def assert_recorded_once(harness: Harness, stacks: list[str]) -> None:
     assert successes_per_stack(harness.deployments()) == dict.fromkeys(stacks, 1)
     for stack in stacks:
         spans = sorted((c["started"], c["ended"]) for c in calls if c["stack"] == stack)
-        assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False)), spans
+        assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans)), spans
     assert [d for d in harness.deployments() if d["status"] == "running"] == []
     assert [r for r in harness.runs() if r["status"] == "running"] == []
     assert rows(harness.ledger, "tw_claims") == []

@@ -40,9 +40,11 @@ def find_project(start: Path) -> Path:
     )
 
 
-def load_project(root: Path) -> Project:
-    """The validated project at `root`; raises ConfigError with every problem found."""
-    cache = ParseCache(root)  # the parsed YAML of unchanged files, kept whether or not the project is valid
+def load_project(root: Path, *, links_into: Path | None = None) -> Project:
+    """The validated project at `root`; raises ConfigError with every problem found. Symbolic
+    links are followed inside the project only, and into `links_into` (a scratch copy's original)."""
+    # the parsed YAML of unchanged files, kept whether or not the project is valid
+    cache = ParseCache(root, also_inside=links_into)
     try:
         project = _load_project(root, cache)
     except ConfigError:

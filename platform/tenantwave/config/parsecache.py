@@ -52,8 +52,9 @@ class ParseCache:
     Create one per load, look every file up through it, then save(). Nothing is read before the first lookup.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, also_inside: Path | None = None) -> None:
         self.path = root / CACHE_FILE
+        self.also_inside = also_inside  # links into it count as inside the project (yamlfile.read_mapping)
         self.enabled = cache_enabled()
         self._stored: dict[str, Any] | None = None  # the cache file's entries, read at the first lookup
         self._seen: dict[str, list[Any]] = {}  # the entries of the files looked up (and cacheable) in this load
@@ -62,19 +63,19 @@ class ParseCache:
     def read_mapping(self, path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
         """The same as yamlfile.read_mapping(path, shown), without reading the file when the cache has it."""
         if not self.enabled:
-            return yamlfile.read_mapping(path, shown)
+            return yamlfile.read_mapping(path, shown, also_inside=self.also_inside)
         stored = self._entries()
         try:
             # before reading: a change during the read then leaves an outdated size or time in the entry (a miss
             # next time), never outdated content under the current ones
             stat = os.stat(path)
         except OSError:
-            return yamlfile.read_mapping(path, shown)  # it reports the problem
+            return yamlfile.read_mapping(path, shown, also_inside=self.also_inside)  # it reports the problem
         entry = stored.get(shown)
         if _matches(entry, stat.st_size, stat.st_mtime_ns):
             self._seen[shown] = entry
             return entry[2], []
-        data, problems = yamlfile.read_mapping(path, shown)
+        data, problems = yamlfile.read_mapping(path, shown, also_inside=self.also_inside)
         if data is not None and stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
             self._seen[shown] = [stat.st_size, stat.st_mtime_ns, data]
             self._changed = True

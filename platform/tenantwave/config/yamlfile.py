@@ -4,7 +4,8 @@ A configuration file cannot exhaust the machine: its size is checked before it i
 1 MB, a regular file: never a FIFO or a device), YAML aliases are refused (a few hundred bytes of
 nested aliases expand into gigabytes in whatever walks the data), duplicate keys are an error (not
 the last one silently winning), and a symbolic link is followed only when it leads to a file
-inside the project (`shown` is the file's path relative to the project root).
+inside the project (`shown` is the file's path relative to the project root), or inside
+`also_inside` (a scratch copy of a project made of links into the real one: tenant commands).
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ class _StrictLoader(_Loader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
-def read_mapping(path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+def read_mapping(
+    path: Path, shown: str, *, also_inside: Path | None = None
+) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The top-level mapping of `path`, or None with the problems that prevented reading it."""
-    raw, unreadable = _read(path, shown)
+    raw, unreadable = _read(path, shown, also_inside)
     if raw is None:
         return None, [unreadable] if unreadable else []
     try:
@@ -80,9 +83,9 @@ def read_mapping(path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Pr
     return data, []
 
 
-def _read(path: Path, shown: str) -> tuple[bytes | None, Problem | None]:
+def _read(path: Path, shown: str, also_inside: Path | None) -> tuple[bytes | None, Problem | None]:
     """The file's bytes, checked before they are read; else the problem."""
-    outside = _outside_project(path, shown)
+    outside = _outside_project(path, shown, also_inside)
     if outside is not None:
         return None, Problem(shown, "", f"is a symbolic link to {outside}, outside the project: configuration "
                                         "files must be inside it (copy the file in instead)")
@@ -101,7 +104,7 @@ def _read(path: Path, shown: str) -> tuple[bytes | None, Problem | None]:
     return raw, None
 
 
-def _outside_project(path: Path, shown: str) -> Path | None:
+def _outside_project(path: Path, shown: str, also_inside: Path | None = None) -> Path | None:
     """Where `path` really leads when a symbolic link on its way from the project root takes it
     outside the root; None when it stays inside (or has no link, the common case: a few lstat)."""
     depth = len(PurePosixPath(shown).parts)
@@ -113,12 +116,10 @@ def _outside_project(path: Path, shown: str) -> Path | None:
         return None
     try:
         real = path.resolve(strict=True)
-        real.relative_to(root.resolve(strict=True))
+        roots = [root.resolve(strict=True), *([also_inside.resolve(strict=True)] if also_inside else [])]
     except (OSError, RuntimeError):
         return None  # a broken link or a loop: reading it reports that
-    except ValueError:
-        return real
-    return None
+    return None if any(real.is_relative_to(inside) for inside in roots) else real
 
 
 def _first_alias(text: str) -> str | None:

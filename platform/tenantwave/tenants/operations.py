@@ -110,7 +110,7 @@ def project_with(root: Path, tenant_id: str, text: str | None) -> Project:
                 (base / TENANTS_DIR / path.name).symlink_to(path.resolve())
         if text is not None:
             (base / TENANTS_DIR / f"{tenant_id}.yaml").write_text(text, encoding="utf-8")
-        project = load_project(base)
+        project = load_project(base, links_into=root)  # its links lead into the real project
     return dataclasses.replace(project, root=root)
 
 
