@@ -236,3 +236,23 @@ def test_missing_pulumi_cli_is_one_plain_line_and_exit_2(
         "or run with --engine mock to simulate"
     )
     assert "Traceback" not in result.output
+
+
+def test_a_stack_whose_destroy_did_not_finish_is_deployed_again_by_up(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    # issue 13, item 6: after a --delete-data destroy that failed (or was cut short), the stack no
+    # longer counts as current, so the next `up` runs it and its program re-asserts data retention
+    assert platform("up", "--release", "1.4.0", "--wave", "1").exit_code == 0
+    test_engine.steps["testing.pool.basic"] = Step("failed", error="Error: deleting table: timeout")
+    destroyed = platform("destroy", "--stack", "testing.pool.basic", "--delete-data", "--yes")
+    assert destroyed.exit_code == 1
+    del test_engine.steps["testing.pool.basic"]
+    again = platform("up", "--release", "1.4.0", "--wave", "1")
+    assert again.exit_code == 0
+    assert "  deploy   testing.pool.basic: not deployed yet\n" in again.text
+    assert test_engine.operations("up") == ["testing.pool.basic", "testing.pool.basic"]
+    assert test_engine.calls[-1].config.get("tenantwave:retain_data", "true") == "true"
+    assert platform("up", "--release", "1.4.0", "--wave", "1").text.endswith(
+        "nothing to do: every selected stack is already on 1.4.0\n"
+    )

@@ -29,7 +29,8 @@ How it meets the Automation API's known traps (docs/design.md#automation-api-tra
   Opening a stack (`stack init`, `config set-all`) is never interrupted, so a stack's config file
   is never left half-written; a cancel that lands meanwhile stops the stack before its operation.
 - Destroy keeps data unless `retain_data` is false (then an `up` with retain_data=false runs first,
-  so the state no longer retains them): `--exclude-protected` (protected resources
+  so the state no longer retains them, and if that `up` or the destroy fails or is cancelled an `up`
+  with retain_data=true restores retention at once): `--exclude-protected` (protected resources
   stay), `tenantwave:retain_data=true` for the program (data-bearing resources are
   `retain_on_delete`), never `--remove` (the stack keeps tracking what was kept) and never
   `--ignore-protect`.
@@ -40,6 +41,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from pulumi.automation.errors import CommandError
@@ -268,15 +270,30 @@ class PulumiEngine:
         return self._operate("preview", job, progress, cancel)
 
     def destroy(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
-        if not job.retain_data:
-            # retain_on_delete lives in the state of the last update: lift it with an `up` that
-            # runs the program with tenantwave:retain_data=false first, or destroy would leave the
-            # tables and databases behind while reporting them deleted.
-            lifted = self._operate("up", job, progress, cancel)
-            if not lifted.ok:
-                error = f"could not lift data retention before destroying: {lifted.error}"
-                return Result(lifted.status, error=error)
-        return self._operate("destroy", job, progress, cancel)
+        if job.retain_data:
+            return self._operate("destroy", job, progress, cancel)
+        # retain_on_delete lives in the state of the last update: lift it with an `up` that runs the
+        # program with tenantwave:retain_data=false first, or destroy would leave the tables and
+        # databases behind while reporting them deleted. Retention stays lifted only for the destroy
+        # itself: if the lift or the destroy does not succeed, it is restored at once.
+        lifted = self._operate("up", job, progress, cancel)
+        if not lifted.ok:
+            failed = Result(lifted.status, error=f"could not lift data retention before destroying: {lifted.error}")
+            return self._restore_retention(job, progress, failed)
+        destroyed = self._operate("destroy", job, progress, cancel)
+        return destroyed if destroyed.ok else self._restore_retention(job, progress, destroyed)
+
+    def _restore_retention(self, job: StackJob, progress: ProgressCallback, failed: Result) -> Result:
+        """`failed` (a --delete-data destroy that did not finish), after an `up` with retain_data=true
+        that puts retention back in the state, even after a cancel (its own token: a stack must not be
+        left with its data unprotected, or a later plain destroy would delete it)."""
+        restored = self._operate("up", replace(job, retain_data=True), progress, CancelToken())
+        if restored.ok:
+            note = "data retention restored"
+        else:
+            note = (f"data retention could NOT be restored ({restored.error}): run `platform up --stack {job.name} "
+                    "--force` before any other destroy")
+        return Result(failed.status, changes=failed.changes, error=f"{failed.error}; {note}")
 
     def refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
         return self._operate("refresh", job, progress, cancel)

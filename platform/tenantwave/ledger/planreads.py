@@ -30,12 +30,14 @@ SUCCESSES = (
     f"WHERE release = :release AND status = 'succeeded' AND operation IN {_DEPLOYING}"
 )
 
-# What each stack runs: its last successful operation, unless that was a destroy.
+# What each stack runs: its last successful operation, unless that was a destroy or a destroy was
+# attempted since (failed, cancelled, or cut short: the stack may be half gone, or its data no longer
+# retained; `up` must run it again, which re-asserts retention).
 CURRENT = (
     "SELECT d.stack, d.release, d.fingerprint, d.operation, d.ended_at, d.revision, d.config, d.tenants "
     "FROM tw_deployments d "
-    "JOIN (SELECT max(id) AS id FROM tw_deployments WHERE status = 'succeeded' GROUP BY stack) latest "
-    "ON d.id = latest.id"
+    "JOIN (SELECT max(id) AS id FROM tw_deployments WHERE status = 'succeeded' OR operation = 'destroy' "
+    "GROUP BY stack) latest ON d.id = latest.id"
 )
 
 RUNNING = "SELECT stack, run_id FROM tw_claims"

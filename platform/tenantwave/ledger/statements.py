@@ -66,9 +66,11 @@ SET_CLAIM_DEPLOYMENT = (
 
 DELETE_CLAIM = delete(s.claims).where(c.stack == bindparam("b_stack"), c.run_id == bindparam("b_run"))
 
+# The stack's last success, or a destroy attempted since (whatever its outcome: then it runs nothing
+# for sure, see planreads.CURRENT).
 LAST_SUCCESS = (
     select(d.release, d.fingerprint, d.operation, d.revision)
-    .where(d.stack == bindparam("b_stack"), d.status == "succeeded")
+    .where(d.stack == bindparam("b_stack"), or_(d.status == "succeeded", d.operation == "destroy"))
     .order_by(d.id.desc())
     .limit(1)
 )
