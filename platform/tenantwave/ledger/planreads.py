@@ -82,7 +82,7 @@ def release_history(execute: Execute, release: str) -> ReleaseHistory:
     """Facts about `release`: its successes, what each stack runs, the stacks runs hold now, and
     what its wave gates read."""
     successes = [
-        Success(stack, environment, tuple(json.loads(tenants)), fingerprint, config)
+        Success(stack, environment, tuple(_json(tenants)), fingerprint, config)
         for stack, environment, tenants, fingerprint, config in execute(SUCCESSES, {"release": release})
     ]
     running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
@@ -98,7 +98,7 @@ def gate_facts(execute: Execute, release: str) -> GateFacts:
 
 def current(execute: Execute) -> dict[str, Deployed]:
     return {
-        stack: Deployed(release, fingerprint, _iso(ended_at), revision, config, tuple(json.loads(tenants)))
+        stack: Deployed(release, fingerprint, _iso(ended_at), revision, config, tuple(_json(tenants)))
         for stack, release, fingerprint, operation, ended_at, revision, config, tenants in execute(CURRENT, {})
         if operation in DEPLOYING_OPERATIONS
     }
@@ -165,7 +165,7 @@ def deployment(row: Sequence[Any]) -> DeploymentRecord:
         environment=environment,
         kind=kind,
         tier=tier,
-        tenants=tuple(json.loads(tenants)),
+        tenants=tuple(_json(tenants)),
         operation=operation,
         status=status,
         started_at=started,
@@ -177,6 +177,24 @@ def deployment(row: Sequence[Any]) -> DeploymentRecord:
         revision=revision,
         config=config,
     )
+
+
+_decoder = json.JSONDecoder()
+
+
+def _json(text: Any) -> Any:
+    """json.loads(text), straight to the decoder's scanner for a stored value as the ledger writes it
+    (no surrounding whitespace): 38,000 rows are decoded per plan of 10,000 tenants, and json.loads's
+    checks and whitespace matching doubled that. Anything else, invalid text included, goes through
+    json.loads itself (same result, same error)."""
+    if isinstance(text, str):
+        try:
+            value, end = _decoder.raw_decode(text)
+        except ValueError:
+            return json.loads(text)
+        if end == len(text):
+            return value
+    return json.loads(text)
 
 
 def as_datetime(value: datetime | str | None) -> datetime | None:
