@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -83,15 +84,22 @@ class Platform:
         return replace(self, engine=engine)
 
     def __call__(
-        self, *args: str, engine: str | _Default | None = _Default.ENGINE, input: str | None = None
+        self,
+        *args: str,
+        engine: str | _Default | None = _Default.ENGINE,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> CliResult:
         """`input` is what the operator types (answers to prompts; the CLI prompts only where
-        `tenantwave.cli.application.on_terminal` says there is a terminal)."""
+        `tenantwave.cli.application.on_terminal` says there is a terminal); `env`: environment
+        variables set for this invocation only (e.g. click's shell completion variables)."""
         from tenantwave.cli import cli  # on first use: loading the test plugins does not load the CLI
 
         chosen = self.engine if engine is _Default.ENGINE else engine
         options = ["--engine", chosen] if chosen is not None else []
-        result = CliRunner().invoke(cli, [*options, *args], input=input, catch_exceptions=False, prog_name="platform")
+        result = CliRunner().invoke(
+            cli, [*options, *args], input=input, env=env, catch_exceptions=False, prog_name="platform"
+        )
         return CliResult.of(result)
 
 

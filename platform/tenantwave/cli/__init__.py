@@ -7,7 +7,8 @@
 - `health`      verify, rollback            `tenant`  tenant add, remove, move, list
 - `preview`     preview                     `ci`      ci github
 - `unlock`      unlock (a claim released by hand)
-- `progress`, `render`, `jsonout`: how runs, tables and JSON documents are shown
+- `progress`, `render`, `tables`, `jsonout`: how runs, tables and JSON documents are shown
+- `examples`    the examples every --help ends with; `completion`: names for shell completion
 - `text`, `streams`: outside text made safe to show; stdout/stderr that a closed reader cannot break
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from tenantwave.cli import ci, deploy, health, preview, read, tenant, unlock
+from tenantwave.cli import ci, deploy, examples, health, preview, read, tenant, unlock
 from tenantwave.cli.app import cli
 from tenantwave.cli.streams import guard_closed_pipes
 
@@ -34,6 +35,7 @@ for _command in (
     unlock.unlock,
 ):
     cli.add_command(_command)
+examples.attach(cli)
 
 
 def main() -> None:

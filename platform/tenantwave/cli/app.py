@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from tenantwave import __version__
+from tenantwave.cli import completion
 from tenantwave.cli.application import Application
 from tenantwave.cli.options import ENGINE_HELP, LEDGER_HELP, PROJECT_HELP, project_type
 from tenantwave.errors import EXIT_FAILED, ConfigError, PlatformError
@@ -21,6 +22,8 @@ class PlatformGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         redaction.adopt_environment(os.environ)
+        if _completing(kwargs):  # click writes completions as bytes, which the redactor refuses;
+            return super().main(*args, **kwargs)  # they are command and configuration names
         with streams.redacted_output():
             return super().main(*args, **kwargs)
 
@@ -42,6 +45,13 @@ class PlatformGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_FAILED)
+
+
+def _completing(main_kwargs: dict[str, Any]) -> bool:
+    """Whether this invocation is the shell asking for completions (click's `_PLATFORM_COMPLETE`)."""
+    prog = main_kwargs.get("prog_name") or "platform"
+    variable = main_kwargs.get("complete_var") or f"_{prog}_COMPLETE".replace("-", "_").upper()
+    return bool(os.environ.get(variable))
 
 
 def _save_traceback(exc: BaseException) -> str:
@@ -68,7 +78,7 @@ def report_error(exc: PlatformError) -> None:
 @click.version_option(__version__, prog_name="platform")
 @click.option("--project", type=project_type, envvar="PLATFORM_PROJECT", help=PROJECT_HELP)
 @click.option("--ledger", metavar="URL", help=LEDGER_HELP)
-@click.option("--engine", metavar="NAME", help=ENGINE_HELP)
+@click.option("--engine", metavar="NAME", help=ENGINE_HELP, shell_complete=completion.engines)
 @click.option("--json", "as_json", is_flag=True, help="Every command that can: print JSON instead of text.")
 @click.pass_context
 def cli(ctx: click.Context, project: Path | None, ledger: str | None, engine: str | None, as_json: bool) -> None:

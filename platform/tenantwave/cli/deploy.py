@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tenantwave.cli import completion
 from tenantwave.cli.application import Application, exit_code
 from tenantwave.cli.options import (
     common_options,
@@ -213,8 +214,10 @@ def approve(app: Application, release: str, wave: int, comment: str | None, appr
 
 
 @click.command()
-@click.option("--stack", "stacks", multiple=True, metavar="NAME", help="Destroy this stack (repeatable).")
-@click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Destroy this tenant's silo stacks.")
+@click.option("--stack", "stacks", multiple=True, metavar="NAME", help="Destroy this stack (repeatable).",
+              shell_complete=completion.stacks)
+@click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Destroy this tenant's silo stacks.",
+              shell_complete=completion.tenants)
 @click.option("--force", is_flag=True, help="Destroy a pool stack even though it still serves tenants.")
 @click.option("--delete-data", is_flag=True, help="Also delete data-bearing resources (tables, databases).")
 @yes_option

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tenantwave.cli import completion
 from tenantwave.cli.application import Application, exit_code
 from tenantwave.cli.deploy import show_report
 from tenantwave.cli.options import (
@@ -83,8 +84,10 @@ def _verify_json(report: VerifyReport) -> dict[str, Any]:
 
 @click.command()
 @click.option("--wave", "-w", type=int, metavar="N", help="Roll back the stacks of this wave.")
-@click.option("--stack", "stacks", multiple=True, metavar="NAME", help="Roll back this stack (repeatable).")
-@click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Roll back the stacks serving this tenant.")
+@click.option("--stack", "stacks", multiple=True, metavar="NAME", help="Roll back this stack (repeatable).",
+              shell_complete=completion.stacks)
+@click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Roll back the stacks serving this tenant.",
+              shell_complete=completion.tenants)
 @click.option(
     "--to", "to", metavar="VERSION", callback=release_value,
     help="The release to go back to (default: each stack's previous one).",

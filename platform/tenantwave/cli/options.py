@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from tenantwave.cli import completion
 from tenantwave.cli.application import Application
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,7 +45,7 @@ def common_options(func: F) -> F:
             click.option("--ledger", metavar="URL", expose_value=False, callback=_into_application("ledger_url"),
                          help=LEDGER_HELP),
             click.option("--engine", metavar="NAME", expose_value=False, callback=_into_application("engine"),
-                         help=ENGINE_HELP),
+                         help=ENGINE_HELP, shell_complete=completion.engines),
         ]
     ):
         func = option(func)
@@ -80,10 +81,14 @@ def target_options(func: F) -> F:
     """`--stack`, `--tenant`, `--tier`, `--env`: the stacks a targeted command works on."""
     for option in reversed(
         [
-            click.option("--stack", "stacks", multiple=True, metavar="NAME", help="Only this stack (repeatable)."),
-            click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Only this tenant's stacks."),
-            click.option("--tier", "tiers", multiple=True, metavar="ID", help="Only this tier's stacks."),
-            click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment's stacks."),
+            click.option("--stack", "stacks", multiple=True, metavar="NAME", help="Only this stack (repeatable).",
+                         shell_complete=completion.stacks),
+            click.option("--tenant", "tenants", multiple=True, metavar="ID", help="Only this tenant's stacks.",
+                         shell_complete=completion.tenants),
+            click.option("--tier", "tiers", multiple=True, metavar="ID", help="Only this tier's stacks.",
+                         shell_complete=completion.tiers),
+            click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment's stacks.",
+                         shell_complete=completion.environments),
         ]
     ):
         func = option(func)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tenantwave.cli import completion
 from tenantwave.cli.application import Application, exit_code
 from tenantwave.cli.deploy import data_note, simulated_note
 from tenantwave.cli.options import common_options, json_option, release_option, wide_option, yes_option
@@ -37,8 +38,10 @@ def tenant() -> None:
 
 @tenant.command()
 @click.argument("tenant_id", metavar="ID")
-@click.option("--tier", required=True, metavar="TIER", help="The tier the tenant is on.")
-@click.option("--env", "envs", multiple=True, required=True, metavar="NAME", help="Connected environment (repeatable).")
+@click.option("--tier", required=True, metavar="TIER", help="The tier the tenant is on.",
+              shell_complete=completion.tiers)
+@click.option("--env", "envs", multiple=True, required=True, metavar="NAME", help="Connected environment (repeatable).",
+              shell_complete=completion.environments)
 @click.option("--wave", type=int, metavar="N", help="Override the tier's wave (silo tiers only).")
 @click.option("--name", metavar="TEXT", help="Display name.")
 @provision_release_option
@@ -60,7 +63,7 @@ def add(app: Application, tenant_id: str, tier: str, envs: tuple[str, ...], wave
 
 
 @tenant.command()
-@click.argument("tenant_id", metavar="ID")
+@click.argument("tenant_id", metavar="ID", shell_complete=completion.tenants)
 @deploy_option
 @click.option("--delete-data", is_flag=True, help="Also delete data-bearing resources of destroyed stacks.")
 @dry_run_option
@@ -78,8 +81,9 @@ def remove(app: Application, tenant_id: str, deploy: bool, delete_data: bool, dr
 
 
 @tenant.command()
-@click.argument("tenant_id", metavar="ID")
-@click.option("--tier", required=True, metavar="TIER", help="The tier to move to.")
+@click.argument("tenant_id", metavar="ID", shell_complete=completion.tenants)
+@click.option("--tier", required=True, metavar="TIER", help="The tier to move to.",
+              shell_complete=completion.tiers)
 @provision_release_option
 @deploy_option
 @dry_run_option
