@@ -225,7 +225,7 @@ def test_octopus_pool_variant(octopus_pool: Project) -> None:
     assert result["production.pool.team"] == ("blocked", ("tenant b has not deployed 1.4.0 to staging",))
     assert result["staging.pool.team"] == (
         "eligible",
-        ("on 1.4.0 but its configuration changed since (tier parameters or members)",),
+        ("on 1.4.0 but its configuration changed since (tier parameters, members or target)",),
     )
 
     both = history(octopus_pool, ["testing.pool.team", ("staging.pool.team", ("a",)), "staging.pool.team"])
@@ -460,7 +460,7 @@ def test_require_tenant_no_warning_when_the_minimum_is_reachable(make_project) -
         (Deployed(R, None), ("done", ("already on 1.4.0",))),  # recorded before fingerprints existed
         (
             Deployed(R, "0123456789abcdef"),
-            ("eligible", ("on 1.4.0 but its configuration changed since (tier parameters or members)",)),
+            ("eligible", ("on 1.4.0 but its configuration changed since (tier parameters, members or target)",)),
         ),
         (Deployed("1.3.0", "SAME"), ("eligible", ("on 1.3.0",))),
         (Deployed("1.4.0-rc.1", "SAME"), ("eligible", ("on 1.4.0-rc.1",))),

@@ -148,3 +148,33 @@ def test_validate_exits_2_naming_the_missing_target(tmp_path: Path, platform: Pl
          "message": "missing: environment 'prod' has stacks but no target; add targets.prod with aws.region, "
                     'aws.role_arn and cluster.name (see the README, "Targets")'}
     ]
+
+
+@pytest.mark.unit
+def test_a_changed_target_updates_its_environment_only_without_a_new_revision(tmp_path: Path) -> None:
+    """A target is where an environment deploys, not a configuration to promote: changing it makes
+    that environment's stacks eligible again at the same revision, and no other stack."""
+    from tenantwave.ledger.history import Deployed, ReleaseHistory, Success
+    from tenantwave.planning.inventory import build_inventory
+    from tenantwave.planning.lifecycle import Lifecycle
+    from tenantwave.planning.revision import Revisions
+    from tenantwave.planning.stackconfig import fingerprint
+
+    tiers = {"basic": {"model": "pool", "wave": 1}}
+    before = load_project(write_project(tmp_path / "before", tiers, {}, LIFECYCLE))
+    changed = {"staging": target("staging"), "prod": target("prod", region="eu-west-1")}
+    after = load_project(write_project(tmp_path / "after", tiers, {}, LIFECYCLE, targets=changed))
+    revisions = Revisions(before, "1.4.0", program="p")
+    successes, current = [], {}
+    for stack in build_inventory(before):
+        revision = revisions.of(stack)
+        successes.append(Success(stack.name, stack.environment, stack.tenants, None, revision.config_json()))
+        current[stack.name] = Deployed("1.4.0", fingerprint(before, stack), None, revision.id, revision.config_json())
+    history = ReleaseHistory.from_records("1.4.0", successes, current)
+    lifecycle = Lifecycle(after, history, revisions=Revisions(after, "1.4.0", program="p"))
+    verdicts = {s.name: lifecycle.verdict(s, fingerprint(after, s)) for s in build_inventory(after)}
+    assert verdicts["staging.pool.basic"].state == "done"
+    assert verdicts["prod.pool.basic"].state == "eligible"
+    assert verdicts["prod.pool.basic"].reasons == (
+        f"on {revisions.of(build_inventory(before)[1]).id}; changed since: the target of prod (platform.yaml targets)",
+    )

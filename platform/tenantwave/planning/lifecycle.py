@@ -208,12 +208,14 @@ class Lifecycle:
             return f"on {current.revision or current.release}"
         earlier = Revision.from_json(current.release, current.config)
         if earlier is None or current.revision is None:
-            return f"on {current.release} but its configuration changed since (tier parameters or members)"
+            return f"on {current.release} but its configuration changed since (tier parameters, members or target)"
         what = target.changes_since(earlier)
         members = _member_changes(current.tenants, stack.tenants)
         if members:
             what.append(members)
-        changed = f"; changed since: {'; '.join(what)}" if what else "; its configuration changed since"
+        if not what:  # same revision, same members: what else the fingerprint covers is the target
+            what.append(f"the target of {stack.environment} (platform.yaml targets)")
+        changed = f"; changed since: {'; '.join(what)}"
         deploys = f"; deploys {target.id}" if target.id != current.revision else ""
         return f"on {current.revision}{changed}{deploys}"
 
