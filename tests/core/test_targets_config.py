@@ -39,7 +39,7 @@ def with_aws(**aws: Any) -> dict[str, Any]:
 def test_an_environment_with_stacks_and_no_target_is_an_error(tmp_path: Path) -> None:
     assert problems(tmp_path, {"staging": target("staging")}) == [
         "platform.yaml: targets.prod: missing: environment 'prod' has stacks but no target; add targets.prod with "
-        'aws.region, aws.role_arn and cluster.name (see the README, "Targets")'
+        'aws.region, aws.role_arn and cluster.name (see docs/targets.md)'
     ]
     assert len(problems(tmp_path, None)) == 2  # no targets at all: both environments
 
@@ -139,14 +139,14 @@ def test_validate_exits_2_naming_the_missing_target(tmp_path: Path, platform: Pl
     assert result.stderr == (
         "error: 1 problem in the configuration:\n"
         "  platform.yaml: targets.prod: missing: environment 'prod' has stacks but no target; add targets.prod "
-        'with aws.region, aws.role_arn and cluster.name (see the README, "Targets")\n'
+        'with aws.region, aws.role_arn and cluster.name (see docs/targets.md)\n'
     )
     as_json = platform("--project", str(root), "validate", "--json")
     assert as_json.exit_code == 2
     assert json.loads(as_json.stdout)["problems"] == [
         {"file": "platform.yaml", "field": "targets.prod",
          "message": "missing: environment 'prod' has stacks but no target; add targets.prod with aws.region, "
-                    'aws.role_arn and cluster.name (see the README, "Targets")'}
+                    'aws.role_arn and cluster.name (see docs/targets.md)'}
     ]
 
 

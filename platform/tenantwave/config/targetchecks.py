@@ -48,7 +48,7 @@ def missing_targets(project: Project) -> list[Problem]:
             PLATFORM_FILE,
             f"targets.{env}",
             f"missing: environment {env!r} has stacks but no target; add targets.{env} with {TARGET_FIELDS} "
-            '(see the README, "Targets")',
+            '(see docs/targets.md)',
         )
         for env in project.environments_in_use
         if env not in project.platform.targets
