@@ -370,6 +370,24 @@ def covering_lines(source: str, line: int) -> set[int]:
     return set(range(best[0], best[1] + 1))
 
 
+def import_time_lines(source: str) -> set[int]:
+    """Lines that run when the module is imported (module and class bodies, not function bodies):
+    no test executes them under the tracer, every test that imports the module does."""
+    lines: set[int] = set()
+
+    def body(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if isinstance(statement, ast.ClassDef):
+                body(statement.body)
+                continue
+            lines.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
+
+    body(ast.parse(source).body)
+    return lines
+
+
 def run_mutant(copy_root: Path, relative: Path, source: str, mutant: Mutant, tests: list[str], timeout: float) -> str:
     target = copy_root / "tenantwave" / relative
     try:
@@ -415,6 +433,7 @@ def mutate_module(relative: Path, args: argparse.Namespace, workdir: Path) -> tu
     print(f"\n== {relative}: {len(mutants)} mutants; collecting coverage ...", flush=True)
     coverage, fastest = collect_coverage(module, args.tests, args.ignore, args.markers, workdir)
     rank = {nodeid: position for position, nodeid in enumerate(fastest)}
+    at_import = import_time_lines(source)
     copy_root = workdir / "src"
     if copy_root.exists():
         shutil.rmtree(copy_root)
@@ -424,7 +443,10 @@ def mutate_module(relative: Path, args: argparse.Namespace, workdir: Path) -> tu
     started = time.monotonic()
     for mutant in mutants:
         lines = covering_lines(source, mutant.line)
-        tests = sorted({t for line in lines for t in coverage.get(line, [])}, key=rank.__getitem__)
+        if mutant.line in at_import:
+            tests = list(fastest)
+        else:
+            tests = sorted({t for line in lines for t in coverage.get(line, [])}, key=rank.__getitem__)
         if args.max_tests:
             tests = tests[: args.max_tests]
         why = equivalents.get((str(relative), mutant.key))
