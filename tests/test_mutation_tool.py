@@ -98,5 +98,6 @@ def test_the_equivalent_mutants_listed_name_real_mutants(tool: ModuleType) -> No
 
 
 def test_lines_run_at_import_are_module_and_class_bodies(tool: ModuleType) -> None:
-    source = "import os\nif os:\n    X = 1\nclass C:\n    y = 2\n    def f(self):\n        return 3\ndef g():\n    return 4\n"
+    source = "import os\nif os:\n    X = 1\nclass C:\n    y = 2\n    def f(self):\n        return 3\n"
+    source += "def g():\n    return 4\n"
     assert tool.import_time_lines(source) == {1, 2, 3, 5}
