@@ -456,3 +456,11 @@ def test_previous_wave_and_approval_reasons_add_up() -> None:
 def test_approval_scope_is_each_stack_with_its_revision() -> None:
     current = wave(2, "production", ("a", "eligible", "1.4.0+1"), ("b", "done", "1.4.0+2"), ("c", "eligible", None))
     assert approval_scope(current) == {"a": "1.4.0+1", "b": "1.4.0+2"}
+
+
+def test_a_stack_without_a_revision_does_not_make_an_empty_approval_cover_the_wave() -> None:
+    current = wave(2, "production", ("p.pool.basic", "eligible", "1.4.0+bbbb"), ("p.pool.new", "eligible", None))
+    assert gate(project(**PRODUCTION), current, None, approvals(approval({})), T0).reasons == (
+        "p.pool.basic joined wave 2 after it was approved",
+        f"approve what wave 2 deploys now with {APPROVE2}",
+    )

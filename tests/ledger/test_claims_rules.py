@@ -8,6 +8,7 @@ pid), so only their heartbeats decide.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, update
 
 from support.ledgertools import FakeStack, rows, silence
 from tenantwave.errors import LedgerError
-from tenantwave.ledger import Ledger, claims, schema
+from tenantwave.ledger import Ledger, claims, liveness, schema
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.claims import Opening, is_silent
 
@@ -359,3 +360,70 @@ def test_a_lost_take_over_is_tried_again_then_given_up(url: str, ledger: Ledger,
         claim(engine, run, conn_wrapper=wrap)
     assert wrappers[0].lookups == 5
     assert table(url, "tw_runs", "id")[old]["status"] == "running"  # nothing settled by a lost take-over
+
+
+# -- liveness on SQLite: a run whose process is gone --------------------------------------------------
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def gone(url: str, run: str, heartbeat: datetime) -> None:
+    """The run's process (on this host) has exited and its last heartbeat reads `heartbeat`."""
+    silence(url, run, heartbeat)
+    db = create_engine(url)
+    with db.begin() as conn:
+        runs = schema.runs
+        conn.execute(update(runs).where(runs.c.id == run).values(host=liveness.this_host(), pid=dead_pid()))
+    db.dispose()
+
+
+def test_a_gone_run_whose_heartbeat_a_clock_step_put_in_the_future_is_settled(
+    url: str, ledger: Ledger, engine: Engine
+) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    claim(engine, run)
+    gone(url, run, T + timedelta(hours=1))
+    with engine.begin() as conn:
+        assert claims.settle_stale(conn, STALE, now=at) == [BASIC.name]
+    assert table(url, "tw_runs", "id")[run]["status"] == "abandoned"
+
+
+def test_a_gone_run_without_claims_and_a_future_heartbeat_is_settled(url: str, ledger: Ledger, engine: Engine) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    gone(url, run, T + timedelta(hours=1))
+    with engine.begin() as conn:
+        assert claims.settle_stale(conn, STALE, now=at) == []
+    assert table(url, "tw_runs", "id")[run]["status"] == "abandoned"
+
+
+def test_the_claim_of_a_gone_run_with_a_future_heartbeat_is_taken_over(
+    url: str, ledger: Ledger, engine: Engine
+) -> None:
+    old = ledger.start_run(release=R, command="up", engine="test")
+    new = ledger.start_run(release=R, command="up", engine="test")
+    claim(engine, old)
+    gone(url, old, T + timedelta(hours=1))
+    assert claim(engine, new).took_over == old
+
+
+# -- a write tried twice finds its own result ----------------------------------------------------------
+
+
+def test_finishing_twice_with_the_same_result_is_done_and_with_another_is_refused(
+    url: str, ledger: Ledger, engine: Engine
+) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    got = claim(engine, run)
+    for status, expected in (("succeeded", True), ("succeeded", True), ("failed", False)):
+        with engine.begin() as conn:
+            done = claims.finish_deployment(conn, run, got.deployment_id, BASIC.name, status, None, 1, None, now=at)
+        assert done is expected
+    with engine.begin() as conn:
+        assert not claims.finish_deployment(
+            conn, "other", got.deployment_id, BASIC.name, "succeeded", None, 1, None, now=at
+        )
+    assert [r["status"] for r in rows(url, "tw_deployments")] == ["succeeded"]
