@@ -464,3 +464,12 @@ def test_a_stack_without_a_revision_does_not_make_an_empty_approval_cover_the_wa
         "p.pool.basic joined wave 2 after it was approved",
         f"approve what wave 2 deploys now with {APPROVE2}",
     )
+
+
+def test_the_reasons_name_the_latest_approval_when_none_covers_the_wave() -> None:
+    first = approval({"p.pool.basic": "1.4.0+0000", "p.pool.gold": "1.4.0+0000"}, by="alice")
+    latest = approval({"p.pool.basic": "1.4.0+aaaa", "p.pool.gold": "1.4.0+aaaa"}, at=T0 + timedelta(hours=1), by="bob")
+    assert gate(project(**PRODUCTION), P_WAVE, None, approvals(first, latest), T0).reasons == (
+        "the approval by bob at 13:00Z was for 1.4.0+aaaa; wave 2 now deploys 1.4.0+bbbb",
+        f"approve what wave 2 deploys now with {APPROVE2}",
+    )
