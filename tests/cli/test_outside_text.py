@@ -36,4 +36,4 @@ def test_markup_in_outside_text_is_shown_as_it_is() -> None:
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_categories=("Cc",))))
 def test_any_printable_text_survives_rich_unchanged(text: str) -> None:
     assert printable(text) == text
-    assert rendered(f"[red]{markup_safe(text)}[/]") == text.rstrip()
+    assert rendered(f"[red]{markup_safe(text)}[/]").rstrip() == text.rstrip()

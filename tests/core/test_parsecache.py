@@ -283,6 +283,7 @@ def test_files_with_problems_are_not_cached_and_report_the_same_problems(example
         "ratio: .nan\n",
         "ratio: .inf\n",
         f"huge: {2**64}\n",
+        "base: &base {a: 1}\nother: *base\n",
         "deep: " + "[" * 150 + "]" * 150 + "\n",
     ],
 )
@@ -303,6 +304,7 @@ def test_data_that_json_would_not_give_back_is_not_cached(example: Path, text: s
         ("a: 1\nb: -2.5\nc: true\nd: null\ne: ''\nf: [1, [2, {g: h}]]\n", None),
         ("big: 9223372036854775807\nsmall: -0.0\nx: 1e300\n", None),
         ('text: "caf\\u00e9 \\U0001F600 \\t"\n', None),
+        ("same: &s text\nagain: *s\n", None),  # aliases to scalars are fine: JSON gives equal strings back
         ("", {}),
     ],
 )

@@ -1,11 +1,13 @@
 """Reading one YAML file into plain data, with problems instead of exceptions.
 
 A configuration file cannot exhaust the machine: its size is checked before it is read (at most
-1 MB, a regular file: never a FIFO or a device), YAML aliases are refused (a few hundred bytes of
-nested aliases expand into gigabytes in whatever walks the data), duplicate keys are an error (not
-the last one silently winning), and a symbolic link is followed only when it leads to a file
-inside the project (`shown` is the file's path relative to the project root), or inside
-`also_inside` (a scratch copy of a project made of links into the real one: tenant commands).
+1 MB, a regular file: never a FIFO or a device), YAML aliases may not expand it by more than
+100,000 values, nor refer to themselves (a few hundred bytes of nested aliases expand into
+gigabytes in whatever walks the data; the size is computed on the parsed graph before anything
+walks it), duplicate keys are an error (not the last one silently winning), and a symbolic link
+is followed only when it leads to a file inside the project (`shown` is the file's path relative
+to the project root), or inside `also_inside` (a scratch copy of a project made of links into the
+real one: tenant commands).
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 MAX_FILE_BYTES = 1_000_000
-ALIAS_MARKS = (b"*", b"&")  # without either, a document has no alias: the event scan is skipped
+ALIAS_MARKS = (b"*", b"&")  # without either, a document has no alias: no expansion to measure
+MAX_EXPANSION = 100_000  # values that aliases may add to what the file writes out
+
+
+class _TooLarge(Exception):
+    """The aliases of a document expand too far, or into a loop."""
 
 
 class _StrictLoader(_Loader):  # type: ignore[misc,valid-type]
@@ -59,10 +66,9 @@ def read_mapping(
     except UnicodeDecodeError as exc:
         return None, [Problem(shown, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
     try:
-        if any(mark in raw for mark in ALIAS_MARKS) and (alias := _first_alias(text)) is not None:
-            return None, [Problem(shown, alias, "YAML aliases (*name) are not allowed in configuration files; "
-                                                "write the value out")]
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = _load(text, aliases=any(mark in raw for mark in ALIAS_MARKS))
+    except _TooLarge as exc:
+        return None, [Problem(shown, "", f"{exc}; write the values out instead")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
@@ -122,10 +128,50 @@ def _outside_project(path: Path, shown: str, also_inside: Path | None = None) ->
     return None if any(real.is_relative_to(inside) for inside in roots) else real
 
 
-def _first_alias(text: str) -> str | None:
-    """Where the document's first alias is (`line L, column C`), or None."""
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-    return None
+def _load(text: str, *, aliases: bool) -> Any:
+    """yaml.load with the strict loader, measuring what aliases expand to before constructing."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if aliases:
+            _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """_TooLarge when the graph (aliases are shared nodes) holds a loop or expands to more than
+    MAX_EXPANSION values beyond its distinct nodes. Iterative, with one count per distinct node."""
+    expanded: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if children_done:
+            in_progress.discard(key)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in children)
+            continue
+        if key in expanded:
+            continue
+        if key in in_progress:
+            raise _TooLarge("a YAML alias refers to a value that contains it")
+        in_progress.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in expanded)
+    total = expanded[id(root)]
+    if total - len(expanded) > MAX_EXPANSION:
+        raise _TooLarge(f"YAML aliases expand it to {total:,} values ({len(expanded):,} written out; "
+                        f"at most {MAX_EXPANSION:,} more are allowed)")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
