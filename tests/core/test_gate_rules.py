@@ -473,3 +473,13 @@ def test_the_reasons_name_the_latest_approval_when_none_covers_the_wave() -> Non
         "the approval by bob at 13:00Z was for 1.4.0+aaaa; wave 2 now deploys 1.4.0+bbbb",
         f"approve what wave 2 deploys now with {APPROVE2}",
     )
+
+
+def test_six_joined_stacks_are_five_named_and_one_more() -> None:
+    names = [f"p.silo.t{i}" for i in range(6)]
+    current = wave(2, "production", *((n, "eligible") for n in names))
+    assert gate(project(**PRODUCTION), current, None, approvals(approval({})), T0).reasons == (
+        *(f"p.silo.t{i} joined wave 2 after it was approved" for i in range(5)),
+        "and 1 more stacks joined wave 2 after it was approved",
+        f"approve what wave 2 deploys now with {APPROVE2}",
+    )
