@@ -428,6 +428,8 @@ def mutate_module(relative: Path, args: argparse.Namespace, workdir: Path) -> tu
     module = PACKAGE / relative
     source = module.read_text()
     mutants = enumerate_mutants(source)
+    if args.only:
+        mutants = [m for m in mutants if m.key in args.only]
     if args.sample and args.sample < len(mutants):
         mutants = sorted(random.Random(f"{args.seed}:{relative}").sample(mutants, args.sample), key=lambda m: m.index)
     print(f"\n== {relative}: {len(mutants)} mutants; collecting coverage ...", flush=True)
@@ -483,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markers", default=DEFAULT_MARKERS, help=f"pytest -m of the candidates ({DEFAULT_MARKERS})")
     parser.add_argument("--sample", type=int, default=0, help="mutate only N mutants per module, chosen by --seed")
     parser.add_argument("--seed", default="21", help="seed of --sample (default 21)")
+    parser.add_argument("--only", action="append", default=[], help="only this mutant, 'line:operator' (repeatable)")
     parser.add_argument(
         "--max-tests", type=int, default=0, help="run at most N covering tests per mutant, fastest first"
     )
