@@ -483,3 +483,9 @@ def test_six_joined_stacks_are_five_named_and_one_more() -> None:
         "and 1 more stacks joined wave 2 after it was approved",
         f"approve what wave 2 deploys now with {APPROVE2}",
     )
+
+
+def test_without_a_bake_a_finish_time_ahead_of_this_clock_does_not_hold_the_next_wave() -> None:
+    """The ledger's clock (PostgreSQL's) may run ahead of this machine's: with no bake there is no wait."""
+    facts = GateFacts(results={"staging.pool.basic": record("staging.pool.basic", ended=T0 + timedelta(minutes=1))})
+    assert gate(project(bake_minutes=0), NEXT, STAGING_DONE, facts, T0).open
