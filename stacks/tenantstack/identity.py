@@ -7,10 +7,11 @@
   table only for items whose partition key is the tenant's id (`dynamodb:LeadingKeys`, required to be
   present: a request without leading keys, such as a Scan, is denied), or its own dedicated table.
 - The pods' role is bound to the stack's service account by a `PodIdentityAssociation` in the
-  target's cluster; its trust policy admits the EKS Pod Identity service only for that cluster
-  (`aws:SourceArn`, `aws:SourceAccount`) and that namespace and service account (the session tags
-  EKS sets, `aws:RequestTag/kubernetes-namespace` and `.../kubernetes-service-account`), as the EKS
-  user guide shows: no other association in the account can use it.
+  target's cluster; its trust policy admits the EKS Pod Identity service only from the target's
+  account (`aws:SourceAccount`) and for that cluster, namespace and service account (the session tags
+  EKS Pod Identity sets: `aws:RequestTag/eks-cluster-arn`, `.../kubernetes-namespace`,
+  `.../kubernetes-service-account`), as the EKS user guide shows: no other association in the
+  account, another tenant's namespace included, can use it.
 - With a customer-managed KMS key, the roles may use it only through SQS and DynamoDB of the region.
 
 The policy documents are pure functions of ARNs and names, testable without Pulumi.
@@ -78,11 +79,10 @@ def pod_identity_trust(binding: PodBinding) -> PolicyDocument:
             "Condition": {
                 "StringEquals": {
                     "aws:SourceAccount": binding.account,
-                    "aws:RequestTag/eks-cluster-name": binding.cluster_name,
+                    "aws:RequestTag/eks-cluster-arn": binding.cluster_arn,
                     "aws:RequestTag/kubernetes-namespace": binding.namespace,
                     "aws:RequestTag/kubernetes-service-account": binding.service_account,
                 },
-                "ArnEquals": {"aws:SourceArn": binding.cluster_arn},
             },
         }
     )

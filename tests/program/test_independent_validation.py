@@ -60,7 +60,8 @@ def test_trust_policies_need_a_named_principal_and_conditions_on_a_service() -> 
                              "Action": ["sts:AssumeRole", "sts:TagSession"]})  # the trust issue 13 measured
     assert [p.what for p in trust_problems("s", "role", unconditioned)] == [
         "trust statement: a service principal without aws:SourceAccount",
-        "trust statement: a service principal without aws:SourceArn",
+        "trust statement: a service principal for any source resource "
+        "(no aws:RequestTag/eks-cluster-arn or aws:SourceArn)",
     ]
     anyone = _policy({"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"})
     account = _policy({"Sid": "Acct", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},

@@ -110,15 +110,14 @@ def test_pods_get_their_role_through_pod_identity_scoped_to_their_service_accoun
         trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert len(trust) == 1 and trust[0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
         account = association["roleArn"].split(":")[4]
-        assert trust[0]["Condition"] == {
+        cluster = f"arn:aws:eks:{graph.outputs['region']}:{account}:cluster/{association['clusterName']}"
+        assert trust[0]["Condition"] == {  # the session tags EKS Pod Identity sets, and the account
             "StringEquals": {
                 "aws:SourceAccount": account,
-                "aws:RequestTag/eks-cluster-name": association["clusterName"],
+                "aws:RequestTag/eks-cluster-arn": cluster,
                 "aws:RequestTag/kubernetes-namespace": namespace,
                 "aws:RequestTag/kubernetes-service-account": "app",
             },
-            "ArnEquals": {"aws:SourceArn": f"arn:aws:eks:{graph.outputs['region']}:{account}:cluster/"
-                                           f"{association['clusterName']}"},
         }
         account_sa = one(graph, ":ServiceAccount").inputs
         assert "tenantwave.io/role-arn" not in account_sa["metadata"].get("annotations", {})  # not IRSA-looking

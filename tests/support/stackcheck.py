@@ -8,8 +8,9 @@ by tools that know nothing of this project:
 - every IAM policy with parliament (AWS's own action and resource catalogue; community auditors on),
   failing on any finding except the ACCEPTED ones below, each with its reason;
 - every role trust policy by rules parliament does not cover (it reads identity policies): a named
-  principal (never `*` or a whole account), and a service principal only under `aws:SourceAccount`
-  and `aws:SourceArn` conditions.
+  principal (never `*` or a whole account), and a service principal only under an
+  `aws:SourceAccount` condition and one naming the source resource (`aws:SourceArn`, or the cluster
+  ARN EKS Pod Identity sets as a session tag).
 
 `python .ci/check-stacks` runs it on the example fleet and prints one line per problem; the tests in
 tests/program/test_independent_validation.py run it too, and check that it catches what it must.
@@ -27,6 +28,8 @@ from typing import Any
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
 RELEASE = "1.4.0"
 IAM_POLICY_KEYS = {"aws:iam/rolePolicy:RolePolicy": "policy", "aws:iam/role:Role": "assumeRolePolicy"}
+# what names the one resource a service principal may act for: its ARN, or the cluster EKS Pod Identity tags
+SOURCE_KEYS = frozenset({"aws:SourceArn", "aws:RequestTag/eks-cluster-arn"})
 # (parliament issue, statement Sid) -> why the design needs it
 ACCEPTED = {
     ("CREDENTIALS_EXPOSURE", "AssumeMemberRoles"): (
@@ -98,9 +101,11 @@ def trust_problems(stack: str, resource: str, text: str) -> list[Problem]:
         if principal.get("Service"):
             condition = statement.get("Condition", {})
             keys = {key for block in condition.values() for key in block}
-            for needed in ("aws:SourceAccount", "aws:SourceArn"):
-                if needed not in keys:
-                    problems.append(Problem(stack, resource, f"trust {sid}: a service principal without {needed}"))
+            if "aws:SourceAccount" not in keys:
+                problems.append(Problem(stack, resource, f"trust {sid}: a service principal without aws:SourceAccount"))
+            if not keys & SOURCE_KEYS:
+                problems.append(Problem(stack, resource, f"trust {sid}: a service principal for any source resource "
+                                                         f"(no {' or '.join(sorted(SOURCE_KEYS))})"))
     return problems
 
 
