@@ -132,7 +132,7 @@ def aurora_database(
         name=identifier,
         subnet_ids=list(network.subnet_ids),
         tags=tags,
-        opts=providers.for_aws(),
+        opts=data_options(providers, spec.retain_data),  # a retained cluster still uses it
     )
     cluster = aws.rds.Cluster(
         logical,

@@ -115,6 +115,7 @@ def test_aurora_when_the_tier_asks_for_it(simulate, config_of) -> None:
     assert cluster.inputs["finalSnapshotIdentifier"] == "tw-production-us-silo-helios-bank-final"
     assert cluster.inputs["kmsKeyId"].startswith("arn:aws:kms:us-east-1:310987654321:key/")
     subnets = one(graph, "rds/subnetGroup:SubnetGroup")
+    assert subnets.retain_on_delete  # kept with the cluster: a retained cluster cannot lose its subnet group
     assert cluster.inputs["dbSubnetGroupName"] == subnets.inputs["name"] == "tw-production-us-silo-helios-bank"
     assert subnets.inputs["subnetIds"] == [
         "subnet-0b22c0ffee0000001", "subnet-0b22c0ffee0000002", "subnet-0b22c0ffee0000003"
