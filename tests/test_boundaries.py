@@ -80,6 +80,20 @@ def test_every_module_lives_in_a_domain_package() -> None:
         assert (package / name / "__init__.py").read_text().startswith('"""'), f"{name}/ says what it owns"
 
 
+@pytest.mark.unit
+def test_every_package_docstring_names_each_of_its_modules() -> None:
+    """A newcomer finds each concept in the room of its name: the package's docstring lists them all."""
+    package = SOURCE_ROOT / "tenantwave"
+    unlisted = {}
+    for init in sorted(package.glob("*/__init__.py")):
+        doc = init.read_text()
+        modules = [m.stem for m in init.parent.glob("*.py") if m.stem != "__init__"]
+        missing = [m for m in modules if f"`{m}`" not in doc and not (m.startswith("pulumi") and "`pulumi*`" in doc)]
+        if missing:
+            unlisted[init.parent.name] = sorted(missing)
+    assert unlisted == {}
+
+
 @pytest.mark.cli
 def test_planning_commands_do_not_import_pulumi(tmp_path: Path) -> None:
     from support.fleet import copy_example

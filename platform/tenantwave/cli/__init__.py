@@ -10,6 +10,7 @@
 - `progress`, `render`, `tables`, `jsonout`: how runs, tables and JSON documents are shown
 - `examples`    the examples every --help ends with; `completion`: names for shell completion
 - `text`, `streams`: outside text made safe to show; stdout/stderr that a closed reader cannot break
+- `outputs`     files a command writes (--output, --markdown, --json-file), checked before the work
 """
 
 from __future__ import annotations

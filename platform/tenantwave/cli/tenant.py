@@ -1,6 +1,6 @@
 """`platform tenant add | remove | move | list`: tenant lifecycle operations.
 
-Parse, call the core (`tenancy` plans, `tenantrun` executes), print plain lines.
+Parse, call the core (`tenants.operations` plans, `tenants.execution` carries a plan out), print plain lines.
 """
 
 from __future__ import annotations

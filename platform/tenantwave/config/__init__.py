@@ -12,4 +12,6 @@
 - `parsecache` parsed files cached by size and mtime so unchanged files are not parsed again
 
 Imports nothing above itself: no ledger, no engine, no click or rich.
+- `targets`      where each environment deploys (platform.yaml `targets`); `targetchecks` its cross-file rules
+- `unread`       files under tiers/ and tenants/ the loader does not read (validate warns)
 """

@@ -5,4 +5,5 @@
 - `pulumi*`   the real engine on the Pulumi Automation API (command, backend, events, results)
 - `mock`      runs the real stack program under Pulumi's mocks; records simulated deployments
 - `simulate`  runs the stack program in-process under mocks and returns what it declares
+- `changes`   what an operation changed (created, updated, deleted, replaced), as `pulumi up` sums it up
 """

@@ -2,6 +2,16 @@
 
 `Ledger` (and SQLAlchemy with it) is imported on first use of the name; `open_ledger` gives a
 ledger that imports it only when the database is really used (see `deferred`).
+
+- `store`       the Ledger: one class over SQLAlchemy Core, the same code on SQLite and PostgreSQL
+- `records`     plain records read and written; `history` what a release did, for the lifecycle
+- `schema`, `version`, `migrations`: the tables, the schema version and the migrations between versions
+- `connection`  opening the database (engine, PRAGMAs, errors); `urls` ledger URLs without SQLAlchemy
+- `statements`  the hot-path statements, built once; `planreads` the planning path's reads
+- `claims`      taking a stack for a run, heartbeats, settling stale runs; `liveness` is its process alive
+- `approvals`   wave approvals and what they cover; `unlocking` releasing a claim by hand
+- `retry`       which errors are an outage worth waiting out; `journal` results the ledger could not take
+- `deferred`    a ledger opened on first use
 """
 
 from __future__ import annotations

@@ -13,4 +13,7 @@
 - `workspace`   a project opened with its ledger and engine choice, the way every command does
 
 Pure over typed data; reads the ledger, never writes it; never imports pulumi.
+- `revision`    what is promoted: a release and the configuration that produces a stack
+- `promotion`   what a release's successes promoted, by revision (the facts the lifecycle reads)
+- `removal`     nothing leaves by accident: tenants a deployment would stop serving
 """

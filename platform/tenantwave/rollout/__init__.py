@@ -7,4 +7,12 @@
 - `verify`      `platform verify`: a wave's checks again, on demand or after the bake
 - `rollback`    redeploy each stack's previous release (or a given one)
 - `teardown`    `platform destroy`: which stacks go, in what order, and what is refused
+- `report`      each stack's outcome, the run's status (decided here) and its JSON document
+- `rollbacks`   carrying out a rollback plan; the automatic rollback after `up`
+- `approval`    `platform approve`: who let a wave go ahead, and exactly for what
+- `recording`   recording what a run did so no engine result is lost (retries, the local journal)
+- `listener`    what the runner tells the front end, and the guard that keeps a broken display harmless
+- `held`        why a stack is held by another run, in words an operator can act on
+- `checkenv`    the minimal environment of checks and hooks (plus what they name in pass_env)
+- `commandrun`  a check's or hook's command with bounded time, memory and output
 """

@@ -10,7 +10,7 @@ The run's status is decided here, in the core, from the outcomes and the plan:
                claimed by another run);
 - `succeeded`  otherwise (also when every selected stack was already done).
 
-The command line maps a status to an exit code (`tenantwave.cli.exits`); the JSON document
+The command line maps a status to an exit code (`tenantwave.cli.application.exit_code`); the JSON document
 (`RunReport.to_json`) is the documented `--json` output of `up`, `destroy` and `rollback`.
 """
 

@@ -1,4 +1,4 @@
-"""Carrying out a tenant plan (`tenancy`): the file change and the stack steps, in order, through
+"""Carrying out a tenant plan (`tenants.operations`): the file change and the stack steps, in order, through
 the runner and the ledger like any deployment.
 
 Each step is one run of one stack. A deploy step goes through the lifecycle (`prepare_rollout`

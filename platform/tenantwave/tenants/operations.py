@@ -1,6 +1,6 @@
 """Planning tenant operations (add, remove, move): which file changes, which stacks are created,
 updated or destroyed, at which release, in what order. Reads files and the ledger, changes nothing;
-`tenantrun` carries a plan out.
+`tenants.execution` carries a plan out.
 
 - add: the file is written first; then, environment by environment in lifecycle order, the stack
   that will serve the tenant is deployed (its pool stack updated with it as a member, or its own
@@ -12,7 +12,7 @@ updated or destroyed, at which release, in what order. Reads files and the ledge
   tenant and only then the old one stops serving it (silo destroyed, pool updated without it); the
   file is rewritten last, once every environment moved.
 
-Progress is read from the ledger (`tenantledger`), so the same plan recomputed after an
+Progress is read from the ledger (`tenants.serving`), so the same plan recomputed after an
 interruption marks the finished steps done and resumes with the first one that is not.
 """
 
