@@ -489,3 +489,10 @@ def test_without_a_bake_a_finish_time_ahead_of_this_clock_does_not_hold_the_next
     """The ledger's clock (PostgreSQL's) may run ahead of this machine's: with no bake there is no wait."""
     facts = GateFacts(results={"staging.pool.basic": record("staging.pool.basic", ended=T0 + timedelta(minutes=1))})
     assert gate(project(bake_minutes=0), NEXT, STAGING_DONE, facts, T0).open
+
+
+def test_a_one_minute_bake_with_checks_needs_a_verification_after_it() -> None:
+    verdict = gate(project(bake_minutes=1, checks=[CHECK]), NEXT, STAGING_DONE, with_verification(None), AFTER)
+    assert verdict.reasons == (
+        f"wave 1 has baked since 12:01:00Z; its health checks must pass again after the bake: run {VERIFY1}",
+    )
