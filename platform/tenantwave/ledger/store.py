@@ -357,7 +357,8 @@ class Ledger:
         deployment and run marked abandoned) and taken over; any other claim is reported as held.
         """
         opening = claims.Opening(
-            run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current, revision, config
+            run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current, revision,
+            config,
         )
         return self._write(
             lambda conn: claims.claim(conn, opening, stale_after, now=self._now, shown_url=self.shown_url)
