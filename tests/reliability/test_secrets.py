@@ -42,14 +42,15 @@ def assert_nowhere(secret: str, texts: list[str], files: list[Path]) -> None:
 
 
 def test_a_passphrase_in_the_environment_appears_in_no_output_or_file(harness_for: Any, tmp_path: Path) -> None:
+    (tmp_path / "ledger").mkdir()  # a ledger outside the project is created only in a directory that exists
     harness: Harness = harness_for(f"sqlite:///{tmp_path / 'ledger' / 'ledger.db'}", tenants=3)
     link_program(harness.root)  # the program the mock engine runs
     env = {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
     mock = {**env, "PLATFORM_ENGINE": "mock", "PLATFORM_LEDGER_URL": ""}
     runs = [
         harness.run("validate", "--json", **env),
-        harness.run("plan", "--release", RELEASE, "--json", **env),
         harness.run("up", "--release", RELEASE, "--wave", "1", "--yes", "--json", **env),
+        harness.run("plan", "--release", RELEASE, "--json", **env),  # after up: a ledger given must exist to be read
         harness.run("status", "--json", **env),
         # the mock engine runs the real program, with a simulated ledger of its own in .platform/
         harness.run("up", "--release", RELEASE, "--wave", "1", "--yes", **mock),
