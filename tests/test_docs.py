@@ -79,6 +79,22 @@ def resolves(text: str, anchor: str | None, section: str | None) -> bool:
     return any(wanted.startswith(title) for title in titles)
 
 
+CODE_SPAN = re.compile(r"`[^`\n]*`")
+
+
+def without_code(text: str) -> str:
+    """The text with inline code and fenced blocks blanked out (same length and lines): what looks
+    like a link there (a regular expression such as `[a-z]([-a-z]{0,30})`) is not one."""
+    kept, fenced = [], False
+    for line in text.splitlines(keepends=True):
+        if FENCE.match(line):
+            fenced = not fenced
+            kept.append(line)
+            continue
+        kept.append(" " * (len(line) - 1) + line[-1:] if fenced else CODE_SPAN.sub(lambda m: " " * len(m[0]), line))
+    return "".join(kept)
+
+
 def source_files() -> Iterator[Path]:
     for name in SCANNED_FILES:
         if (ROOT / name).is_file():
@@ -105,7 +121,7 @@ def broken_links(markdown: Path, only_into: Path | None = None) -> list[str]:
     `only_into`, when given)."""
     shown = markdown.relative_to(ROOT) if markdown.is_relative_to(ROOT) else markdown.name
     problems = []
-    text = markdown.read_text(encoding="utf-8")
+    text = without_code(markdown.read_text(encoding="utf-8"))
     for match in LINK.finditer(text):
         target = match["target"]
         if re.match(r"[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):  # https:, mailto:...

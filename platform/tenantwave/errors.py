@@ -1,6 +1,6 @@
 """The one root exception of the tool, and the exit codes it maps to.
 
-Exit codes (documented in the README):
+Exit codes (documented in docs/commands.md):
     0  everything asked for was done
     1  a deployment failed
     2  bad input or usage (configuration, arguments, missing Pulumi CLI)

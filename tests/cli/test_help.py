@@ -11,6 +11,7 @@ import click
 import pytest
 
 from support.clirunner import Platform
+from support.commandlines import parse
 from support.fleet import copy_example
 from tenantwave.cli.examples import EXAMPLES
 
@@ -56,26 +57,7 @@ def test_every_example_parses(path: str, example: str) -> None:
     """The example's command exists and takes every option it uses (nothing runs)."""
     words = shlex.split(example)
     assert words[0] == "platform"
-    assert parsed_command(words[1:]).startswith(path)
-
-
-def parsed_command(args: list[str]) -> str:
-    """The path of the command `platform ARGS` runs, parsed as click parses it (an unknown command or
-    option raises); nothing runs. The examples name their command first, options after it."""
-    from tenantwave.cli import cli
-
-    command: click.Command = cli
-    ctx = cli.make_context("platform", [], resilient_parsing=True)
-    path: list[str] = []
-    while isinstance(command, click.Group) and args and not args[0].startswith("-"):
-        name, *args = args
-        found = command.get_command(ctx, name)
-        assert found is not None, f"no command {name}"
-        path.append(name)
-        command = found
-        ctx = click.Context(command, info_name=name, parent=ctx)
-    command.make_context(path[-1] if path else "platform", list(args), parent=ctx.parent)
-    return " ".join(path)
+    assert parse(words[1:]).startswith(path)
 
 
 @pytest.fixture

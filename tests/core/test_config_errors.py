@@ -135,7 +135,7 @@ CASES = [
     ),
     case(
         "unknown-key-tenant",
-        ["tenants/acme.yaml: colour: unknown key (remove it, or check its spelling against the README)"],
+        ["tenants/acme.yaml: colour: unknown key (remove it, or check its spelling against docs/configuration.md)"],
         tenants={"acme": {**ACME, "colour": "red"}},
     ),
     case(
@@ -352,7 +352,7 @@ SEVERAL = [
     "tenants/delta.yaml: parameters.replicas: tier 'premium' does not let tenants override 'replicas' "
     "(overridable: nothing)",
     "tiers/broken.yaml: line 2, column 1: malformed YAML: did not find expected node content",
-    "tiers/extra.yaml: color: unknown key (remove it, or check its spelling against the README)",
+    "tiers/extra.yaml: color: unknown key (remove it, or check its spelling against docs/configuration.md)",
 ]
 
 

@@ -104,9 +104,11 @@ def test_what_the_named_model_does_not_know_is_rejected_with_file_and_field(writ
     tenants = {"acme": {"tier": "silver", "environments": ["staging"],
                         "parameters": {"limits": {"requests_per_minute": "5", "burst": 1}}}}
     assert problems(shop_project(write, tiers, tenants)) == [
-        "tenants/acme.yaml: parameters.limits.burst: unknown key (remove it, or check its spelling against the README)",
+        "tenants/acme.yaml: parameters.limits.burst: unknown key "
+        "(remove it, or check its spelling against docs/configuration.md)",
         "tenants/acme.yaml: parameters.limits.requests_per_minute: input should be a valid integer, got '5'",
-        "tiers/basic.yaml: parameters.replicas: unknown key (remove it, or check its spelling against the README)",
+        "tiers/basic.yaml: parameters.replicas: unknown key "
+        "(remove it, or check its spelling against docs/configuration.md)",
         "tiers/basic.yaml: parameters.shards: input should be greater than or equal to 1",
         "tiers/gold.yaml: overridable[1]: unknown parameter 'replicas' (known: limits, region_pinned, shards)",
     ]
@@ -134,7 +136,7 @@ BAD_MODELS = [
     ),
     pytest.param(
         {"program": {"parameters": "shop.params:ShopParameters", "colour": "blue"}}, {},
-        "platform.yaml: program.colour: unknown key (remove it, or check its spelling against the README)",
+        "platform.yaml: program.colour: unknown key (remove it, or check its spelling against docs/configuration.md)",
         id="unknown-key",
     ),
     pytest.param(
@@ -251,5 +253,6 @@ def test_a_changed_model_is_imported_again(write) -> None:
     stat = model.stat()
     os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a later edit, whatever the clock
     assert problems(root) == [
-        "tiers/basic.yaml: parameters.alpha: unknown key (remove it, or check its spelling against the README)"
+        "tiers/basic.yaml: parameters.alpha: unknown key "
+        "(remove it, or check its spelling against docs/configuration.md)"
     ]

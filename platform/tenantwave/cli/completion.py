@@ -2,7 +2,7 @@
 engines. Names come from the project's configuration (found as every command finds it, `--project`
 included); completion never fails a shell: no project, or a broken one, completes nothing.
 
-Enable it once per shell (README: "Shell completion"):
+Enable it once per shell (docs/commands.md):
     bash  eval "$(_PLATFORM_COMPLETE=bash_source platform)"
     zsh   eval "$(_PLATFORM_COMPLETE=zsh_source platform)"
     fish  _PLATFORM_COMPLETE=fish_source platform | source

@@ -1,6 +1,6 @@
 """The configuration of health checks (rollout policy) and before-deploy hooks (tiers).
 
-Documented in the README ("Health checks, hooks and rollback"). Like the rest of the config:
+Documented in docs/health.md. Like the rest of the config:
 strict types, unknown keys are errors. A check URL may use the placeholders `{outputs.KEY}`,
 `{stack}`, `{environment}`, `{release}`, `{tier}` and `{kind}`; nothing else is expanded.
 

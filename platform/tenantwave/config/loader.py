@@ -365,7 +365,9 @@ def _message(error: Any, model: type[BaseModel]) -> str:
     if kind == "extra_forbidden":
         *where, key = error["loc"]
         hint = did_you_mean(str(key), known_keys(model, where))
-        return f"unknown key{hint}" if hint else "unknown key (remove it, or check its spelling against the README)"
+        if hint:
+            return f"unknown key{hint}"
+        return "unknown key (remove it, or check its spelling against docs/configuration.md)"
     if kind == "missing":
         return "missing (this key is required)"
     message = str(error["msg"]).removeprefix("Value error, ")

@@ -1,6 +1,6 @@
 """Typed configuration: platform.yaml, tiers/<id>.yaml, tenants/<id>.yaml, and the whole project.
 
-These are the file formats documented in the README. Unknown keys are an error, never ignored.
+These are the file formats documented in docs/configuration.md. Unknown keys are an error, never ignored.
 Cross-file rules (a tenant's tier exists, its environments are in the lifecycle...) live in
 `loader`, which collects every problem before reporting them together.
 """

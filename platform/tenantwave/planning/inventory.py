@@ -1,6 +1,6 @@
 """The stacks a project consists of, derived from configuration alone.
 
-Naming scheme (stable, documented in the README), always a valid Pulumi stack name:
+Naming scheme (stable, documented in docs/configuration.md), always a valid Pulumi stack name:
 
     <environment>.pool.<tier>     one per pool tier and environment where the tier is offered
     <environment>.silo.<tenant>   one per silo tenant and environment it is connected to

@@ -1,7 +1,7 @@
 """The rollout plan of a release: its waves with each one's gate, each stack's state, the revision it
 deploys and the reason for its state.
 
-`Plan.to_json()` is a documented, stable contract (README, "plan --json"): fields are only added.
+`Plan.to_json()` is a documented, stable contract (docs/commands.md, "plan --json"): fields are only added.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def shown(root: Path, path: Path) -> str:
 
 
 def new_tenant_text(tier: str, environments: Sequence[str], wave: int | None, name: str | None) -> str:
-    """The YAML of a new tenant file, in the README's key order."""
+    """The YAML of a new tenant file, in the key order of docs/configuration.md."""
     data = CommentedMap()
     if name:
         data["name"] = name
