@@ -496,3 +496,16 @@ def test_a_one_minute_bake_with_checks_needs_a_verification_after_it() -> None:
     assert verdict.reasons == (
         f"wave 1 has baked since 12:01:00Z; its health checks must pass again after the bake: run {VERIFY1}",
     )
+
+
+def test_the_verification_must_follow_the_bake_of_the_last_finished_stack() -> None:
+    facts = GateFacts(
+        results={
+            "staging.pool.basic": record("staging.pool.basic", ended=T0),
+            "staging.pool.premium": record("staging.pool.premium", ended=T0 + timedelta(minutes=5)),
+        },
+        verifications={1: verification(T0 + timedelta(minutes=12))},
+    )
+    assert gate(checked(), NEXT, STAGING_DONE, facts, AFTER).reasons == (
+        f"wave 1 has baked since 12:15:00Z; its health checks must pass again after the bake: run {VERIFY1}",
+    )

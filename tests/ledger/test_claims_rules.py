@@ -427,3 +427,18 @@ def test_finishing_twice_with_the_same_result_is_done_and_with_another_is_refuse
             conn, "other", got.deployment_id, BASIC.name, "succeeded", None, 1, None, now=at
         )
     assert [r["status"] for r in rows(url, "tw_deployments")] == ["succeeded"]
+
+
+def test_claiming_again_after_a_first_try_committed_finds_the_runs_own_claim(
+    url: str, ledger: Ledger, engine: Engine
+) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    first = claim(engine, run)
+    again = claim(engine, run)
+    assert (again.granted, again.deployment_id, again.took_over, again.held_by) == (
+        True,
+        first.deployment_id,
+        None,
+        None,
+    )
+    assert len(rows(url, "tw_deployments")) == 1
