@@ -442,3 +442,25 @@ def test_claiming_again_after_a_first_try_committed_finds_the_runs_own_claim(
         None,
     )
     assert len(rows(url, "tw_deployments")) == 1
+
+
+@pytest.mark.parametrize(
+    ("recorded", "asked", "current"),
+    [
+        ("1.4.0+aaaa", "1.4.0+aaaa", True),
+        ("1.4.0+aaaa", "1.4.0+bbbb", False),  # the configuration changed: deploy again
+        ("1.4.0+aaaa", None, True),  # a caller without a revision
+        (None, "1.4.0+bbbb", True),  # a record from before revisions were recorded
+    ],
+)
+def test_a_stack_already_current_is_skipped_by_revision(
+    url: str, ledger: Ledger, engine: Engine, recorded: str | None, asked: str | None, current: bool
+) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    got = claim(engine, run, revision=recorded)
+    with engine.begin() as conn:
+        claims.finish_deployment(conn, run, got.deployment_id, BASIC.name, "succeeded", None, 1, None, now=at)
+    again = claim(engine, run, unless_current=R, revision=asked)
+    assert (again.granted, again.already_current) == (not current, current)
+    assert len(rows(url, "tw_deployments")) == (1 if current else 2)
+    assert len(rows(url, "tw_claims")) == (0 if current else 1)
