@@ -464,3 +464,13 @@ def test_a_stack_already_current_is_skipped_by_revision(
     assert (again.granted, again.already_current) == (not current, current)
     assert len(rows(url, "tw_deployments")) == (1 if current else 2)
     assert len(rows(url, "tw_claims")) == (0 if current else 1)
+
+
+def test_a_stack_never_deployed_or_on_another_release_is_not_current(url: str, ledger: Ledger, engine: Engine) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    fresh = claim(engine, run, unless_current=R)
+    assert (fresh.granted, fresh.already_current) == (True, False)
+    with engine.begin() as conn:
+        claims.finish_deployment(conn, run, fresh.deployment_id, BASIC.name, "succeeded", None, 1, None, now=at)
+    newer = claim(engine, run, unless_current="1.5.0", release="1.5.0")
+    assert (newer.granted, newer.already_current) == (True, False)
