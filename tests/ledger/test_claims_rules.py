@@ -474,3 +474,37 @@ def test_a_stack_never_deployed_or_on_another_release_is_not_current(url: str, l
         claims.finish_deployment(conn, run, fresh.deployment_id, BASIC.name, "succeeded", None, 1, None, now=at)
     newer = claim(engine, run, unless_current="1.5.0", release="1.5.0")
     assert (newer.granted, newer.already_current) == (True, False)
+
+
+# -- a result recorded late (from the runner's journal) ------------------------------------------------
+
+
+def record_late(engine: Engine, run: str, deployment: int, status: str) -> bool:
+    with engine.begin() as conn:
+        return claims.record_late(conn, run, deployment, BASIC.name, status, None, 2, now=at)
+
+
+def test_a_late_result_replaces_running_and_abandoned_and_releases_the_claim(
+    url: str, ledger: Ledger, engine: Engine
+) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    got = claim(engine, run)
+    assert record_late(engine, run, got.deployment_id, "succeeded") is True
+    (record,) = rows(url, "tw_deployments")
+    assert (record["status"], record["ended_at"], record["resources"]) == ("succeeded", T, 2)
+    assert rows(url, "tw_claims") == []
+    assert record_late(engine, run, got.deployment_id, "succeeded") is True  # tried twice: done
+    assert record_late(engine, run, got.deployment_id, "failed") is False  # another result stands
+    assert record_late(engine, "other", got.deployment_id, "succeeded") is False
+    with engine.begin() as conn:
+        conn.execute(update(schema.deployments).values(status="abandoned"))
+    assert record_late(engine, run, got.deployment_id, "failed") is True
+    assert [r["status"] for r in rows(url, "tw_deployments")] == ["failed"]
+
+
+def test_a_late_result_of_another_run_changes_nothing(url: str, ledger: Ledger, engine: Engine) -> None:
+    run = ledger.start_run(release=R, command="up", engine="test")
+    got = claim(engine, run)
+    assert record_late(engine, "other", got.deployment_id, "failed") is False
+    assert [r["status"] for r in rows(url, "tw_deployments")] == ["running"]
+    assert len(rows(url, "tw_claims")) == 1
