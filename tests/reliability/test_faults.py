@@ -247,7 +247,10 @@ def test_markup_and_escape_sequences_in_an_error_are_shown_as_text_on_a_terminal
 ) -> None:
     harness: Harness = harness_for(f"sqlite:///{tmp_path / 'ledger.db'}", tenants=3)
     error = "Error: [/bold] closing tag; [error] x; \x1b]0;owned\x07\x1b[2J done"
-    script_engine(harness.script, 0.2, {"production-us.silo.t01": {"outcome": "failed", "error": error}})
+    # the failing stack fails last, so the other two have started whatever the machine's load (a failure
+    # stops new starts: with the failure first, a loaded machine could leave a stack unstarted)
+    failing = {"outcome": "failed", "error": error, "delay": 1.5}
+    script_engine(harness.script, 0.2, {"production-us.silo.t01": failing})
     code, screen, err = run_on_a_terminal(harness, *UP, "--concurrency", "3")
 
     assert code == 1, screen + err
