@@ -1,6 +1,7 @@
 """Rollout: carrying out a plan through an engine, recorded in the ledger.
 
 - `prepare`     which stacks a run takes, in what state, and the wave gate's verdict
+- `workqueue`   the stacks of a run still to start, and when no new one may start
 - `runner`      runs the eligible stacks in parallel through the engine, claims and records each
 - `checks`      health checks and before-deploy hooks against one stack
 - `stackhealth` what the runner does around one stack: the hook before, the checks after

@@ -50,8 +50,9 @@ from tenantwave.rollout.listener import QuietListener as QuietListener  # re-exp
 from tenantwave.rollout.listener import RunListener as RunListener  # re-exported: its old home
 from tenantwave.rollout.prepare import RolloutPlan
 from tenantwave.rollout.recording import Recorder
-from tenantwave.rollout.report import FAILED_OUTCOMES, Outcome, OutcomeStatus, RecordState, RunReport
+from tenantwave.rollout.report import Outcome, OutcomeStatus, RecordState, RunReport
 from tenantwave.rollout.stackhealth import SKIPPED_HOOKS, after_deploy, before_deploy
+from tenantwave.rollout.workqueue import WorkQueue
 
 Operation = Literal["up", "destroy", "rollback"]
 
@@ -103,7 +104,7 @@ class Runner:
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._run_id: str | None = None
         self._current: dict[str, str | None] = {}
-        self._work: _WorkQueue | None = None
+        self._work: WorkQueue | None = None
         self._recorder: Recorder | None = None
         self._log_path: Path | None = None  # the run's log directory, once made
         self._stopped: str | None = None  # why no more stacks start (ledger unusable, internal error)
@@ -147,7 +148,7 @@ class Runner:
             self._current = {p.stack.name: p.current for p in runnable_plans}
             jobs = {p.stack.name: self._job(p.stack, p.current, log_dir) for p in runnable_plans}
             self.engine.prepare(list(jobs.values()))
-            self._work = _WorkQueue(runnable, self.options.failure_budget, self.cancel)
+            self._work = WorkQueue(runnable, self.options.failure_budget, self.cancel)
             self.listener.run_started(self._run_id, runnable, log_dir)
             outcomes = self._recorder.flush(self._execute(runnable, jobs))
         except BaseException as exc:
@@ -186,7 +187,7 @@ class Runner:
         work.settle_unstarted()
         return [work.outcomes[s.name] for s in stacks if s.name in work.outcomes]
 
-    def _worker(self, work: _WorkQueue, jobs: dict[str, StackJob]) -> None:
+    def _worker(self, work: WorkQueue, jobs: dict[str, StackJob]) -> None:
         while (stack := work.next()) is not None:
             try:
                 outcome = self._deploy(stack, jobs[stack.name])
@@ -392,56 +393,6 @@ class Runner:
             stopped=self._stopped,
             settled=tuple(dict.fromkeys(self._settled)),
         )
-
-
-class _WorkQueue:
-    """The stacks still to start, shared by the workers; decides when to stop starting new ones."""
-
-    def __init__(self, stacks: list[Stack], failure_budget: int, cancel: CancelToken) -> None:
-        self._pending = list(reversed(stacks))
-        self._lock = threading.Lock()
-        self._budget = failure_budget
-        self._cancel = cancel
-        self._failures = 0
-        self._halted: str | None = None
-        self._running: dict[str, Stack] = {}
-        self.outcomes: dict[str, Outcome] = {}
-
-    def next(self) -> Stack | None:
-        with self._lock:
-            if not self._pending or self._cancel.is_set() or self._halted or self._failures > self._budget:
-                return None
-            stack = self._pending.pop()
-            self._running[stack.name] = stack
-            return stack
-
-    def finish(self, outcome: Outcome) -> None:
-        with self._lock:
-            self._running.pop(outcome.stack, None)
-            self.outcomes[outcome.stack] = outcome
-            self._failures += outcome.status in FAILED_OUTCOMES
-
-    def halt(self, reason: str) -> None:
-        """No stack starts from now on; `reason` is what the unstarted ones say."""
-        with self._lock:
-            self._halted = self._halted or reason
-
-    @property
-    def in_flight(self) -> list[Stack]:
-        with self._lock:
-            return list(self._running.values())
-
-    def settle_unstarted(self) -> None:
-        if self._cancel.is_set():
-            reason = "cancelled before it started"
-        elif self._halted:
-            reason = f"not started: {self._halted}"
-        else:
-            reason = "not started: the failure budget of this run is spent"
-        with self._lock:
-            for stack in self._pending:
-                self.outcomes[stack.name] = Outcome(stack.name, "not-started", error=reason)
-            self._pending.clear()
 
 
 def _one_line(exc: BaseException) -> str:
