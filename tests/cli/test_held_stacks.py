@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import create_engine, update
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.ledgertools import raw_url, silence
 from support.testengine import SPEC, ScriptedEngine
 from tenantwave.config.loader import load_project
@@ -22,15 +21,6 @@ from tenantwave.rollout.held import duration, held_reason
 pytestmark = pytest.mark.cli
 
 STACK = "testing.pool.basic"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return root
 
 
 @pytest.fixture

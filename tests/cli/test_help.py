@@ -12,7 +12,6 @@ import pytest
 
 from support.clirunner import Platform
 from support.commandlines import parse
-from support.fleet import copy_example
 from tenantwave.cli.examples import EXAMPLES
 
 pytestmark = pytest.mark.cli
@@ -58,15 +57,6 @@ def test_every_example_parses(path: str, example: str) -> None:
     words = shlex.split(example)
     assert words[0] == "platform"
     assert parse(words[1:]).startswith(path)
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return root
 
 
 def complete(platform: Platform, line: str) -> list[str]:

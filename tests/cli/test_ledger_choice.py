@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine
 from tenantwave.planning.workspace import LedgerChoice
 
@@ -17,15 +16,6 @@ pytestmark = pytest.mark.cli
 
 REAL = "ledger: .platform/ledger.db (from platform.yaml); engine: pulumi\n"
 SIMULATED = "ledger: .platform/simulated.db (the mock engine's own); engine: mock (simulated: nothing is deployed)\n"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return root
 
 
 def simulate_wave_1(platform: Platform) -> None:

@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine
 
 pytestmark = pytest.mark.cli
@@ -23,15 +22,6 @@ NO_DIRECTORY = (
     "error: ledger {path} ({where}): the directory {dir} does not exist: check the path, "
     "or create the directory to start a new ledger there\n"
 )
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return root
 
 
 @pytest.fixture

@@ -37,3 +37,10 @@ def test_markup_in_outside_text_is_shown_as_it_is() -> None:
 def test_any_printable_text_survives_rich_unchanged(text: str) -> None:
     assert printable(text) == text
     assert rendered(f"[red]{markup_safe(text)}[/]").rstrip() == text.rstrip()
+
+
+@given(st.text(alphabet="[]\\/ab#@= x", max_size=16))
+def test_brackets_and_backslashes_survive_rich_unchanged(text: str) -> None:
+    """The characters rich's markup gives a meaning to, densely: rich's own escape() loses "\\[" and
+    an even run of trailing backslashes before a closing tag."""
+    assert rendered(f"[red]{markup_safe(text)}[/]").rstrip() == text.rstrip()

@@ -8,22 +8,12 @@ from pathlib import Path
 import pytest
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine
 from tenantwave.cli import application
 
 pytestmark = pytest.mark.cli
 
 LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return root
 
 
 @pytest.fixture
