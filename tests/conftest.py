@@ -1,9 +1,21 @@
-"""Shared pytest plugins: fixtures every test directory can use (tests/ is on pythonpath)."""
+"""Shared pytest plugins: fixtures every test directory can use (tests/ is on pythonpath).
 
+Property tests guard safety rules (promotion, claims, outside text): under CI (CI set) they run
+derandomized, so a run is reproducible and cannot pass by the luck of its draw; locally they keep
+exploring new examples.
+"""
+
+import os
 import sys
 from pathlib import Path
+
+from hypothesis import HealthCheck, settings
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # `support` importable even without pythonpath
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 pytest_plugins = ["support.testengine", "support.postgres", "support.clirunner"]
+
+settings.register_profile("ci", derandomize=True, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("CI"):
+    settings.load_profile("ci")
