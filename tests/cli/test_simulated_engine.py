@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine
 
 pytestmark = pytest.mark.cli
@@ -17,13 +16,10 @@ FOOTER = f"simulated by the {SPEC} engine: nothing was deployed\n"
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
-        monkeypatch.delenv(name, raising=False)
+def project(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI tests' example fleet (conftest), with an actor for approvals."""
     monkeypatch.setenv("PLATFORM_ACTOR", "ops-alice")
-    return root
+    return project
 
 
 @pytest.fixture
