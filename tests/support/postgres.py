@@ -191,6 +191,14 @@ def postgres_server() -> Iterator[PostgresServer]:
             pytest.fail(f"{ENV_URL} is set but the server cannot be used: {_last_line(str(exc))}", pytrace=False)
         yield server
         return
+    with _own_server() as (_cluster, url):
+        yield PostgresServer(url=url, external=False)
+
+
+@contextlib.contextmanager
+def _own_server() -> Iterator[tuple[_Cluster, str]]:
+    """A new server of the tests' own on loopback, started, with the test database created: (its
+    cluster, the database's URL); stopped afterwards. Skips (fails under CI) without server binaries."""
     bindir = find_bindir()
     if bindir is None:
         _unavailable(
@@ -202,13 +210,14 @@ def postgres_server() -> Iterator[PostgresServer]:
     except RuntimeError as exc:
         _unavailable(str(exc))
     try:
-        cluster.start()
-        base = PostgresServer(url=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", external=False)
-        with base.admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-        yield PostgresServer(url=base.database_url(DATABASE), external=False)
-    except (RuntimeError, OSError, subprocess.SubprocessError, psycopg.Error) as exc:
-        pytest.fail(f"could not start the test PostgreSQL server from {bindir}: {exc}", pytrace=False)
+        try:
+            cluster.start()
+            base = PostgresServer(url=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", external=False)
+            with base.admin() as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+        except (RuntimeError, OSError, subprocess.SubprocessError, psycopg.Error) as exc:
+            pytest.fail(f"could not start the test PostgreSQL server from {bindir}: {exc}", pytrace=False)
+        yield cluster, base.database_url(DATABASE)
     finally:
         cluster.stop()
 
@@ -258,18 +267,5 @@ def postgres_outage() -> Iterator[Outage]:
     """A throwaway PostgreSQL server for a test that stops it (never the session's shared server)."""
     if os.environ.get(ENV_URL):
         pytest.skip(f"an outage needs a server of the test's own; {ENV_URL} names a shared one")
-    bindir = find_bindir()
-    if bindir is None:
-        _unavailable("no PostgreSQL server binaries (initdb, pg_ctl, postgres) found")
-    try:
-        cluster = _Cluster(bindir)
-    except RuntimeError as exc:
-        _unavailable(str(exc))
-    try:
-        cluster.start()
-        base = PostgresServer(url=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", external=False)
-        with base.admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-        yield Outage(cluster, base.database_url(DATABASE))
-    finally:
-        cluster.stop()
+    with _own_server() as (cluster, url):
+        yield Outage(cluster, url)
