@@ -448,20 +448,8 @@ class Ledger:
         return self._read(lambda conn: {r.stack: _deployment(r) for r in conn.execute(query) if r.stack in wanted})
 
 
-def _run(x: Any) -> RunRecord:
-    return RunRecord(
-        id=x.id,
-        release=x.release,
-        command=x.command,
-        wave=x.wave,
-        engine=x.engine,
-        status=x.status,
-        started_at=x.started_at,
-        ended_at=x.ended_at,
-        user=x.user,
-        simulated=bool(x.simulated),
-        detail=x.detail,
-    )
+def _run(r: Any) -> RunRecord:
+    return planreads.run_record([r._mapping[column] for column in planreads.RUN_FIELDS])
 
 
 def _deployment(r: Any) -> DeploymentRecord:
