@@ -14,4 +14,5 @@
 Imports nothing above itself: no ledger, no engine, no click or rich.
 - `targets`      where each environment deploys (platform.yaml `targets`); `targetchecks` its cross-file rules
 - `unread`       files under tiers/ and tenants/ the loader does not read (validate warns)
+- `notify`       the webhooks told about runs (platform.yaml `notify`): where each URL comes from, events
 """

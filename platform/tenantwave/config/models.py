@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tenantwave.config.checks import CommandCheck, HealthCheck, Hook, HttpCheck, unique_names
+from tenantwave.config.notify import Webhook, unique_labels
 from tenantwave.config.program import DEFAULT_PARAMETER_MODEL, check_model_name
 from tenantwave.config.targets import Target, Targets
 
@@ -126,6 +127,9 @@ class PlatformConfig(_Strict):
     backend: str | None = Field(None, description="Pulumi backend URL; default: file backend in .platform/state")
     program: ProgramConfig = ProgramConfig()
     targets: Targets = Field(default_factory=dict)  # environment -> where it deploys (config/targets.py)
+    notify: list[Webhook] = Field(default_factory=list)  # webhooks told about runs (config/notify.py)
+
+    _unique_webhooks = field_validator("notify")(unique_labels)
 
     @field_validator("lifecycle")
     @classmethod
