@@ -119,7 +119,7 @@ def rollout_workflow(project: Project, shards: int = DEFAULT_SHARDS) -> str:
     if not waves:
         raise UsageError("the project has no stacks, so no waves: add a tier and a tenant first")
     rollout = project.platform.rollout
-    approved = [env for w in waves if rollout.for_phase(w.phase).approval for env in w.environments]
+    approved = [env for w in waves if rollout.for_phase(w.phase, w.ring).approval for env in w.environments]
     text = _HEADER.format(
         command=generator_command(shards),
         environments=", ".join(dict.fromkeys(env for w in waves for env in w.environments)),
@@ -166,7 +166,7 @@ def _scalar(value: str) -> str:
 
 
 def _job(project: Project, wave: Wave, previous: Wave | None, shards: int) -> str:
-    policy = project.platform.rollout.for_phase(wave.phase)
+    policy = project.platform.rollout.for_phase(wave.phase, wave.ring)
     legs = _legs(project, wave, shards)
     sharded = any(leg["shard"] != "1/1" for leg in legs)
     lines = [
@@ -201,7 +201,7 @@ def _job(project: Project, wave: Wave, previous: Wave | None, shards: int) -> st
 def _bake_step(project: Project, previous: Wave | None) -> list[str]:
     if previous is None:
         return []
-    minutes = project.platform.rollout.for_phase(previous.phase).bake_minutes
+    minutes = project.platform.rollout.for_phase(previous.phase, previous.ring).bake_minutes
     if not minutes:
         return []
     if minutes > MAX_BAKE_MINUTES:

@@ -44,7 +44,8 @@ def plan(the_plan: Plan, *, wide: bool = False) -> None:
     dropped: list[str] = []
     for wave_plan in the_plan.waves:
         wave = wave_plan.wave
-        title = f"Wave {wave.number} of {the_plan.total_waves} · phase {wave.phase} · tier wave {wave.tier_wave}"
+        ring = f" · ring {wave.ring}" if wave.ring is not None else ""
+        title = f"Wave {wave.number} of {the_plan.total_waves} · phase {wave.phase}{ring} · tier wave {wave.tier_wave}"
         cells = []
         for item in wave_plan.stacks:
             totals[item.state] += 1

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tenantwave.config.checks import CommandCheck, HealthCheck, Hook, HttpCheck, unique_names
 from tenantwave.config.notify import Webhook, unique_labels
 from tenantwave.config.program import DEFAULT_PARAMETER_MODEL, check_model_name
+from tenantwave.config.rings import RING_TAG, TagKey, TagValue, TenantCount, unique_rings
 from tenantwave.config.targets import Target, Targets
 
 DEFAULT_LEDGER_URL = "sqlite:///.platform/ledger.db"
@@ -50,6 +51,18 @@ class WavePolicy(_Strict):
     _unique_checks = field_validator("checks")(unique_names)
 
 
+class RingPolicy(_Strict):
+    """Gate and health rules for the waves of one ring of a phase (override the phase's)."""
+
+    approval: bool | None = None
+    bake_minutes: Annotated[float, Field(ge=0, le=10_080)] | None = None
+    failure_budget: Annotated[int, Field(ge=0)] | None = None
+    checks: list[HealthCheck] | None = None
+    auto_rollback: bool | None = None
+
+    _unique_checks = field_validator("checks")(unique_names)
+
+
 class PhasePolicy(_Strict):
     """Rollout rules for the waves of one phase."""
 
@@ -59,6 +72,8 @@ class PhasePolicy(_Strict):
     checks: list[HealthCheck] | None = None  # None: the rollout's checks; []: none
     auto_rollback: bool | None = None
     waves: dict[Annotated[int, Field(ge=1, le=1000)], WavePolicy] = Field(default_factory=dict)  # by tier wave
+    rings: dict[Id, RingPolicy] = Field(default_factory=dict)  # by ring (config/rings.py)
+    max_tenants_in_flight: TenantCount | None = None  # None: the rollout's
 
     _unique_checks = field_validator("checks")(unique_names)
 
@@ -72,12 +87,17 @@ class Rollout(_Strict):
     phases: dict[Id, PhasePolicy] = Field(default_factory=dict)
     checks: list[HealthCheck] = Field(default_factory=list)  # health checks of every phase
     auto_rollback: bool = False  # roll a wave's failed or unhealthy stacks back after the wave
+    rings: list[Id] | None = None  # in order; None: one ring (config/rings.py)
+    max_tenants_in_flight: TenantCount | None = None  # None: no cap
+    max_tenants_per_run: Annotated[int, Field(ge=1)] | None = None  # None: no cap
 
     _unique_checks = field_validator("checks")(unique_names)
+    _unique_rings = field_validator("rings")(unique_rings)
 
-    def for_phase(self, phase: str) -> ResolvedPolicy:
+    def for_phase(self, phase: str, ring: str | None = None) -> ResolvedPolicy:
+        """The phase's policy, with what ring `ring` of the phase sets over it."""
         own = self.phases.get(phase, PhasePolicy())
-        return ResolvedPolicy(
+        policy = ResolvedPolicy(
             approval=own.approval,
             bake_minutes=own.bake_minutes if own.bake_minutes is not None else self.bake_minutes,
             failure_budget=(
@@ -85,11 +105,21 @@ class Rollout(_Strict):
             ),
             checks=tuple(own.checks if own.checks is not None else self.checks),
             auto_rollback=own.auto_rollback if own.auto_rollback is not None else self.auto_rollback,
+            max_tenants_in_flight=(
+                own.max_tenants_in_flight if own.max_tenants_in_flight is not None else self.max_tenants_in_flight
+            ),
         )
+        ring_policy = own.rings.get(ring) if ring is not None else None
+        if ring_policy is None:
+            return policy
+        overrides = ring_policy.model_dump(exclude_none=True, exclude={"checks"})
+        if ring_policy.checks is not None:
+            overrides["checks"] = tuple(ring_policy.checks)
+        return replace(policy, **overrides)
 
-    def for_wave(self, phase: str, tier_wave: int) -> ResolvedPolicy:
-        """The phase's policy with the checks and auto_rollback of its tier wave, where it sets them."""
-        policy = self.for_phase(phase)
+    def for_wave(self, phase: str, tier_wave: int, ring: str | None = None) -> ResolvedPolicy:
+        """The phase's (and ring's) policy with the checks and auto_rollback of its tier wave, where it sets them."""
+        policy = self.for_phase(phase, ring)
         own = self.phases.get(phase, PhasePolicy()).waves.get(tier_wave)
         if own is None:
             return policy
@@ -107,6 +137,7 @@ class ResolvedPolicy:
     failure_budget: int
     checks: tuple[HttpCheck | CommandCheck, ...] = ()
     auto_rollback: bool = False
+    max_tenants_in_flight: int | str | None = None  # a number or "N%" of the phase's tenants (config/rings.py)
 
 
 class ProgramConfig(_Strict):
@@ -157,6 +188,7 @@ class TenantConfig(_Strict):
     wave: Annotated[int, Field(ge=1, le=1000)] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     name: str | None = Field(None, max_length=200, description="display name")
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)  # e.g. {ring: early} (config/rings.py)
 
 
 @dataclass(frozen=True)
@@ -187,6 +219,11 @@ class Tenant:
     @property
     def environments(self) -> tuple[str, ...]:
         return tuple(self.config.environments)
+
+    @property
+    def ring_tag(self) -> str | None:
+        """The ring its tags name, if any."""
+        return self.config.tags.get(RING_TAG)
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def evaluate_gate(
             verification = facts.verifications.get(previous.wave.number)
             reasons.extend(_verified(project, release, previous, results, verification))
     approval: Approval | None = None
-    if project.platform.rollout.for_phase(wave.wave.phase).approval:
+    if project.platform.rollout.for_phase(wave.wave.phase, wave.wave.ring).approval:
         approval, missing = _approval(release, wave, facts.approvals_of(number))
         reasons.extend(missing)
     return GateVerdict(wave=number, open=not reasons, reasons=tuple(reasons), approval=approval)
@@ -97,7 +97,8 @@ def _approval(release: str, wave: WavePlan, approvals: Sequence[Approval]) -> tu
     number = wave.wave.number
     command = f"`platform approve --release {release} --wave {number}`"
     if not approvals:
-        return None, [f"wave {number} (phase {wave.wave.phase}) needs an approval: run {command}"]
+        ring = f", ring {wave.wave.ring}" if wave.wave.ring is not None else ""
+        return None, [f"wave {number} (phase {wave.wave.phase}{ring}) needs an approval: run {command}"]
     pending = {p.stack.name: p.revision for p in wave.stacks if p.state != "done" and p.revision is not None}
     for approval in reversed(approvals):
         scope = approval.scope
@@ -134,7 +135,8 @@ def _previous_wave(
     now: datetime,
 ) -> list[str]:
     number = previous.wave.number
-    policy = project.platform.rollout.for_phase(previous.wave.phase)
+    name = _wave_name(previous)
+    policy = project.platform.rollout.for_phase(previous.wave.phase, previous.wave.ring)
     failed = [p.stack.name for p in previous.stacks if p.state != "done" and _failed(results.get(p.stack.name))]
     missing = [
         p.stack.name for p in previous.stacks if p.state != "done" and p.stack.name not in failed
@@ -142,12 +144,12 @@ def _previous_wave(
     reasons: list[str] = []
     if missing:
         reasons.append(
-            f"wave {number} is not complete: {len(missing)} of {len(previous.stacks)} stacks "
+            f"{name} is not complete: {len(missing)} of {len(previous.stacks)} stacks "
             f"not on {release} yet ({_names(missing)}); run `platform up --release {release} --wave {number}`"
         )
     if len(failed) > policy.failure_budget:
         reasons.append(
-            f"wave {number} has {len(failed)} failed stack{'s' if len(failed) != 1 else ''} "
+            f"{name} has {len(failed)} failed stack{'s' if len(failed) != 1 else ''} "
             f"({_names(failed)}), over its failure budget of {policy.failure_budget}: "
             f"fix and rerun wave {number}"
             + _unhealthy(failed, results)
@@ -159,7 +161,7 @@ def _previous_wave(
             if ready_at > now:
                 left = ready_at - now
                 reasons.append(
-                    f"wave {number} finished at {max(finished):%H:%M:%S}Z and bakes for "
+                    f"{name} finished at {max(finished):%H:%M:%S}Z and bakes for "
                     f"{policy.bake_minutes:g} min: wave {number + 1} may start at {ready_at:%H:%M:%S}Z "
                     f"(in {_duration(left)})"
                 )
@@ -175,7 +177,7 @@ def _verified(
 ) -> list[str]:
     """After the bake of a phase with checks, a passing `verify` of the wave must follow it."""
     number = previous.wave.number
-    policy = project.platform.rollout.for_wave(previous.wave.phase, previous.wave.tier_wave)
+    policy = project.platform.rollout.for_wave(previous.wave.phase, previous.wave.tier_wave, previous.wave.ring)
     finished = [r.ended_at for r in results.values() if r.status == "succeeded" and r.ended_at]
     if not policy.checks or policy.bake_minutes <= 0 or not finished:
         return []
@@ -183,7 +185,7 @@ def _verified(
     command = f"`platform verify --release {release} --wave {number}`"
     if verification is None or verification.started_at < baked_at:
         return [
-            f"wave {number} has baked since {baked_at:%H:%M:%S}Z; its health checks must pass again "
+            f"{_wave_name(previous)} has baked since {baked_at:%H:%M:%S}Z; its health checks must pass again "
             f"after the bake: run {command}"
         ]
     if verification.status != "succeeded":
@@ -192,6 +194,12 @@ def _verified(
             f"({verification.detail or verification.status}): fix and run {command} again"
         ]
     return []
+
+
+def _wave_name(wave: WavePlan) -> str:
+    """`wave 5`, or `wave 5 (ring early)` where the project has rings."""
+    ring = wave.wave.ring
+    return f"wave {wave.wave.number}" + (f" (ring {ring})" if ring is not None else "")
 
 
 def _unhealthy(failed: list[str], results: dict[str, DeploymentRecord]) -> str:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from tenantwave.config.models import Project
 from tenantwave.ledger.records import DeploymentRecord
+from tenantwave.planning.rings import stack_ring
 
 Kind = Literal["pool", "silo"]
 
@@ -29,10 +30,17 @@ class Stack:
     tenant: str | None  # the silo tenant; None for a pool stack
     tenants: tuple[str, ...]  # tenants this stack serves in its environment, sorted
     wave_key: tuple[int, int]  # (phase index, tier wave or tenant override)
+    ring: str | None = None  # its ring (planning/rings.py); None without rollout.rings
+    ring_rank: int = 0  # the ring's position in rollout.rings
 
     @property
     def untenanted(self) -> bool:
         return not self.tenants
+
+    @property
+    def order_key(self) -> tuple[int, int, int]:
+        """(phase index, ring rank, tier wave): the wave this stack is in."""
+        return self.wave_key[0], self.ring_rank, self.wave_key[1]
 
 
 def stack_name(environment: str, kind: str, unit: str) -> str:
@@ -40,7 +48,7 @@ def stack_name(environment: str, kind: str, unit: str) -> str:
 
 
 def build_inventory(project: Project) -> list[Stack]:
-    """Every stack of the project, in plan order: phase, wave, environment order, name."""
+    """Every stack of the project, in plan order: phase, ring, wave, environment order, name."""
     phase_of = project.phase_of
     members: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tier, env) -> pool tenants
     stacks: list[Stack] = []
@@ -52,6 +60,7 @@ def build_inventory(project: Project) -> list[Stack]:
                 continue
             index, phase = phase_of[env]
             wave = tenant.config.wave if tenant.config.wave is not None else tier.wave
+            ring, rank = stack_ring(project, (tenant.id,))
             stacks.append(
                 Stack(
                     name=stack_name(env, "silo", tenant.id),
@@ -63,6 +72,8 @@ def build_inventory(project: Project) -> list[Stack]:
                     tenant=tenant.id,
                     tenants=(tenant.id,),
                     wave_key=(index, wave),
+                    ring=ring,
+                    ring_rank=rank,
                 )
             )
     for tier in project.tiers.values():
@@ -70,6 +81,8 @@ def build_inventory(project: Project) -> list[Stack]:
             continue
         for env in tier.environments:
             index, phase = phase_of[env]
+            served = tuple(sorted(members.get((tier.id, env), ())))
+            ring, rank = stack_ring(project, served)
             stacks.append(
                 Stack(
                     name=stack_name(env, "pool", tier.id),
@@ -79,12 +92,14 @@ def build_inventory(project: Project) -> list[Stack]:
                     kind="pool",
                     tier=tier.id,
                     tenant=None,
-                    tenants=tuple(sorted(members.get((tier.id, env), ()))),
+                    tenants=served,
                     wave_key=(index, tier.wave),
+                    ring=ring,
+                    ring_rank=rank,
                 )
             )
     env_order = {env: position for position, env in enumerate(project.environments)}
-    stacks.sort(key=lambda s: (s.wave_key, env_order[s.environment], s.kind, s.name))
+    stacks.sort(key=lambda s: (s.order_key, env_order[s.environment], s.kind, s.name))
     return stacks
 
 

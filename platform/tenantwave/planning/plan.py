@@ -69,6 +69,7 @@ class WavePlan:
             "number": self.wave.number,
             "phase": self.wave.phase,
             "tier_wave": self.wave.tier_wave,
+            "ring": self.wave.ring,
             "environments": list(self.wave.environments),
             "counts": {state: self.count(state) for state in ("eligible", "blocked", "done")},
             "gate": self.gate.to_json() if self.gate is not None else None,

@@ -1,7 +1,8 @@
 """Waves: the rollout order of a release, computed from configuration alone.
 
-Stacks are grouped by (phase, wave), where the wave is the tier's, or a silo tenant's override.
-The groups are numbered from 1 in that order, so wave numbers stay stable from one CI stage to the
+Stacks are grouped by (phase, ring, wave), where the wave is the tier's, or a silo tenant's override,
+and the ring is the stack's (planning/rings.py; one ring without `rollout.rings`). The groups are
+numbered from 1 in that order, so wave numbers stay stable from one CI stage to the
 next whatever has been deployed.
 """
 
@@ -20,6 +21,7 @@ class Wave:
     phase: str
     tier_wave: int
     stacks: tuple[Stack, ...]
+    ring: str | None = None  # None without rollout.rings
 
     @property
     def environments(self) -> tuple[str, ...]:
@@ -28,11 +30,17 @@ class Wave:
 
 def build_waves(project: Project, stacks: Sequence[Stack]) -> list[Wave]:
     """`stacks` grouped into numbered waves (stacks keep their inventory order inside a wave)."""
-    groups: dict[tuple[int, int], list[Stack]] = {}
+    groups: dict[tuple[int, int, int], list[Stack]] = {}
     for stack in stacks:
-        groups.setdefault(stack.wave_key, []).append(stack)
+        groups.setdefault(stack.order_key, []).append(stack)
     lifecycle = project.platform.lifecycle
     return [
-        Wave(number=number, phase=lifecycle[key[0]].phase, tier_wave=key[1], stacks=tuple(groups[key]))
+        Wave(
+            number=number,
+            phase=lifecycle[key[0]].phase,
+            tier_wave=key[2],
+            stacks=tuple(groups[key]),
+            ring=groups[key][0].ring,
+        )
         for number, key in enumerate(sorted(groups), start=1)
     ]

@@ -47,7 +47,7 @@ def lifecycle_view(preview: Preview) -> list[dict[str, Any]]:
         mine = [by_name[s.name] for s in wave.stacks if s.name in by_name]
         if not mine:
             continue
-        policy = rollout.for_phase(wave.phase)
+        policy = rollout.for_phase(wave.phase, wave.ring)
         counts = Counter(stack.status for stack in mine)
         view.append(
             {

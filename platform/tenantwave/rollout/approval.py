@@ -53,5 +53,5 @@ def approve_wave(
     history = workspace.ledger.release_history(release)
     scope = approval_scope(WavePlan(chosen, evaluate(project, history, chosen.stacks)))
     approval = workspace.ledger.approve(release, wave, approved_by, comment, scope=scope)
-    needed = project.platform.rollout.for_phase(chosen.phase).approval
+    needed = project.platform.rollout.for_phase(chosen.phase, chosen.ring).approval
     return ApprovalResult(approval, chosen.phase, needed)

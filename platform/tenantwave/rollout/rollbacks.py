@@ -90,7 +90,7 @@ def auto_rollback_stacks(workspace: Workspace, report: RunReport) -> tuple[str, 
         for o in report.outcomes
         if o.status in FAILED_OUTCOMES
         and o.stack in stacks
-        and rollout.for_wave(stacks[o.stack].phase, stacks[o.stack].wave_key[1]).auto_rollback
+        and rollout.for_wave(stacks[o.stack].phase, stacks[o.stack].wave_key[1], stacks[o.stack].ring).auto_rollback
     )
 
 

@@ -46,7 +46,7 @@ def after_deploy(
     project: Project, engine: Engine, stack: Stack, job: StackJob, result: Result, cancel: CancelToken
 ) -> tuple[str, str | None]:
     """The status and error to record: `unhealthy` when a check of the stack's phase fails."""
-    checks = project.platform.rollout.for_wave(stack.phase, stack.wave_key[1]).checks
+    checks = project.platform.rollout.for_wave(stack.phase, stack.wave_key[1], stack.ring).checks
     if result.status != "succeeded" or not checks:
         return result.status, result.error
     outputs = dict(result.outputs) or stack_outputs(engine, job)

@@ -67,7 +67,7 @@ def verify_wave(workspace: Workspace, engine: Engine, release: str, wave: int, c
     waves = build_waves(project, build_inventory(project))
     check_wave(wave, len(waves))
     chosen = waves[wave - 1]
-    checks = project.platform.rollout.for_wave(chosen.phase, chosen.tier_wave).checks
+    checks = project.platform.rollout.for_wave(chosen.phase, chosen.tier_wave, chosen.ring).checks
     if not checks:
         return VerifyReport(release, wave, chosen.phase, None, ())
     results = ledger.stack_results(release, [s.name for s in chosen.stacks])
