@@ -35,6 +35,13 @@ scenario.json: {"<operation>": {"<stack short name or *>": "<behaviour>"}} with 
               access token and AWS keys when set, and the stack's secret config values
     leak-fail the same, then fails with all of them in its error message, exit 255
 and "plugin-install": "fail" makes `plugin install` fail, "stack-ls": "fail" makes `stack ls` fail.
+`refresh --preview-only` (Stack.preview_refresh) is the operation "refresh-preview" (behaviours: fail, the
+provider cannot read a resource, as an unreachable account does; locked), and reads "drift":
+{"<stack short name or *>": {"<resource name>": ["<property>", ...] or "deleted"}}: those resources differ
+from the state. Its events are the engine's (pkg/engine/update.go, events.go): each resource's
+resourcePreEvent has op "refresh", its resOutputsEvent the step's result op (`RefreshStep.ResultOp`: same,
+update, delete) with `diffs`, `detailedDiff` ({"<path>": {"diffKind": "update", "inputDiff": false}}) and the
+old and new state, both `planning: true`; the summaryEvent counts those result ops.
 "barrier": {"<command words, e.g. stack init>": N} makes each such call wait (up to 20 s) until N of
 them have started, and record "barrier": "met" or "timeout": proof that N ran at the same time
 ("stack ls|plugin ls": calls of either command count together).
@@ -459,6 +466,88 @@ def operate(operation: str, args: list[str]) -> None:
     finish(0)
 
 
+def drift_of(stack: str) -> dict[str, Any]:
+    path = HOME / "scenario.json"
+    entry = json.loads(path.read_text()).get("drift", {}) if path.exists() else {}
+    short = stack.rsplit("/", 1)[-1]
+    found = entry.get(short) or entry.get(stack) or entry.get("*") or {}
+    return dict(found)
+
+
+def preview_refresh(args: list[str]) -> None:
+    """`pulumi refresh --preview-only`: read every resource of the state, report what differs; change nothing."""
+    stack = flag(args, "--stack")
+    data = require_stack(stack)
+    assert stack is not None
+    require_passphrase()
+    short = stack.rsplit("/", 1)[-1]
+    behaviour = scenario("refresh-preview", stack)
+    if behaviour == "locked":
+        finish(255, "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+                    "or delete the lock file with `pulumi cancel`.")
+    events = Events(flag(args, "--event-log"))
+    print(f"Previewing refresh ({short}):", flush=True)
+    print("", flush=True)
+    config = {k: ("[secret]" if v["secret"] else v["value"]) for k, v in data["config"].items()}
+    events.emit(preludeEvent={"config": config})
+    drift = drift_of(stack)
+    changes: dict[str, int] = {}
+    print(f"     {'Type':<34} {'Name':<24} {'Plan':<10} Info")
+    for kind, name in RESOURCES:
+        if kind not in data.get("resources", []):
+            continue
+        label = name.format(stack=short)
+        urn = metadata("refresh", stack, kind, name)["urn"]
+        state = {"type": kind, "urn": urn, "id": f"{label}-id", "parent": "", "provider": "", "custom": True,
+                 "inputs": {"name": label}, "outputs": {"name": label}}
+        events.emit(resourcePreEvent={"metadata": {**metadata("refresh", stack, kind, name), "old": state,
+                                                   "new": state, "detailedDiff": None}, "planning": True})
+        if behaviour == "fail" and kind.startswith("aws:dynamodb"):
+            message = (f"refreshing {urn}: operation error DynamoDB: DescribeTable, https response error "
+                       "StatusCode: 403, RequestID: Q2F1, api error AccessDeniedException: User: "
+                       "arn:aws:sts::123456789012:assumed-role/ci/drift is not authorized to perform: "
+                       "dynamodb:DescribeTable")
+            print(f" ~  {kind} {label} refreshing error: {message}")
+            events.emit(diagnosticEvent={"urn": urn, "message": f"{message}\n", "color": "never",
+                                         "severity": "error"})
+            events.emit(diagnosticEvent={"urn": "", "message": "preview failed\n", "color": "never",
+                                         "severity": "error"})
+            events.emit(summaryEvent={"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": changes,
+                                      "PolicyPacks": {}})
+            events.close()
+            print("Resources:")
+            finish(255, "error: preview failed")
+        found = drift.get(label)
+        meta = metadata("refresh", stack, kind, name)
+        if found == "deleted":
+            op, new, diffs, detailed = "delete", None, [], {}
+            print(f" -   {kind:<34} {label:<24} {'delete':<10}")
+        elif found:
+            op = "update"
+            new = {**state, "outputs": {**state["outputs"], **{prop: "changed-outside-pulumi" for prop in found}}}
+            diffs = sorted(found)
+            detailed = {prop: {"diffKind": "update", "inputDiff": False} for prop in diffs}
+            print(f" ~   {kind:<34} {label:<24} {'update':<10} [diff: ~{','.join(diffs)}]")
+        else:
+            op, new, diffs, detailed = "same", state, [], {}
+            print(f"     {kind:<34} {label:<24}")
+        meta.update(op=op, old=state, new=new, detailedDiff=detailed)
+        if diffs:
+            meta["diffs"] = diffs
+        events.emit(resOutputsEvent={"metadata": meta, "planning": True})
+        changes[op] = changes.get(op, 0) + 1
+    print("")
+    print("Resources:")
+    for op, words in (("update", "~ {} to update"), ("delete", "- {} to delete"), ("same", "{} unchanged")):
+        if changes.get(op):
+            print("    " + words.format(changes[op]))
+    print("")
+    events.emit(summaryEvent={"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": changes,
+                              "PolicyPacks": {}})
+    events.close()
+    finish(0)
+
+
 def history(stack: str, data: dict[str, Any], operation: str, result: str, changes: dict[str, int]) -> None:
     kind = {"up": "update", "destroy": "destroy", "refresh": "refresh"}.get(operation, operation)
     data.setdefault("history", []).insert(
@@ -590,6 +679,8 @@ def main(argv: list[str]) -> None:
         require_stack(stack)
         print("The currently running update has been canceled!")
         finish(0)
+    if words[:1] == ["refresh"] and "--preview-only" in args:
+        preview_refresh(args)
     if words[:1] and words[0] in ("up", "preview", "destroy", "refresh"):
         operate(words[0], args)
     finish(255, f"error: fake pulumi does not know `{' '.join(argv)}`")

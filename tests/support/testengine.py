@@ -26,6 +26,7 @@ import pytest
 
 from tenantwave.engine.base import CancelToken, EngineContext, Progress, ProgressCallback, Result, StackJob
 from tenantwave.engine.changes import ResourceChange
+from tenantwave.engine.drift import DriftedResource
 
 SPEC = "support.testengine:create"
 
@@ -39,6 +40,8 @@ class Step:
     deaf: bool = False  # ignore cancellation: the whole delay passes, then the step's outcome
     changes: dict[str, int] | None = None  # the change counts reported (default: {"create": resources})
     removed: tuple[tuple[str, str, str], ...] = ()  # (op, type, name) of each resource deleted or replaced
+    # preview_refresh: (op, type, name, properties) of each drifted resource ("update" or "delete")
+    drifted: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass
@@ -89,6 +92,9 @@ class ScriptedEngine:
     def refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
         return self._operate("refresh", job, progress, cancel)
 
+    def preview_refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
+        return self._operate("preview_refresh", job, progress, cancel)
+
     def outputs(self, job: StackJob) -> Mapping[str, Any]:
         if job.name in self.stack_outputs:
             return dict(self.stack_outputs[job.name])
@@ -111,6 +117,8 @@ class ScriptedEngine:
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:
             result = self._play(step, job, progress, cancel)
+            if operation == "preview_refresh" and result.ok:
+                result = _drift_result(step)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -147,6 +155,15 @@ class ScriptedEngine:
         if self.calls_file is not None:
             with self.calls_file.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps({**asdict(call), "pid": os.getpid()}) + "\n")
+
+
+def _drift_result(step: Step) -> Result:
+    """What a refresh preview reports for `step`: its drifted resources, the rest unchanged."""
+    drifted = tuple(DriftedResource(op, kind, name, tuple(props)) for op, kind, name, props in step.drifted)
+    changes = {"same": step.resources - len(drifted)}
+    for resource in drifted:
+        changes[resource.op] = changes.get(resource.op, 0) + 1
+    return Result("succeeded", changes=changes, resources=step.resources, drifted=drifted)
 
 
 _installed: ScriptedEngine | None = None

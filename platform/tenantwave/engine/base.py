@@ -10,9 +10,9 @@ Threading contract:
 - `prepare` is called once per run, on the main thread, before any operation: per-run work only
   (for Pulumi: list the existing stacks once and install provider plugins once). Per-stack work
   (creating, configuring) belongs in the operations, which run in parallel.
-- `up`/`preview`/`destroy`/`refresh` are called from worker threads, several at once, each for a
-  different stack. They return a `Result`; they raise only for bugs (the runner records any
-  exception as a failure of that stack).
+- `up`/`preview`/`destroy`/`refresh`/`preview_refresh` are called from worker threads, several at
+  once, each for a different stack. They return a `Result`; they raise only for bugs (the runner
+  records any exception as a failure of that stack).
 - `progress` may be called from any thread; it is thread-safe and never raises.
 - `cancel.is_set()` turns true when the operator cancels (Ctrl-C, SIGTERM): stop the operation
   cleanly and return a Result with status "cancelled". `cancel.hard` turns true on a second
@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from tenantwave.engine.changes import ResourceChange
+from tenantwave.engine.drift import DriftedResource
 from tenantwave.planning.inventory import Stack
 from tenantwave.privacy.redaction import register
 
-Operation = Literal["up", "preview", "destroy", "refresh"]
+Operation = Literal["up", "preview", "destroy", "refresh", "preview-refresh"]
 Status = Literal["succeeded", "failed", "cancelled"]
 
 
@@ -81,6 +82,8 @@ class Result:
     error: str | None = None  # one or two lines an operator can act on; the full story is in the log
     # each resource deleted or replaced (type, name): the console calls out data-bearing ones
     resource_changes: tuple[ResourceChange, ...] = ()
+    # preview_refresh: each resource whose live state differs from the stack's (engine.drift)
+    drifted: tuple[DriftedResource, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -136,6 +139,12 @@ class Engine(Protocol):
     def destroy(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result: ...
 
     def refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result: ...
+
+    def preview_refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
+        """`pulumi refresh --preview-only`: read the stack's resources from the cloud and report what
+        differs from its state (`changes` by refresh step: same/update/delete; `drifted`), changing
+        nothing. `platform drift` needs it; an engine without it cannot check drift (only that)."""
+        ...
 
     def outputs(self, job: StackJob) -> Mapping[str, Any]: ...
 

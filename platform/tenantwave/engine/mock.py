@@ -9,6 +9,11 @@ What it keeps: the last declared graph and outputs of each stack, in
 would change (`same`/`update`/`create`/`delete`) like Pulumi does, and `outputs` returns the last
 ones. Each job's log gets one line per resource, the outputs, a summary and the plain statement
 "simulated: nothing was deployed".
+
+Drift is simulated from a scenario file (`PLATFORM_MOCK_DRIFT`, default `.platform/mock-drift.json`):
+`{"<stack name or *>": {"<resource name or type token>": ["<property>", ...] or "deleted"}}`. A
+`preview_refresh` reports the stack's simulated resources that the file names as drifted, and
+nothing else; without the file nothing ever drifts (`engine.mockdrift`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from tenantwave.engine.base import (
     StackJob,
 )
 from tenantwave.engine.changes import ResourceChange
+from tenantwave.engine.drift import bounded
+from tenantwave.engine.mockdrift import DriftScenario, ScenarioError
 from tenantwave.engine.simulate import (
     DeclaredResource,
     ResourceGraph,
@@ -178,6 +185,34 @@ class MockEngine:
             outputs=dict(previous.outputs) if previous is not None else {},
             resources=count,
         )
+
+    def preview_refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
+        """The stack's simulated resources against the drift scenario file; changes nothing."""
+        previous = self._load(job.name)
+        resources = previous.resources if previous is not None else ()
+        with self._open_log(job) as stream:
+            log = _Log(stream)
+            self._header(log, "refresh --preview-only", job)
+            if cancel.is_set():
+                return self._cancelled(log)
+            try:
+                scenario = DriftScenario.load(self.context.project_root, self.context.environ)
+            except ScenarioError as exc:
+                log.line(f"error: {exc}")
+                return Result("failed", error=str(exc))
+            changes: dict[str, int] = {}
+            for done, resource in enumerate(resources, start=1):
+                found = scenario.drift_of(job.name, resource.type, resource.name)
+                op = "same" if found is None else found.op
+                changes[op] = changes.get(op, 0) + 1
+                note = "" if found is None else f"  {found.describe()}"
+                log.line(f" {_SYMBOL[op]}  {resource.type:<52} {resource.name:<28} {op}{note}")
+                progress(Progress(job.name, done, len(resources)))
+            drifted = tuple(d for r in resources if (d := scenario.drift_of(job.name, r.type, r.name)) is not None)
+            log.line()
+            log.line(f"drift (simulated from {scenario.source}): {len(drifted)} resource(s)")
+            log.line(NOTHING_DEPLOYED)
+        return Result("succeeded", changes=changes, resources=len(resources), drifted=bounded(drifted))
 
     def outputs(self, job: StackJob) -> Mapping[str, Any]:
         previous = self._load(job.name)

@@ -47,6 +47,7 @@ from typing import Any
 from pulumi.automation.errors import CommandError
 
 from tenantwave.engine.base import CancelToken, EngineContext, Operation, Progress, ProgressCallback, Result, StackJob
+from tenantwave.engine.drift import bounded
 from tenantwave.engine.pulumi_backend import display_url, install_plugins, is_diy
 from tenantwave.engine.pulumi_command import CancelWatcher, Interrupter, TrackedPulumiCommand, build_command
 from tenantwave.engine.pulumi_events import EventPump, Redactor, StackLog, plain
@@ -298,6 +299,11 @@ class PulumiEngine:
     def refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
         return self._operate("refresh", job, progress, cancel)
 
+    def preview_refresh(self, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
+        """`pulumi refresh --preview-only` (`Stack.preview_refresh`): the counts come from its summary
+        event, the drifted resources from its refresh steps' outputs events (EventPump.drifted)."""
+        return self._operate("preview-refresh", job, progress, cancel)
+
     def _operate(self, operation: Operation, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
         redact = Redactor([*self._redactor_values(), *job.secrets.values()])
         with StackLog(job.log_path, redact) as log:
@@ -354,13 +360,15 @@ class PulumiEngine:
                 stack.up(show_secrets=False, **common)
             elif operation == "preview":
                 planned = stack.preview(**common).change_summary
+            elif operation == "preview-refresh":
+                planned = stack.preview_refresh(**common).change_summary
             elif operation == "destroy":
                 # retain_data: keep protected resources (--exclude-protected); never --remove, never --ignore-protect
                 stack.destroy(show_secrets=False, exclude_protected=job.retain_data or None, **common)
             else:
                 stack.refresh(show_secrets=False, **common)
         pump.stop()  # the CLI has exited and the API has handed over every event: they are all counted
-        if operation == "preview":
+        if planned is not None:
             changes = changes_of(planned)
         elif pump.changes is not None:
             changes = changes_of(pump.changes)
@@ -371,9 +379,11 @@ class PulumiEngine:
         outputs: dict[str, Any] = {}
         if operation == "up":
             outputs = event_outputs(pump.outputs) if pump.outputs is not None else stack.masked_outputs()
-        removed = tuple(pump.removed) if operation != "preview" else ()
+        removed = tuple(pump.removed) if operation not in ("preview", "preview-refresh") else ()
+        drifted = bounded(pump.drifted) if operation == "preview-refresh" else ()
         return Result(
-            "succeeded", changes=changes, outputs=outputs, resources=resource_count(changes), resource_changes=removed
+            "succeeded", changes=changes, outputs=outputs, resources=resource_count(changes), resource_changes=removed,
+            drifted=drifted,
         )
 
     def _failure(

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from tenantwave.engine.base import Progress, ProgressCallback
 from tenantwave.engine.changes import ResourceChange
+from tenantwave.engine.drift import DRIFT_OPS, MAX_RESOURCES, DriftedResource, changed_properties
 from tenantwave.privacy.files import open_private, private_dirs
 from tenantwave.privacy.redaction import REDACTED as REDACTED  # re-exported: its old home
 from tenantwave.privacy.redaction import Redactor as Redactor  # re-exported: its old home
@@ -96,6 +97,7 @@ class EventPump:
         self.changes: dict[str, int] | None = None
         self.outputs: dict[str, Any] | None = None  # the root stack's outputs, secrets still blinded
         self.removed: list[ResourceChange] = []  # each resource the operation deletes or replaces
+        self.drifted: list[DriftedResource] = []  # refresh steps whose result is update/delete (drift)
         self.events = 0
 
     # The callback handed to the Automation API: cannot raise.
@@ -137,6 +139,7 @@ class EventPump:
             self.done = min(self.done + 1, self.total) if self.total is not None else self.done + 1
             self._emit(None)
             self._keep_stack_outputs(event.res_outputs_event)
+            self._note_drift(event.res_outputs_event.metadata)
         elif event.res_op_failed_event is not None:
             self.done += 1
             self._emit(f"failed: {_resource(event.res_op_failed_event.metadata)}")
@@ -162,12 +165,27 @@ class EventPump:
             self.outputs = dict(getattr(new, "outputs", None) or {})
 
     def _note_removal(self, metadata: Any) -> None:
-        op = str(getattr(getattr(metadata, "op", None), "value", getattr(metadata, "op", "")) or "")
+        op = _op(metadata)
         kind = {"delete": "delete", "replace": "replace"}.get(op)
         if kind is not None and getattr(metadata, "type", "") != ROOT_TYPE:
             urn = getattr(metadata, "urn", "") or ""
             name = urn.rsplit("::", 1)[-1] if urn else "?"
             self.removed.append(ResourceChange(kind, str(getattr(metadata, "type", "") or ""), name))
+
+    def _note_drift(self, metadata: Any) -> None:
+        """A refresh step's outputs event carries its result op (same/update/delete, the engine's
+        `RefreshStep.ResultOp`) and the provider's diff (`diffs`, `detailedDiff`)."""
+        op = _op(metadata)
+        if op not in DRIFT_OPS or getattr(metadata, "type", "") == ROOT_TYPE or len(self.drifted) >= MAX_RESOURCES:
+            return
+        old, new = getattr(metadata, "old", None), getattr(metadata, "new", None)
+        properties = () if op == "delete" else changed_properties(
+            getattr(metadata, "diffs", None), getattr(metadata, "detailed_diff", None),
+            getattr(old, "outputs", None), getattr(new, "outputs", None),
+        )
+        urn = getattr(metadata, "urn", "") or ""
+        name = urn.rsplit("::", 1)[-1] if urn else "?"
+        self.drifted.append(DriftedResource(op, str(getattr(metadata, "type", "") or ""), name, properties))
 
     def _emit(self, message: str | None) -> None:
         try:
@@ -175,6 +193,10 @@ class EventPump:
         except Exception as exc:  # the contract says progress never raises; do not trust it blindly
             if self._log is not None:
                 self._log.line(f"(tenantwave: progress callback failed: {exc!r})")
+
+
+def _op(metadata: Any) -> str:
+    return str(getattr(getattr(metadata, "op", None), "value", getattr(metadata, "op", "")) or "")
 
 
 def _resource(metadata: Any) -> str:
