@@ -1,4 +1,5 @@
-"""Schema 1 -> 2 (issue 23) on both backends: deployments gain their revision, approvals their scope.
+"""Schema 1 -> 2 (issue 23) on both backends: deployments gain their revision, approvals their scope;
+then 2 -> 3 (issue 19): the drift checks' table.
 
 The schema-1 ledger is made here as the tool of that version made it (its tables, its version
 row, a deployment and an approval), then opened by today's Ledger, which upgrades it in place.
@@ -95,8 +96,11 @@ def _make_schema_1_ledger(url: str) -> None:
 def test_a_schema_1_ledger_is_upgraded_and_keeps_its_history(ledger_url: str) -> None:
     _make_schema_1_ledger(ledger_url)
     ledger = Ledger(ledger_url)
-    assert ledger.schema_version() == schema.SCHEMA_VERSION == 2
-    assert sorted(r["version"] for r in rows(ledger_url, "tw_schema_version")) == [1, 2]
+    assert ledger.schema_version() == schema.SCHEMA_VERSION
+    assert sorted(r["version"] for r in rows(ledger_url, "tw_schema_version")) == list(
+        range(1, schema.SCHEMA_VERSION + 1)
+    )
+    assert rows(ledger_url, "tw_drift") == []  # schema 3 (issue 19): drift checks, a new table
 
     (record,) = ledger.deployments()
     assert (record.stack, record.release, record.fingerprint, record.revision, record.config) == (

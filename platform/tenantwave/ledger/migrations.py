@@ -47,9 +47,14 @@ def _v2_revisions(conn: Connection) -> None:
     conn.execute(text("DROP TABLE tw_approvals_v1"))
 
 
+def _v3_drift(conn: Connection) -> None:
+    """Schema 3 (issue 19): drift checks, one row per stack per `platform drift` run (a new table)."""
+    s.drift.create(conn)
+
+
 # Upgrades of an existing ledger: MIGRATIONS[v] takes a database at version v-1 to version v
 # (inside the migration transaction). A new ledger is created at SCHEMA_VERSION directly.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_revisions}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_revisions, 3: _v3_drift}
 
 
 def stored_version(conn: Connection) -> int | None:

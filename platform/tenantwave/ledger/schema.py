@@ -98,3 +98,24 @@ approvals = Table(
     Column("digest", String(64), nullable=False, default=""),  # of the scope; "" before schema 2
     UniqueConstraint("release", "wave", "digest", name="tw_approvals_scope"),
 )
+
+drift = Table(
+    "tw_drift",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), nullable=False),
+    Column("stack", String(200), nullable=False),
+    Column("environment", String(64), nullable=False),
+    Column("tenants", Text, nullable=False),  # JSON list of the tenants the stack served when checked
+    Column("release", String(128)),  # what the stack ran when checked
+    Column("deployment_id", Integer),  # its current deployment then: drift stands while it still is
+    Column("status", String(16), nullable=False),  # running | drifted | clean | failed | cancelled
+    Column("resources", Integer),  # how many resources drifted
+    Column("findings", Text),  # JSON list of the drifted resources (engine.drift, capped)
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("error", Text),
+    Column("log_path", Text),
+    Index("tw_drift_stack", "stack", "id"),
+    Index("tw_drift_run", "run_id"),
+)

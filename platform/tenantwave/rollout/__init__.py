@@ -16,4 +16,6 @@
 - `held`        why a stack is held by another run, in words an operator can act on
 - `checkenv`    the minimal environment of checks and hooks (plus what they name in pass_env)
 - `commandrun`  a check's or hook's command with bounded time, memory and output
+- `notifications` what a webhook is told of each event (run, gate, approval, drift, rollback), capped
+- `webhooks`    sending notifications on background queues: timeouts, bounded retries, a bounded flush
 """

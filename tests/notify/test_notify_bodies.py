@@ -1,0 +1,141 @@
+"""What a webhook is told (issue 19, notifications): the json and slack bodies of each event, redacted
+before they are capped, capped in every text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tenantwave.planning.gate import GateVerdict
+from tenantwave.planning.inventory import Stack
+from tenantwave.planning.selection import Targets
+from tenantwave.privacy import redaction
+from tenantwave.rollout import notifications
+from tenantwave.rollout.notifications import MAX_LINE, MAX_LINES, MAX_TEXT, DriftedStack, Notification, body
+from tenantwave.rollout.prepare import RolloutPlan
+from tenantwave.rollout.report import Outcome, RunReport
+
+pytestmark = pytest.mark.unit
+
+
+def stack(name: str) -> Stack:
+    env, kind, unit = name.split(".")
+    return Stack(name, env, env, 0, kind, unit, None, (), (0, 1))  # type: ignore[arg-type]
+
+
+def plan(wave: int | None = 2, gate: GateVerdict | None = None) -> RolloutPlan:
+    return RolloutPlan("1.4.0", wave, Targets(), None, (), gate, 4)
+
+
+def report(*outcomes: Outcome, stopped: str | None = None) -> RunReport:
+    return RunReport("RUN1", "1.4.0", outcomes, plan(), simulated=False, log_dir=None, stopped=stopped)
+
+
+def as_json(notification: Notification) -> dict[str, Any]:
+    return json.loads(body(notification, "json", "fleet"))
+
+
+def as_slack(notification: Notification) -> str:
+    document = json.loads(body(notification, "slack", "fleet"))
+    assert list(document) == ["text"]
+    return str(document["text"])
+
+
+def test_run_started_names_the_run_and_its_stacks() -> None:
+    started = notifications.run_started("up", plan(), "RUN1", [stack("staging.pool.basic"), stack("staging.silo.a")],
+                                        simulated=False)
+    assert as_json(started) == {
+        "source": "tenantwave",
+        "project": "fleet",
+        "event": "run_started",
+        "title": "up 1.4.0 wave 2 started: 2 stacks (run RUN1)",
+        "text": "up 1.4.0 wave 2 started: 2 stacks (run RUN1)\nstaging.pool.basic\nstaging.silo.a",
+        "lines": ["staging.pool.basic", "staging.silo.a"],
+        "details": {"command": "up", "release": "1.4.0", "wave": 2, "run": "RUN1",
+                    "stacks": ["staging.pool.basic", "staging.silo.a"], "simulated": False},
+    }
+
+
+def test_run_finished_counts_and_gives_each_failure_its_reason() -> None:
+    finished = notifications.run_finished("up", report(
+        Outcome("staging.pool.basic", "succeeded"),
+        Outcome("staging.silo.a", "failed", error="engine error: quota exceeded"),
+        Outcome("staging.silo.b", "unhealthy", error="check healthz: HTTP 503"),
+    ))
+    document = as_json(finished)
+    assert document["title"] == "up 1.4.0 wave 2 failed: 1 succeeded, 1 failed, 1 unhealthy (run RUN1)"
+    assert document["lines"] == ["staging.silo.a: failed: engine error: quota exceeded",
+                                 "staging.silo.b: unhealthy: check healthz: HTTP 503"]
+    assert document["details"]["counts"] == {"succeeded": 1, "failed": 1, "unhealthy": 1}
+    assert document["details"]["status"] == "failed"
+    assert document["details"]["failures"] == [
+        {"stack": "staging.silo.a", "result": "failed", "reason": "engine error: quota exceeded"},
+        {"stack": "staging.silo.b", "result": "unhealthy", "reason": "check healthz: HTTP 503"},
+    ]
+    assert as_slack(finished) == (
+        "*up 1.4.0 wave 2 failed: 1 succeeded, 1 failed, 1 unhealthy (run RUN1)*\n"
+        "• staging.silo.a: failed: engine error: quota exceeded\n"
+        "• staging.silo.b: unhealthy: check healthz: HTTP 503"
+    )
+
+
+def test_a_run_that_stopped_early_says_why_first() -> None:
+    finished = notifications.run_finished("destroy", report(stopped="the ledger became unusable"))
+    assert as_json(finished)["lines"] == ["stopped early: the ledger became unusable"]
+    assert as_json(finished)["title"] == "destroy 1.4.0 wave 2 failed: nothing ran (run RUN1)"
+
+
+def test_gate_closed_carries_every_reason_and_an_open_gate_is_no_event() -> None:
+    closed = GateVerdict(3, False, ("wave 2 is not complete", "wave 3 (phase production) needs an approval"))
+    notification = notifications.gate_closed(plan(3, closed))
+    assert notification is not None
+    assert as_json(notification)["title"] == "wave 3 of 1.4.0 is held: its gate is closed"
+    assert as_json(notification)["details"] == {"release": "1.4.0", "wave": 3, "reasons": list(closed.reasons)}
+    assert notifications.gate_closed(plan(3, GateVerdict(3, True, ()))) is None
+    assert notifications.gate_closed(plan(None)) is None
+
+
+def test_slack_text_shows_outside_text_literally() -> None:
+    n = Notification("gate_closed", "wave <1> & <!channel>", ("<https://evil|click> & more",))
+    assert as_slack(n) == "*wave &lt;1&gt; &amp; &lt;!channel&gt;*\n• &lt;https://evil|click&gt; &amp; more"
+
+
+def test_drift_found_names_stacks_resources_and_tenants() -> None:
+    drifted = [DriftedStack("production-us.silo.acme", ("acme",), ("bucket", "table")),
+               DriftedStack("production-us.pool.basic", ("bolt", "cera"), ("queue",))]
+    notification = notifications.drift_found("env production-us", drifted, checked=5)
+    assert notification is not None
+    document = as_json(notification)
+    assert document["title"] == "drift found in env production-us: 2 of 5 stacks, affecting 3 tenants"
+    assert document["lines"] == ["production-us.silo.acme: 2 resources drifted (bucket, table); tenants acme",
+                                 "production-us.pool.basic: 1 resource drifted (queue); tenants bolt, cera"]
+    assert notifications.drift_found("env production-us", [], checked=5) is None
+
+
+def test_secrets_are_masked_before_anything_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "s3cr3t-passphrase-value-0123456789"
+    redaction.register([secret])
+    # the secret straddles the cut: capping first would leave its first half in the body
+    reason = "x" * (MAX_LINE - 20) + secret
+    finished = notifications.run_finished("up", report(Outcome("staging.silo.a", "failed", error=reason)))
+    for form in ("json", "slack"):
+        raw = body(finished, form, "fleet").decode()
+        assert secret[:10] not in raw
+    assert "[redacted]" in as_json(finished)["details"]["failures"][0]["reason"]
+
+
+def test_every_text_is_capped() -> None:
+    many = [Outcome(f"staging.silo.t{i}", "failed", error="e" * 5000) for i in range(200)]
+    finished = notifications.run_finished("up", report(*many))
+    document = as_json(finished)
+    assert len(document["lines"]) == MAX_LINES
+    assert document["lines"][-1] == f"... and {200 - MAX_LINES + 1} more"
+    assert all(len(line) <= MAX_LINE for line in document["lines"])
+    assert len(document["text"]) <= MAX_TEXT
+    failures = document["details"]["failures"]
+    assert len(failures) == 51 and failures[-1] == "... and 150 more"
+    assert all(len(f["reason"]) <= MAX_LINE for f in failures[:-1])
+    assert len(as_slack(finished)) <= MAX_TEXT
+    assert len(body(finished, "json", "fleet")) < 40_000
