@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -21,7 +23,10 @@ from tenantwave.cli.options import (
 from tenantwave.cli.text import printable
 from tenantwave.errors import UsageError
 
+MAX_REASON = 500  # characters of an override's --reason
+
 if TYPE_CHECKING:
+    from tenantwave.planning.deferral import Override
     from tenantwave.rollout.prepare import RolloutPlan
     from tenantwave.rollout.report import RunReport
     from tenantwave.rollout.rollbacks import Rollbacks
@@ -39,20 +44,27 @@ if TYPE_CHECKING:
     "--allow-removal", is_flag=True, help="Let a stack stop serving tenants it serves now (see `plan`)."
 )
 @skip_hooks_option
+@click.option("--ignore-windows", is_flag=True, help="Deploy outside maintenance windows (needs --reason).")
+@click.option("--ignore-freeze", is_flag=True, help="Deploy inside freezes (needs --reason).")
+@click.option("--reason", metavar="TEXT", help="Why windows or freezes are ignored (recorded on the run, with who).")
 @yes_option
 @json_option
 @common_options
 @click.pass_obj
 def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...], tenants: tuple[str, ...],
        tiers: tuple[str, ...], envs: tuple[str, ...], shard: str | None, concurrency: int | None,
-       force: bool, commit: str | None, skip_hooks: bool, yes: bool, as_json: bool, allow_removal: bool) -> None:
+       force: bool, commit: str | None, skip_hooks: bool, yes: bool, as_json: bool, allow_removal: bool,
+       ignore_windows: bool, ignore_freeze: bool, reason: str | None) -> None:
     """Deploy a release to the eligible stacks of a wave (or of the targeted stacks).
 
     Targeted runs (--stack, --tenant, --tier, --env) skip the wave gate, never the lifecycle rules;
     --wave N --env E is the part of wave N in E (as CI runs it, one job per environment): still gated.
     Rerunning the same command resumes: stacks already on the release are skipped, failed ones retried.
+    Stacks outside their tenants' maintenance windows or inside a freeze are deferred (exit 3 when
+    any is); --ignore-windows / --ignore-freeze with --reason deploy them anyway, recorded on the run.
     """
     from tenantwave.cli.health import describe_rollback, run_rollback
+    from tenantwave.planning.deferral import Timing
     from tenantwave.planning.release import source_commit
     from tenantwave.planning.selection import Shard, Targets
     from tenantwave.rollout.prepare import prepare_rollout
@@ -63,10 +75,12 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     targets = Targets(stacks, tenants, tiers, envs)
     if wave is None and not targets:
         raise UsageError("choose what to deploy: --wave N, or targets (--stack, --tenant, --tier, --env)")
+    overrides = _overrides(ignore_windows, ignore_freeze, reason)
     workspace = app.workspace(writes=True)
+    timing = Timing(workspace.ledger.now(), overrides(workspace.root))  # the ledger's clock
     plan = prepare_rollout(
         workspace, release, wave=wave, targets=targets, shard=Shard.parse(shard) if shard else None, force=force,
-        allow_removal=allow_removal,
+        allow_removal=allow_removal, timing=timing,
     )
     if not as_json:
         describe_rollout(plan)
@@ -90,6 +104,7 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     report = app.run(plan, run_options, as_json=as_json)
     if not as_json:
         show_report(report, workspace.engine)
+        _say_deferred(plan)
     rollback_plan = plan_auto_rollback(workspace, report)
     rollbacks: Rollbacks | None = None
     if rollback_plan is not None:
@@ -123,6 +138,11 @@ def describe_rollout(plan: RolloutPlan) -> None:
         click.echo(f"  done     {item.stack.name}: {item.reason}")
     for item in plan.with_state("blocked"):
         click.echo(printable(f"  blocked  {item.stack.name}: {item.reason}", one_line=True))
+    for item in plan.with_state("deferred"):
+        click.echo(printable(f"  deferred {item.stack.name}: {item.reason}", one_line=True))
+    if plan.timing is not None:
+        for override in plan.timing.overrides:
+            click.echo(printable(f"override: {override.describe()} (recorded on the run)", one_line=True))
     if plan.gate is None or plan.gate.open:
         for item in plan.with_state("eligible"):
             click.echo(f"  deploy   {item.stack.name}: {item.reason}")
@@ -130,10 +150,52 @@ def describe_rollout(plan: RolloutPlan) -> None:
 
 def _say_nothing_ran(plan: RolloutPlan) -> None:
     gate_closed = plan.gate is not None and not plan.gate.open
-    if gate_closed or plan.with_state("blocked"):
+    if not gate_closed and plan.with_state("deferred"):
+        click.echo("nothing deployed: deferred by a maintenance window or a freeze")
+        _say_deferred(plan)
+    elif gate_closed or plan.with_state("blocked"):
         click.echo("nothing deployed: blocked by the " + ("wave gate" if gate_closed else "lifecycle"))
     else:
         click.echo(f"nothing to do: every selected stack is already on {plan.release}")
+
+
+def _say_deferred(plan: RolloutPlan) -> None:
+    """How a run with deferred stacks goes on: the same command again once they may deploy."""
+    deferred = len(plan.with_state("deferred"))
+    if deferred:
+        click.echo(
+            f"{deferred} stack(s) deferred: run the same command again when the window opens or the freeze "
+            "ends (exit 3 until then), or override with --ignore-windows / --ignore-freeze --reason TEXT"
+        )
+
+
+def _overrides(ignore_windows: bool, ignore_freeze: bool, reason: str | None) -> Callable[[Path], tuple[Override, ...]]:
+    """Check the override options now (before anything is opened); who overrides is resolved later,
+    from the project (PLATFORM_ACTOR, GITHUB_ACTOR, git's user.email, the login name)."""
+    from tenantwave.planning.actor import resolve_actor
+    from tenantwave.planning.deferral import Override
+
+    choices: tuple[tuple[Literal["windows", "freeze"], bool], ...] = (
+        ("windows", ignore_windows), ("freeze", ignore_freeze)
+    )
+    flags = [what for what, given in choices if given]
+    text = (reason or "").strip()
+    if reason is not None and not flags:
+        raise UsageError("--reason TEXT goes with --ignore-windows or --ignore-freeze (say why you override them)")
+    if flags and not text:
+        raise UsageError(
+            f"--ignore-{flags[0]} needs --reason TEXT: say why (recorded on the run with who gave it)"
+        )
+    if len(text) > MAX_REASON or "\n" in text:
+        raise UsageError(f"--reason: one line of at most {MAX_REASON} characters")
+
+    def resolve(root: Path) -> tuple[Override, ...]:
+        if not flags:
+            return ()
+        who = resolve_actor(None, root).name
+        return tuple(Override(what, who, text) for what in flags)
+
+    return resolve
 
 
 def data_note(*, retain_data: bool) -> str:

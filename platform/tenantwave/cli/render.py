@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tenantwave.planning.plan import Plan
     from tenantwave.planning.status import StackState
 
-STATE_STYLE = {"eligible": "green", "blocked": "yellow", "done": "dim", "running": "cyan"}
+STATE_STYLE = {"eligible": "green", "blocked": "yellow", "deferred": "magenta", "done": "dim", "running": "cyan"}
 
 
 def _state_style(state: str) -> str | None:
@@ -40,7 +40,7 @@ def plan(the_plan: Plan, *, wide: bool = False) -> None:
     rows = sum(len(wave_plan.stacks) for wave_plan in the_plan.waves)
     plain = rows > RICH_MAX_ROWS
     out = None if plain else console(terminal_width())
-    totals = {"eligible": 0, "blocked": 0, "done": 0}
+    totals = {"eligible": 0, "blocked": 0, "deferred": 0, "done": 0}
     dropped: list[str] = []
     for wave_plan in the_plan.waves:
         wave = wave_plan.wave
@@ -62,7 +62,8 @@ def plan(the_plan: Plan, *, wide: bool = False) -> None:
     count = sum(totals.values())
     summary = (
         f"release {the_plan.release}: {count} stacks: {totals['eligible']} eligible, "
-        f"{totals['blocked']} blocked, {totals['done']} done"
+        f"{totals['blocked']} blocked, " + (f"{totals['deferred']} deferred, " if totals["deferred"] else "")
+        + f"{totals['done']} done"
     )
     if out is None:
         sys.stdout.write(summary + "\n")

@@ -18,6 +18,7 @@ from tenantwave.config.parameters import merge_overrides, parameter_names, tier_
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.program import ModelError, parameter_model
 from tenantwave.config.rings import ring_problems
+from tenantwave.config.schedulechecks import schedule_problems
 from tenantwave.config.suggestions import did_you_mean, known_keys
 from tenantwave.config.targetchecks import missing_targets, reserved_word_problem, unknown_targets, untargeted_warnings
 from tenantwave.errors import ConfigError, Problem, UsageError
@@ -67,6 +68,7 @@ def _load_project(root: Path, cache: ParseCache) -> Project:
     project = None
     if platform is not None:
         project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
+        problems += schedule_problems(project)
         problems += missing_targets(project) + ring_problems(project)
     if problems or platform is None or project is None:
         raise ConfigError(problems)

@@ -18,6 +18,7 @@ from tenantwave.config.checks import CommandCheck, HealthCheck, Hook, HttpCheck,
 from tenantwave.config.notify import Webhook, unique_labels
 from tenantwave.config.program import DEFAULT_PARAMETER_MODEL, check_model_name
 from tenantwave.config.rings import RING_TAG, TagKey, TagValue, TenantCount, unique_rings
+from tenantwave.config.schedule import Freeze, Window
 from tenantwave.config.targets import Target, Targets
 
 DEFAULT_LEDGER_URL = "sqlite:///.platform/ledger.db"
@@ -158,6 +159,7 @@ class PlatformConfig(_Strict):
     backend: str | None = Field(None, description="Pulumi backend URL; default: file backend in .platform/state")
     program: ProgramConfig = ProgramConfig()
     targets: Targets = Field(default_factory=dict)  # environment -> where it deploys (config/targets.py)
+    freezes: dict[Id, Freeze] = Field(default_factory=dict)  # name -> no deployment inside it (config/schedule.py)
     notify: list[Webhook] = Field(default_factory=list)  # webhooks told about runs (config/notify.py)
 
     _unique_webhooks = field_validator("notify")(unique_labels)
@@ -180,6 +182,7 @@ class TierConfig(_Strict):
     parameters: BaseModel
     description: str | None = None
     before_deploy: Hook | None = None  # runs before each stack of the tier is updated
+    windows: list[Window] = Field(default_factory=list)  # its tenants' default maintenance windows (config/schedule.py)
 
 
 class TenantConfig(_Strict):
@@ -188,6 +191,7 @@ class TenantConfig(_Strict):
     wave: Annotated[int, Field(ge=1, le=1000)] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     name: str | None = Field(None, max_length=200, description="display name")
+    windows: list[Window] | None = None  # maintenance windows; None: the tier's, []: any time (config/schedule.py)
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)  # e.g. {ring: early} (config/rings.py)
 
 

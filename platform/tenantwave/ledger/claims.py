@@ -21,16 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, or_, select, text, update
 
 from tenantwave.errors import LedgerError
-from tenantwave.ledger import liveness
+from tenantwave.ledger import driftreads, liveness
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS
 from tenantwave.ledger.records import Claim
 
 Clock = Callable[[Connection], datetime]
+_DRIFT_STANDS = text(driftreads.STANDS)
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,16 @@ def _open_deployment(conn: Connection, o: Opening, now: datetime, took_over: str
 
 def _is_current(conn: Connection, stack: str, release: str, fingerprint: str | None, revision: str | None) -> bool:
     """The stack's last success put `release` on it with this fingerprint and revision (either side
-    unknown counts as the same: a record from before revisions were recorded, a caller without one)."""
+    unknown counts as the same: a record from before revisions were recorded, a caller without one), and
+    no drift found since stands on it (driftreads)."""
     row = conn.execute(q.LAST_SUCCESS, {"b_stack": stack}).first()
     if row is None or row.operation not in DEPLOYING_OPERATIONS or row.release != release:
         return False
     if revision is not None and row.revision not in (None, revision):
         return False
-    return fingerprint is None or row.fingerprint in (None, fingerprint)
+    if fingerprint is not None and row.fingerprint not in (None, fingerprint):
+        return False
+    return conn.execute(_DRIFT_STANDS, {"stack": stack}).first() is None  # drifted: deploy it again
 
 
 def heartbeat(conn: Connection, run_id: str, *, now: Clock) -> None:

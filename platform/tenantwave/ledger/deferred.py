@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tenantwave.ledger import journal, planreads
+from tenantwave.ledger import driftreads, journal, planreads
 from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.ledger.records import StackStatus
 from tenantwave.ledger.urls import plain_sqlite_file
@@ -78,6 +78,12 @@ class DeferredLedger:
             return []
         statuses = self._quick(planreads.fleet_status)
         return statuses if statuses is not None else self.real().status()
+
+    def drift_marks(self) -> dict[str, driftreads.DriftMark]:
+        if self._missing():
+            return {}
+        marks = self._quick(driftreads.outstanding)
+        return marks if marks is not None else self.real().drift_marks()
 
     def now(self) -> datetime:
         """The ledger's time (Ledger.now); on SQLite this machine's, without opening anything."""

@@ -34,7 +34,17 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tenantwave.errors import LedgerError
-from tenantwave.ledger import approvals, claims, connection, migrations, planreads, retry, unlocking
+from tenantwave.ledger import (
+    approvals,
+    claims,
+    connection,
+    driftchecks,
+    driftreads,
+    migrations,
+    planreads,
+    retry,
+    unlocking,
+)
 from tenantwave.ledger import schema as s
 from tenantwave.ledger import statements as q
 from tenantwave.ledger.connection import DEFAULT_TIMEOUT
@@ -446,6 +456,35 @@ class Ledger:
         )
         query = select(d).join(latest, d.c.id == latest.c.id)
         return self._read(lambda conn: {r.stack: _deployment(r) for r in conn.execute(query) if r.stack in wanted})
+
+    # -- drift checks (driftchecks writes them, driftreads reads them) ----------------------------
+
+    def claim_check(self, *, run_id: str, stack: Any, stale_after: timedelta) -> driftchecks.CheckClaim:
+        """Take `stack` for a drift check and open its record (driftchecks.claim_check)."""
+        return self._write(
+            lambda conn: driftchecks.claim_check(conn, run_id, stack, stale_after, now=self._now,
+                                                 shown_url=self.shown_url)
+        )
+
+    def finish_check(self, *, run_id: str, check_id: int, stack: str, status: str, resources: int | None,
+                     findings: str | None, error: str | None, log_path: str | None) -> bool:
+        """Record a drift check's finding and release its claim (driftchecks.finish_check)."""
+        error = redact_optional(error)
+        return self._write(
+            lambda conn: driftchecks.finish_check(conn, run_id, check_id, stack, status, resources, findings, error,
+                                                  log_path, now=self._now)
+        )
+
+    def drift_marks(self) -> dict[str, driftreads.DriftMark]:
+        """stack -> the drift that stands on it (driftreads.outstanding)."""
+        if not self.exists():
+            return {}
+        return self._read(lambda conn: driftreads.outstanding(_executor(conn)))
+
+    def drift_checks(self, run_id: str) -> list[driftreads.DriftCheck]:
+        if not self.exists():
+            return []
+        return self._read(lambda conn: driftreads.run_checks(_executor(conn), run_id))
 
 
 def _run(r: Any) -> RunRecord:

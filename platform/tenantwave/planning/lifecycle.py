@@ -30,7 +30,7 @@ from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.promotion import Promotion
 from tenantwave.planning.revision import Revision, Revisions
 
-State = Literal["eligible", "blocked", "done"]
+State = Literal["eligible", "blocked", "deferred", "done"]  # deferred: planning/deferral.py
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
 from tenantwave.ledger.history import ReleaseHistory
+from tenantwave.planning.deferral import Timing, hold
 from tenantwave.planning.gate import GateVerdict, evaluate_gate
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.lifecycle import Lifecycle, State
@@ -71,7 +72,7 @@ class WavePlan:
             "tier_wave": self.wave.tier_wave,
             "ring": self.wave.ring,
             "environments": list(self.wave.environments),
-            "counts": {state: self.count(state) for state in ("eligible", "blocked", "done")},
+            "counts": {state: self.count(state) for state in ("eligible", "deferred", "blocked", "done")},
             "gate": self.gate.to_json() if self.gate is not None else None,
             "stacks": [plan.to_json() for plan in self.stacks],
         }
@@ -114,9 +115,11 @@ def evaluate(
     *,
     allow_removal: bool = False,
     offboarding: Collection[str] = (),
+    timing: Timing | None = None,
 ) -> tuple[StackPlan, ...]:
     """Each stack's state. A stack whose deployment would take out a tenant it serves now is
-    blocked, unless that tenant is being offboarded or moved (`offboarding`) or `allow_removal`."""
+    blocked, unless that tenant is being offboarded or moved (`offboarding`) or `allow_removal`.
+    With `timing`, an eligible stack outside its maintenance window or inside a freeze is deferred."""
     lifecycle = lifecycle_of(project, history)
     plans = []
     for stack in stacks:
@@ -132,6 +135,8 @@ def evaluate(
             elif state == "eligible":
                 how = "--allow-removal" if unplanned else "offboarding"
                 reasons = (*reasons, f"takes out {', '.join(r.tenant for r in taken)} ({how})")
+        if state == "eligible" and timing is not None:
+            state, reasons = _timed(project, stack, timing, reasons)
         plans.append(
             StackPlan(
                 stack=stack,
@@ -145,6 +150,15 @@ def evaluate(
             )
         )
     return tuple(plans)
+
+
+def _timed(project: Project, stack: Stack, timing: Timing, reasons: tuple[str, ...]) -> tuple[State, tuple[str, ...]]:
+    """An eligible stack held by a window or a freeze is deferred (planning/deferral.py); what an
+    override waived is added to its reasons."""
+    held = hold(project, stack, timing)
+    if held.reasons:
+        return "deferred", held.reasons
+    return "eligible", (*reasons, *(f"deploys despite: {waived}" for waived in held.waived))
 
 
 def build_plan(
@@ -168,7 +182,7 @@ def build_plan(
     if first > 0:
         previous = WavePlan(waves[first - 1], evaluate(project, history, waves[first - 1].stacks))
     for chosen in waves[first : wave if wave is not None else len(waves)]:
-        wave_plan = WavePlan(chosen, evaluate(project, history, chosen.stacks))
+        wave_plan = WavePlan(chosen, evaluate(project, history, chosen.stacks, timing=Timing(moment)))
         gate = evaluate_gate(project, history.release, wave_plan, previous, history.gate, moment)
         wave_plan = WavePlan(chosen, wave_plan.stacks, gate)
         plans.append(wave_plan)

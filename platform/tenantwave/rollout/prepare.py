@@ -9,6 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from tenantwave.planning.deferral import Timing
 from tenantwave.planning.gate import GateVerdict
 from tenantwave.planning.inventory import build_inventory
 from tenantwave.planning.plan import StackPlan, check_wave, evaluate, lifecycle_of, wave_gate
@@ -26,6 +27,7 @@ class RolloutPlan:
     stacks: tuple[StackPlan, ...]
     gate: GateVerdict | None  # None: no gate applies (targeted run or wave 1)
     total_waves: int
+    timing: Timing | None = None  # windows and freezes applied at timing.now (None: not applied)
 
     def with_state(self, state: str) -> list[StackPlan]:
         return [p for p in self.stacks if p.state == state]
@@ -48,9 +50,12 @@ def prepare_rollout(
     now: datetime | None = None,
     allow_removal: bool = False,
     offboarding: Collection[str] = (),
+    timing: Timing | None = None,
 ) -> RolloutPlan:
     """`allow_removal` (`up --allow-removal`): a stack may stop serving tenants its current
-    deployment serves; `offboarding`: tenants a tenant operation takes out deliberately."""
+    deployment serves; `offboarding`: tenants a tenant operation takes out deliberately; `timing`
+    (`up`): maintenance windows and freezes at `timing.now`, with its overrides (eligible stacks
+    they hold are deferred; the gate is judged at that instant too)."""
     project, ledger = workspace.project, workspace.ledger
     stacks = build_inventory(project)
     waves = build_waves(project, stacks)
@@ -65,13 +70,16 @@ def prepare_rollout(
     chosen = select(chosen, targets)
     if shard is not None:
         chosen = shard.take(chosen)
-    plans = evaluate(project, history, tuple(chosen), allow_removal=allow_removal, offboarding=offboarding)
+    plans = evaluate(
+        project, history, tuple(chosen), allow_removal=allow_removal, offboarding=offboarding, timing=timing
+    )
     if force:
         plans = tuple(_forced(p, release) for p in plans)
     gate = None
     if wave is not None and not (targets.stacks or targets.tenants or targets.tiers):
         # a wave split by environment (--env, like --shard) is still that wave: its gate applies
-        _, gate = wave_gate(project, history, waves, wave, now or ledger.now())  # the ledger's clock
+        moment = now or (timing.now if timing is not None else ledger.now())  # the ledger's clock
+        _, gate = wave_gate(project, history, waves, wave, moment)
     return RolloutPlan(
         release=release,
         wave=wave,
@@ -80,6 +88,7 @@ def prepare_rollout(
         stacks=plans,
         gate=gate,
         total_waves=len(waves),
+        timing=timing,
     )
 
 

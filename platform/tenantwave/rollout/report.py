@@ -6,6 +6,8 @@ The run's status is decided here, in the core, from the outcomes and the plan:
 - `failed`     a stack failed, was unhealthy after its deployment, or was cancelled; a result is
                not (yet) in the ledger; or the run stopped early (the ledger became unusable, an
                internal error): `stopped` says why;
+- `deferred`   nothing failed, and a selected stack waits for a maintenance window or the end of a
+               freeze (docs/windows-and-freezes.md): the wave is not complete, rerun later;
 - `blocked`    nothing succeeded and something was held back (wave gate closed, lifecycle, a stack
                claimed by another run);
 - `succeeded`  otherwise (also when every selected stack was already done).
@@ -35,7 +37,7 @@ RECORD_NOTES: dict[str, str] = {
     "taken-over": "not recorded: another run took over this stack's claim while this run deployed it "
     "(the ledger records it as abandoned)",
 }
-RunStatus = Literal["succeeded", "failed", "blocked", "cancelled"]
+RunStatus = Literal["succeeded", "failed", "deferred", "blocked", "cancelled"]
 FAILED_OUTCOMES = ("failed", "unhealthy")
 
 
@@ -78,6 +80,7 @@ class RunReport:
     stopped: str | None = None  # why the run stopped starting stacks before its end (ledger, internal error)
     journal: str | None = None  # the journal file holding what the ledger could not record
     settled: tuple[str, ...] = ()  # stacks whose claims a run left when it fell silent, settled by this run
+    capped: str | None = None  # why max_tenants_per_run stopped new starts (rollout/blastradius.py)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -91,6 +94,13 @@ class RunReport:
     def data_removed(self) -> list[tuple[str, ResourceChange]]:
         """(stack, resource) for every data-bearing resource the run deleted or replaced."""
         return [(o.stack, r) for o in self.outcomes for r in o.data_removed]
+
+    @property
+    def exposed(self) -> tuple[str, ...]:
+        """The tenants served by the stacks this run started (whatever their result), sorted."""
+        served = {p.stack.name: p.stack.tenants for p in self.plan.stacks}
+        started = ("succeeded", *FAILED_OUTCOMES, "cancelled")
+        return tuple(sorted({t for o in self.outcomes if o.status in started for t in served.get(o.stack, ())}))
 
     @property
     def unrecorded(self) -> tuple[Outcome, ...]:
@@ -110,6 +120,8 @@ class RunReport:
             return "failed"
         if any(o.status in (*FAILED_OUTCOMES, "cancelled") for o in self.outcomes):
             return "failed"
+        if self.plan.with_state("deferred"):
+            return "deferred"
         if self.count("succeeded") == 0 and self.blocked_anything:
             return "blocked"
         return "succeeded"
@@ -125,6 +137,9 @@ class RunReport:
             "stopped": self.stopped,
             "journal": self.journal,
             "settled": list(self.settled),
+            "tenants_exposed": list(self.exposed),
+            "capped": self.capped,
+            "overrides": _overrides_json(self.plan),
             "stacks": [
                 {
                     "name": o.stack,
@@ -155,14 +170,20 @@ def unrun_json(plan: RolloutPlan, simulated: bool) -> dict[str, Any]:
         "simulated": simulated,
         "gate": gate_json(plan.gate),
         "stacks": [],
+        "overrides": _overrides_json(plan),
         **_held_back_json(plan),
     }
 
 
 def unrun_status(plan: RolloutPlan) -> RunStatus:
-    """The status of an `up` that ran nothing: blocked by the gate or the lifecycle, else succeeded."""
+    """The status of an `up` that ran nothing: blocked by the gate; deferred by a window or a freeze;
+    blocked by the lifecycle; else succeeded (everything done)."""
     gate_closed = plan.gate is not None and not plan.gate.open
-    return "blocked" if gate_closed or plan.with_state("blocked") else "succeeded"
+    if gate_closed:
+        return "blocked"
+    if plan.with_state("deferred"):
+        return "deferred"
+    return "blocked" if plan.with_state("blocked") else "succeeded"
 
 
 def gate_json(gate: GateVerdict | None) -> dict[str, Any] | None:
@@ -174,5 +195,11 @@ def gate_json(gate: GateVerdict | None) -> dict[str, Any] | None:
 def _held_back_json(plan: RolloutPlan) -> dict[str, Any]:
     return {
         "blocked": [{"name": p.stack.name, "reason": p.reason} for p in plan.with_state("blocked")],
+        "deferred": [{"name": p.stack.name, "reason": p.reason} for p in plan.with_state("deferred")],
         "done": [p.stack.name for p in plan.with_state("done")],
     }
+
+
+def _overrides_json(plan: RolloutPlan) -> list[dict[str, str]]:
+    """`--ignore-windows` / `--ignore-freeze`: what was waived, by whom and why."""
+    return [o.to_json() for o in plan.timing.overrides] if plan.timing is not None else []

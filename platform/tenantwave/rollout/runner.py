@@ -115,6 +115,15 @@ class Runner:
     def ledger(self) -> Any:
         return self.workspace.ledger
 
+    @property
+    def _detail(self) -> str | None:
+        """What the run records about itself from its start to its end: hooks skipped, and each
+        override of windows or freezes with who and why (`--ignore-windows --reason TEXT`)."""
+        parts = [SKIPPED_HOOKS] if self.options.skip_hooks else []
+        if self.plan.timing is not None:
+            parts += [override.describe() for override in self.plan.timing.overrides]
+        return "; ".join(parts) or None
+
     def run(self, command: str = "up") -> RunReport:
         runnable_plans = self.plan.runnable
         runnable = [p.stack for p in runnable_plans]
@@ -129,7 +138,7 @@ class Runner:
             commit=self.options.commit,
             wave=self.plan.wave,
             simulated=self.engine.simulated,
-            detail=SKIPPED_HOOKS if self.options.skip_hooks else None,
+            detail=self._detail,
         )
         self._recorder = Recorder(self.ledger, self.workspace.state_dir, self._run_id)
         stop_heartbeat = self._start_heartbeat(self._run_id)  # from the start: prepare may take a while
@@ -152,10 +161,10 @@ class Runner:
             self.listener.run_started(self._run_id, runnable, log_dir)
             outcomes = self._recorder.flush(self._execute(runnable, jobs))
         except BaseException as exc:
-            self._recorder.run_end("failed", _why(exc))
+            self._recorder.run_end("failed", _joined(self._detail, _why(exc)))
             raise
         report = self._report(tuple(outcomes), log_dir)
-        self._recorder.run_end(report.status, self._stopped)
+        self._recorder.run_end(report.status, _joined(self._detail, self._stopped))
         journal = self._recorder.journal_path
         return replace(report, journal=str(journal)) if journal is not None else report
 
@@ -349,7 +358,7 @@ class Runner:
         try:
             files.private_dirs(log_dir, within=self.workspace.state_dir)  # .platform/ and below: 0700
         except OSError as exc:
-            self.ledger.finish_run(run_id, "failed", detail=f"cannot create {log_dir}: {exc}")
+            self.ledger.finish_run(run_id, "failed", detail=_joined(self._detail, f"cannot create {log_dir}: {exc}"))
             raise UsageError(f"cannot create the log directory {log_dir}: {exc.strerror or exc}") from None
         return log_dir
 
@@ -398,6 +407,11 @@ class Runner:
 def _one_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _joined(started: str | None, ended: str | None) -> str | None:
+    """The run's detail at its end: what it started with, then why it ended so (if it says)."""
+    return "; ".join(part for part in (started, ended) if part) or None
 
 
 def _why(exc: BaseException) -> str:

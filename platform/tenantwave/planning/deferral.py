@@ -1,0 +1,160 @@
+"""Deferral: an eligible stack that must wait for a maintenance window or the end of a freeze.
+
+(docs/windows-and-freezes.md) A stack is deferred at an instant when
+- a freeze applies to it and holds (platform.yaml `freezes`: its environment or phase, and, when the
+  freeze names tenants, one of the tenants it serves); or
+- it serves a tenant with maintenance windows in its environment (the tenant's `windows`, else its
+  tier's) and is outside them. A pool stack deploys only when the window of every member that has
+  windows is open at once (pool policy: all members agree); members without windows accept any time.
+
+`--ignore-windows` and `--ignore-freeze` waive one or the other: the stack may deploy and its reason
+says what was waived. Pure: the instant comes in `Timing.now` (naive UTC, the ledger's clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from tenantwave.config.models import Project
+from tenantwave.config.schedule import DAYS, Freeze, Window
+from tenantwave.planning.calendar import HORIZON, any_open, freeze_active, freeze_end, next_opening, wall
+from tenantwave.planning.inventory import Stack
+
+
+@dataclass(frozen=True)
+class Override:
+    """`up --ignore-windows` or `--ignore-freeze`: who waived which holds, and why (recorded on the run)."""
+
+    what: Literal["windows", "freeze"]
+    by: str
+    reason: str
+
+    @property
+    def flag(self) -> str:
+        return f"--ignore-{self.what}"
+
+    def describe(self) -> str:
+        return f"{self.flag} by {self.by}: {self.reason}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"ignored": self.what, "by": self.by, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When the plan is made (naive UTC, the ledger's clock) and the holds waived by overrides."""
+
+    now: datetime
+    overrides: tuple[Override, ...] = ()
+
+    @property
+    def ignore_windows(self) -> bool:
+        return any(o.what == "windows" for o in self.overrides)
+
+    @property
+    def ignore_freeze(self) -> bool:
+        return any(o.what == "freeze" for o in self.overrides)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a stack must wait (`reasons`), and the holds an override waived (`waived`)."""
+
+    reasons: tuple[str, ...] = ()
+    waived: tuple[str, ...] = ()
+
+
+def hold(project: Project, stack: Stack, timing: Timing) -> Hold:
+    """What holds `stack` back at `timing.now`, freezes first, then windows."""
+    freezes = [_frozen(name, freeze, timing.now) for name, freeze in applicable_freezes(project, stack, timing.now)]
+    window = _outside_window(project, stack, timing.now)
+    windows = [window] if window is not None else []
+    reasons = (*([] if timing.ignore_freeze else freezes), *([] if timing.ignore_windows else windows))
+    waived = (
+        *(f"{text} (--ignore-freeze)" for text in freezes if timing.ignore_freeze),
+        *(f"{text} (--ignore-windows)" for text in windows if timing.ignore_windows),
+    )
+    return Hold(tuple(reasons), tuple(waived))
+
+
+def applicable_freezes(project: Project, stack: Stack, now: datetime) -> list[tuple[str, Freeze]]:
+    """The freezes of platform.yaml that apply to `stack` and hold at `now`, by name."""
+    return [
+        (name, freeze)
+        for name, freeze in project.platform.freezes.items()
+        if freeze_covers(freeze, stack) and freeze_active(freeze, now)
+    ]
+
+
+def freeze_covers(freeze: Freeze, stack: Stack) -> bool:
+    """The freeze names the stack's environment or phase (or neither: every environment), and, if
+    it names tenants, one the stack serves."""
+    scoped = freeze.environments is not None or freeze.phases is not None
+    where = not scoped or stack.environment in (freeze.environments or ()) or stack.phase in (freeze.phases or ())
+    return where and (freeze.tenants is None or any(t in freeze.tenants for t in stack.tenants))
+
+
+def tenant_windows(project: Project, tenant_id: str, environment: str) -> list[Window]:
+    """The windows of a tenant in an environment: its own `windows`, else its tier's, keeping those
+    without `environments` or naming this one. Empty: any time."""
+    tenant = project.tenants.get(tenant_id)
+    if tenant is None:
+        return []
+    own = tenant.config.windows
+    windows = own if own is not None else project.tiers[tenant.tier].config.windows
+    return [w for w in windows if w.environments is None or environment in w.environments]
+
+
+def _frozen(name: str, freeze: Freeze, now: datetime) -> str:
+    about = f" ({freeze.description})" if freeze.description else ""
+    ends = freeze_end(freeze, now)
+    until = f"until {when(ends, freeze.tz, now)}" if ends is not None else f"beyond {HORIZON.days} days"
+    return f"freeze {name}{about} {until}"
+
+
+def _outside_window(project: Project, stack: Stack, now: datetime) -> str | None:
+    bound = {t: w for t in stack.tenants if (w := tenant_windows(project, t, stack.environment))}
+    closed = [t for t, windows in bound.items() if not any_open(windows, now)]
+    if not closed:
+        return None
+    tz = bound[closed[0]][0].tz
+    opens = next_opening(list(bound.values()), now)
+    if len(bound) == 1:
+        if opens is None:
+            return f"{closed[0]}'s window does not open in the next {HORIZON.days} days"
+        return f"{closed[0]}'s window opens {when(opens, tz, now)}"
+    outside = f"outside the window of {_few(closed)} (a pool deploys when every member's window is open)"
+    if opens is None:
+        return (
+            f"{outside}: the windows of {_few(sorted(bound))} are not open together in the next "
+            f"{HORIZON.days} days; align them or deploy with --ignore-windows --reason TEXT"
+        )
+    return f"{outside}: all open together {when(opens, tz, now)}"
+
+
+def when(instant: datetime, tz: str, now: datetime) -> str:
+    """`Sat 02:00 Europe/Berlin (in 2 d 3 h)`; a date instead of the day beyond six days."""
+    local = wall(instant, tz)
+    day = DAYS[local.weekday()].capitalize()
+    shown = f"{day} {local:%H:%M}" if instant - now < timedelta(days=6) else f"{local:%Y-%m-%d %H:%M}"
+    return f"{shown} {tz} ({'now' if instant <= now else 'in ' + duration(instant - now)})"
+
+
+def duration(delta: timedelta) -> str:
+    """`2 d 3 h`, `3 h 20 min`, `12 min` (rounded up to the minute: never `0 min` for a future time)."""
+    minutes = max(1, -(-int(delta.total_seconds()) // 60))
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def _few(names: Sequence[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
