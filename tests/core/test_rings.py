@@ -121,7 +121,7 @@ def build_stack(name: str, ring: str | None) -> Any:
     return Stack(name, "production-us", "production", 2, "pool", "basic", None, ("acme",), (2, 1), ring, 0)
 
 
-def test_the_gate_reasons_name_the_ring() -> None:
+def test_the_gate_reasons_name_the_rings_at_a_ring_boundary() -> None:
     from types import SimpleNamespace
 
     rollout = Rollout.model_validate(
@@ -141,6 +141,14 @@ def test_the_gate_reasons_name_the_ring() -> None:
     verdict = evaluate_gate(project, "1.0.0", _wave(6, "general", "production-us.pool.basic"), done,
                             GateFacts(), datetime(2026, 1, 1))
     assert verdict.open
+    # within a ring, the reasons read as they always did
+    verdict = evaluate_gate(project, "1.0.0", _wave(6, "early", "production-us.pool.basic"),
+                            _wave(5, "early", "production-eu.pool.basic"), GateFacts(), datetime(2026, 1, 1))
+    assert verdict.reasons == (
+        "wave 5 is not complete: 1 of 1 stacks not on 1.0.0 yet (production-eu.pool.basic); "
+        "run `platform up --release 1.0.0 --wave 5`",
+        "wave 6 (phase production) needs an approval: run `platform approve --release 1.0.0 --wave 6`",
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@
 - `health`      verify, rollback            `tenant`  tenant add, remove, move, list
 - `preview`     preview                     `ci`      ci github
 - `unlock`      unlock (a claim released by hand)
+- `dashboard`   dashboard (the web UI), report --html (its static file)
 - `progress`, `render`, `tables`, `jsonout`: how runs, tables and JSON documents are shown
 - `examples`    the examples every --help ends with; `completion`: names for shell completion
 - `text`, `streams`: outside text made safe to show; stdout/stderr that a closed reader cannot break
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from tenantwave.cli import ci, deploy, examples, health, preview, read, tenant, unlock
+from tenantwave.cli import ci, dashboard, deploy, examples, health, preview, read, tenant, unlock
 from tenantwave.cli.app import cli
 from tenantwave.cli.streams import guard_closed_pipes
 
@@ -34,6 +35,8 @@ for _command in (
     health.verify,
     health.rollback,
     unlock.unlock,
+    dashboard.dashboard,
+    dashboard.report,
 ):
     cli.add_command(_command)
 examples.attach(cli)

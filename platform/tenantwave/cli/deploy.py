@@ -67,6 +67,7 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     from tenantwave.planning.deferral import Timing
     from tenantwave.planning.release import source_commit
     from tenantwave.planning.selection import Shard, Targets
+    from tenantwave.rollout.blastradius import tenant_limits
     from tenantwave.rollout.prepare import prepare_rollout
     from tenantwave.rollout.report import unrun_json, unrun_status
     from tenantwave.rollout.rollbacks import plan_auto_rollback
@@ -97,13 +98,15 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     run_options = RunOptions(
         concurrency=concurrency or rollout.concurrency,
         commit=source_commit(workspace.root, commit),
-        failure_budget=rollout.for_phase(plan.stacks[0].stack.phase).failure_budget,
+        failure_budget=rollout.for_phase(plan.stacks[0].stack.phase, plan.stacks[0].stack.ring).failure_budget,
         force=force,
         skip_hooks=skip_hooks,
+        tenant_limits=tenant_limits(workspace.project),
     )
     report = app.run(plan, run_options, as_json=as_json)
     if not as_json:
-        show_report(report, workspace.engine)
+        show_report(report, workspace.engine, exposed=run_options.tenant_limits is not None
+                    and run_options.tenant_limits.active)
         _say_deferred(plan)
     rollback_plan = plan_auto_rollback(workspace, report)
     rollbacks: Rollbacks | None = None
@@ -146,6 +149,14 @@ def describe_rollout(plan: RolloutPlan) -> None:
     if plan.gate is None or plan.gate.open:
         for item in plan.with_state("eligible"):
             click.echo(f"  deploy   {item.stack.name}: {item.reason}")
+
+
+def _exposed_line(report: RunReport) -> str:
+    """`tenants exposed: 3 (acme-labs, brightside, corner-bakery)`, then why some stacks did not start."""
+    names = report.exposed
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    line = f"tenants exposed: {len(names)}" + (f" ({shown})" if names else "")
+    return line + (f"\n{report.count('not-started')} stack(s) not started: {report.capped}" if report.capped else "")
 
 
 def _say_nothing_ran(plan: RolloutPlan) -> None:
@@ -209,10 +220,11 @@ def simulated_note(engine: str) -> str:
     return f"simulated by the {engine} engine: nothing was deployed"
 
 
-def show_report(report: RunReport, engine: str) -> None:
+def show_report(report: RunReport, engine: str, *, exposed: bool = False) -> None:
     """The run's counts, the logs of stacks that did not succeed, each stack whose result is not in
     the ledger (and where it is), whether it was simulated, and why the run stopped early (one
-    line on stderr)."""
+    line on stderr). `exposed` (a tenant cap is configured): the tenants the run exposed, and why
+    max_tenants_per_run left stacks unstarted."""
     counts = ", ".join(
         f"{report.count(status)} {status}"
         for status in ("succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started")
@@ -223,6 +235,8 @@ def show_report(report: RunReport, engine: str) -> None:
     for stack, resource in report.data_removed:
         click.echo(printable(f"  data-bearing: {stack} {resource.describe()}", one_line=True))
     click.echo(f"run {report.run_id}: {counts or 'nothing ran'}")
+    if exposed:
+        click.echo(_exposed_line(report))
     if report.settled:
         click.echo(
             f"settled {len(report.settled)} stale claim(s) left by a run that stopped sending heartbeats "

@@ -89,6 +89,15 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "platform unlock --stack testing.pool.basic",
         "platform unlock --run 20250301T120000-0a1b2c3d --yes",
     ),
+    "dashboard": (
+        "platform dashboard",
+        "platform dashboard --engine mock --port 8081",
+        "platform dashboard --host 127.0.0.1 --port 8080 --ledger postgresql://ops@db/ledger",
+    ),
+    "report": (
+        "platform report --html fleet-report.html",
+        "platform report --html site/index.html --release 1.4.0",
+    ),
 }
 
 

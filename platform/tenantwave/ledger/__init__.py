@@ -12,6 +12,7 @@ ledger that imports it only when the database is really used (see `deferred`).
 - `approvals`   wave approvals and what they cover; `unlocking` releasing a claim by hand
 - `retry`       which errors are an outage worth waiting out; `journal` results the ledger could not take
 - `deferred`    a ledger opened on first use
+- `overview`    the dashboard's reads: a change marker, the releases, runs and their stack counts
 """
 
 from __future__ import annotations

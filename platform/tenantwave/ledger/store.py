@@ -258,6 +258,11 @@ class Ledger:
         query = select(r).order_by(r.c.started_at.desc(), r.c.id.desc()).limit(limit)
         return self._read(lambda conn: [_run(x) for x in conn.execute(query)])
 
+    def read_plain(self, work: Callable[[planreads.Execute], T]) -> T:
+        """`work` over plain SQL (named :parameters, planreads.Execute) in one read transaction,
+        with the ledger's retries: the dashboard's reads (ledger.overview)."""
+        return self._read(lambda conn: work(_executor(conn)))
+
     # -- writes for the runner ---------------------------------------------------------------
 
     def start_run(

@@ -74,15 +74,17 @@ def evaluate_gate(
     facts = facts or GateFacts()
     number = wave.wave.number
     reasons: list[str] = []
+    # at a ring boundary (rollout.rings), the reasons name the rings on either side of it
+    crossing = wave.wave.ring is not None and (previous is None or previous.wave.ring != wave.wave.ring)
     if previous is not None:
         results = {p.stack.name: facts.results[p.stack.name] for p in previous.stacks if p.stack.name in facts.results}
-        reasons.extend(_previous_wave(project, release, previous, results, now))
+        reasons.extend(_previous_wave(project, release, previous, results, now, named=crossing))
         if not reasons:
             verification = facts.verifications.get(previous.wave.number)
-            reasons.extend(_verified(project, release, previous, results, verification))
+            reasons.extend(_verified(project, release, previous, results, verification, named=crossing))
     approval: Approval | None = None
     if project.platform.rollout.for_phase(wave.wave.phase, wave.wave.ring).approval:
-        approval, missing = _approval(release, wave, facts.approvals_of(number))
+        approval, missing = _approval(release, wave, facts.approvals_of(number), named=crossing)
         reasons.extend(missing)
     return GateVerdict(wave=number, open=not reasons, reasons=tuple(reasons), approval=approval)
 
@@ -92,12 +94,14 @@ def approval_scope(wave: WavePlan) -> dict[str, str]:
     return {p.stack.name: p.revision for p in wave.stacks if p.revision is not None}
 
 
-def _approval(release: str, wave: WavePlan, approvals: Sequence[Approval]) -> tuple[Approval | None, list[str]]:
+def _approval(
+    release: str, wave: WavePlan, approvals: Sequence[Approval], *, named: bool = False
+) -> tuple[Approval | None, list[str]]:
     """The approval covering what the wave still deploys (the latest that does), or why none does."""
     number = wave.wave.number
     command = f"`platform approve --release {release} --wave {number}`"
     if not approvals:
-        ring = f", ring {wave.wave.ring}" if wave.wave.ring is not None else ""
+        ring = f", ring {wave.wave.ring}" if named else ""
         return None, [f"wave {number} (phase {wave.wave.phase}{ring}) needs an approval: run {command}"]
     pending = {p.stack.name: p.revision for p in wave.stacks if p.state != "done" and p.revision is not None}
     for approval in reversed(approvals):
@@ -133,9 +137,11 @@ def _previous_wave(
     previous: WavePlan,
     results: dict[str, DeploymentRecord],
     now: datetime,
+    *,
+    named: bool = False,
 ) -> list[str]:
     number = previous.wave.number
-    name = _wave_name(previous)
+    name = _wave_name(previous, named)
     policy = project.platform.rollout.for_phase(previous.wave.phase, previous.wave.ring)
     failed = [p.stack.name for p in previous.stacks if p.state != "done" and _failed(results.get(p.stack.name))]
     missing = [
@@ -174,6 +180,8 @@ def _verified(
     previous: WavePlan,
     results: dict[str, DeploymentRecord],
     verification: RunRecord | None,
+    *,
+    named: bool = False,
 ) -> list[str]:
     """After the bake of a phase with checks, a passing `verify` of the wave must follow it."""
     number = previous.wave.number
@@ -185,7 +193,7 @@ def _verified(
     command = f"`platform verify --release {release} --wave {number}`"
     if verification is None or verification.started_at < baked_at:
         return [
-            f"{_wave_name(previous)} has baked since {baked_at:%H:%M:%S}Z; its health checks must pass again "
+            f"{_wave_name(previous, named)} has baked since {baked_at:%H:%M:%S}Z; its health checks must pass again "
             f"after the bake: run {command}"
         ]
     if verification.status != "succeeded":
@@ -196,10 +204,10 @@ def _verified(
     return []
 
 
-def _wave_name(wave: WavePlan) -> str:
-    """`wave 5`, or `wave 5 (ring early)` where the project has rings."""
+def _wave_name(wave: WavePlan, named: bool) -> str:
+    """`wave 5`, or `wave 5 (ring early)` when `named` (a ring boundary)."""
     ring = wave.wave.ring
-    return f"wave {wave.wave.number}" + (f" (ring {ring})" if ring is not None else "")
+    return f"wave {wave.wave.number}" + (f" (ring {ring})" if named and ring is not None else "")
 
 
 def _unhealthy(failed: list[str], results: dict[str, DeploymentRecord]) -> str:

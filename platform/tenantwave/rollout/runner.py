@@ -44,6 +44,7 @@ from tenantwave.planning.stackconfig import fingerprint, stack_config
 from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy import files
 from tenantwave.privacy.redaction import redact_optional
+from tenantwave.rollout.blastradius import TenantLimits
 from tenantwave.rollout.held import held_reason
 from tenantwave.rollout.listener import GuardedListener
 from tenantwave.rollout.listener import QuietListener as QuietListener  # re-exported: its old home
@@ -68,6 +69,7 @@ class RunOptions:
     heartbeat_seconds: float = 15.0
     retain_data: bool = True
     skip_hooks: bool = False  # --skip-hooks: tiers' before_deploy hooks do not run (recorded on the run)
+    tenant_limits: TenantLimits | None = None  # `up`: the blast radius caps in tenants (rollout/blastradius.py)
 
 
 def run_plan(
@@ -157,7 +159,7 @@ class Runner:
             self._current = {p.stack.name: p.current for p in runnable_plans}
             jobs = {p.stack.name: self._job(p.stack, p.current, log_dir) for p in runnable_plans}
             self.engine.prepare(list(jobs.values()))
-            self._work = WorkQueue(runnable, self.options.failure_budget, self.cancel)
+            self._work = WorkQueue(runnable, self.options.failure_budget, self.cancel, self.options.tenant_limits)
             self.listener.run_started(self._run_id, runnable, log_dir)
             outcomes = self._recorder.flush(self._execute(runnable, jobs))
         except BaseException as exc:
@@ -401,6 +403,7 @@ class Runner:
             cancelled=self.cancel.is_set(),
             stopped=self._stopped,
             settled=tuple(dict.fromkeys(self._settled)),
+            capped=self._work.capped if self._work is not None else None,
         )
 
 

@@ -1,9 +1,11 @@
 """The stacks of a run still to start, shared by the runner's workers.
 
 Workers pull the next stack themselves. The queue decides when no new stack may start: the run was
-cancelled, halted (say, the display or the ledger failed), or its failures exceed the failure budget
-(stacks already running finish). At the end, every stack that never started gets a `not-started`
-outcome saying why.
+cancelled, halted (say, the display or the ledger failed), its failures exceed the failure budget
+(stacks already running finish), or it exposed as many tenants as `max_tenants_per_run` allows. With
+`max_tenants_in_flight`, a worker waits until the next stack fits beside the running ones
+(rollout/blastradius.py); stacks start in plan order. At the end, every stack that never started
+gets a `not-started` outcome saying why.
 """
 
 from __future__ import annotations
@@ -12,28 +14,48 @@ import threading
 
 from tenantwave.engine.base import CancelToken
 from tenantwave.planning.inventory import Stack
+from tenantwave.rollout.blastradius import Admission, TenantLimits
 from tenantwave.rollout.report import FAILED_OUTCOMES, Outcome
 
 
 class WorkQueue:
     """The stacks still to start, shared by the workers; decides when to stop starting new ones."""
 
-    def __init__(self, stacks: list[Stack], failure_budget: int, cancel: CancelToken) -> None:
+    def __init__(
+        self, stacks: list[Stack], failure_budget: int, cancel: CancelToken, limits: TenantLimits | None = None
+    ) -> None:
         self._pending = list(reversed(stacks))
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._budget = failure_budget
         self._cancel = cancel
         self._failures = 0
         self._halted: str | None = None
         self._running: dict[str, Stack] = {}
+        self._admission = Admission(limits) if limits is not None and limits.active else None
+        self.capped: str | None = None  # why the run's tenant cap stopped new starts
         self.outcomes: dict[str, Outcome] = {}
 
     def next(self) -> Stack | None:
+        """The next stack to start (waiting while the tenant cap holds it back), or None: none may."""
         with self._lock:
-            if not self._pending or self._cancel.is_set() or self._halted or self._failures > self._budget:
-                return None
-            stack = self._pending.pop()
+            while True:
+                if not self._pending or self._cancel.is_set() or self._halted or self.capped:
+                    return None
+                if self._failures > self._budget:
+                    return None
+                stack = self._pending[-1]
+                verdict = self._admission.verdict(stack, self._running.values()) if self._admission else "start"
+                if verdict == "start":
+                    break
+                if verdict == "stop" and self._admission is not None:
+                    self.capped = self._admission.stop_reason
+                    self._lock.notify_all()
+                    return None
+                self._lock.wait(0.1)  # a finishing stack wakes it; a cancellation is seen within 0.1 s
+            self._pending.pop()
             self._running[stack.name] = stack
+            if self._admission is not None:
+                self._admission.started(stack)
             return stack
 
     def finish(self, outcome: Outcome) -> None:
@@ -41,11 +63,13 @@ class WorkQueue:
             self._running.pop(outcome.stack, None)
             self.outcomes[outcome.stack] = outcome
             self._failures += outcome.status in FAILED_OUTCOMES
+            self._lock.notify_all()
 
     def halt(self, reason: str) -> None:
         """No stack starts from now on; `reason` is what the unstarted ones say."""
         with self._lock:
             self._halted = self._halted or reason
+            self._lock.notify_all()
 
     @property
     def in_flight(self) -> list[Stack]:
@@ -57,6 +81,8 @@ class WorkQueue:
             reason = "cancelled before it started"
         elif self._halted:
             reason = f"not started: {self._halted}"
+        elif self.capped:
+            reason = f"not started: {self.capped}"
         else:
             reason = "not started: the failure budget of this run is spent"
         with self._lock:

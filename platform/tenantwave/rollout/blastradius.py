@@ -1,0 +1,83 @@
+"""The blast radius of `platform up`, counted in tenants (docs/lifecycle.md, "Blast radius in tenants").
+
+A stack weighs the tenants it serves: a pool stack exposes every member at once, a silo stack its
+one tenant, an untenanted stack nobody. Two caps, both off by default:
+
+- `max_tenants_in_flight` (rollout, or per phase): at most that many distinct tenants of a phase are
+  being changed at once. A stack waits (in plan order: nothing overtakes it) until it fits beside
+  the stacks of its phase still running. A stack that serves more tenants than the cap still
+  deploys, alone in its phase: a cap never makes a stack impossible to deploy.
+- `max_tenants_per_run` (rollout): one run starts no stack that would take the distinct tenants it
+  exposes over the cap; the rest are not started, and running the same command again continues.
+  The first stack that exposes anyone always starts, however many tenants it serves.
+
+`TenantLimits` is computed from the configuration alone; `Admission` is the runner's bookkeeping
+(called under the work queue's lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tenantwave.config.models import Project
+from tenantwave.config.rings import tenant_limit
+from tenantwave.planning.inventory import Stack, build_inventory
+
+Verdict = Literal["start", "wait", "stop"]
+
+
+@dataclass(frozen=True)
+class TenantLimits:
+    in_flight: Mapping[str, int] = field(default_factory=dict)  # phase -> tenants changing at once
+    per_run: int | None = None  # tenants one run may expose
+
+    @property
+    def active(self) -> bool:
+        return bool(self.in_flight) or self.per_run is not None
+
+
+def tenant_limits(project: Project) -> TenantLimits:
+    """The caps of `project`: each phase's `max_tenants_in_flight` as a number of tenants (a
+    percentage of the distinct tenants the phase's stacks serve, rounded down, at least 1)."""
+    rollout = project.platform.rollout
+    served: dict[str, set[str]] = {}
+    for stack in build_inventory(project):
+        served.setdefault(stack.phase, set()).update(stack.tenants)
+    in_flight = {}
+    for phase in project.platform.lifecycle:
+        count = rollout.for_phase(phase.phase).max_tenants_in_flight
+        if count is not None:
+            in_flight[phase.phase] = tenant_limit(count, len(served.get(phase.phase, ())))
+    return TenantLimits(in_flight=in_flight, per_run=rollout.max_tenants_per_run)
+
+
+class Admission:
+    """Which stack may start now, given the stacks running and the tenants the run exposed so far."""
+
+    def __init__(self, limits: TenantLimits) -> None:
+        self.limits = limits
+        self.exposed: set[str] = set()
+
+    def verdict(self, stack: Stack, running: Iterable[Stack]) -> Verdict:
+        """`start`; `wait` until a running stack of its phase finishes; or `stop` (the run's cap)."""
+        per_run = self.limits.per_run
+        if per_run is not None and self.exposed and len(self.exposed | set(stack.tenants)) > per_run:
+            return "stop"
+        cap = self.limits.in_flight.get(stack.phase)
+        if cap is None:
+            return "start"
+        beside = [s for s in running if s.phase == stack.phase]
+        changing = set(stack.tenants).union(*(s.tenants for s in beside))
+        return "wait" if beside and len(changing) > cap else "start"
+
+    def started(self, stack: Stack) -> None:
+        self.exposed.update(stack.tenants)
+
+    @property
+    def stop_reason(self) -> str:
+        return (
+            f"max_tenants_per_run {self.limits.per_run} reached ({len(self.exposed)} tenants exposed by this run); "
+            "run the same command again to continue"
+        )

@@ -1,0 +1,62 @@
+"""The state of a stack as the dashboard shows it: one word per state, always shown with its colour.
+
+A cell's state, for the release the dashboard looks at (`cell_state`), first match wins:
+
+- `running`    a run holds the stack now (its claim in the ledger);
+- `failed`, `unhealthy`: its last attempt ended so (cancelled and abandoned attempts show as
+  `failed`, with the recorded status in the detail);
+- `succeeded`  it runs the release (the plan says done);
+- `blocked`    the lifecycle or a removal holds it (the plan's reason says why);
+- `pending`    it may deploy the release in its wave (the plan says eligible);
+- `deployed`   no release is looked at (an empty ledger, no runs): its last attempt succeeded;
+- `new`        nothing was ever deployed to it.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+CellState = Literal["running", "failed", "unhealthy", "succeeded", "blocked", "pending", "deployed", "new"]
+
+STATES: Final[tuple[CellState, ...]] = (
+    "running", "failed", "unhealthy", "blocked", "pending", "succeeded", "deployed", "new",
+)  # fmt: skip
+
+FAILED_STATUSES: Final = frozenset({"failed", "cancelled", "abandoned"})
+
+# What each word means, for the legend (colour is never the only signal: the word is always shown).
+MEANINGS: Final[dict[CellState, str]] = {
+    "running": "a run is deploying it now",
+    "failed": "its last attempt failed, was cancelled or abandoned",
+    "unhealthy": "its last deployment failed its health checks",
+    "blocked": "the lifecycle holds it back: see why on its page",
+    "pending": "it may deploy the release in its wave",
+    "succeeded": "it runs the release",
+    "deployed": "its last deployment succeeded",
+    "new": "nothing was deployed to it yet",
+}
+
+
+def cell_state(
+    *,
+    running: bool,
+    last_status: str | None,
+    plan_state: str | None,
+) -> CellState:
+    """The state shown for a stack: `last_status` is its last attempt's (None: never attempted),
+    `plan_state` the plan's for the release looked at (None: no release)."""
+    if running or last_status == "running":
+        return "running"
+    if last_status in FAILED_STATUSES:
+        return "failed"
+    if last_status == "unhealthy":
+        return "unhealthy"
+    if plan_state == "done":
+        return "succeeded"
+    if plan_state == "blocked":
+        return "blocked"
+    if plan_state == "eligible":
+        return "pending"
+    if last_status == "succeeded":
+        return "deployed"
+    return "new"

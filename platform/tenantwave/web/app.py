@@ -1,0 +1,109 @@
+"""The dashboard as a Starlette app: read-only (GET routes only; approvals stay in the CLI), every
+page built from the current snapshot (views.snapshot), every outside value redacted by the views and
+escaped by the templates. Responses carry a Content-Security-Policy that allows only the app's own
+stylesheet and script.
+
+Routes: `/` fleet (`?tier=&env=&state=&q=&page=&per=&release=`), `/stacks/{name}`, `/release`
+(`?release=`), `/runs`, `/runs/{id}`, `/api/changes` (the snapshot's change marker, polled by the
+pages), `/static/...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tenantwave.errors import UsageError
+from tenantwave.views import queries
+from tenantwave.views.snapshot import Snapshot, Source
+from tenantwave.web import pages
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+class _Headers(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def create_app(source: Source, *, poll: float = 2.0) -> Starlette:
+    """The app over `source`; refreshing the source is the caller's (serve.py runs a thread for it)."""
+
+    def snapshot_of(request: Request) -> tuple[Snapshot, str | None]:
+        release = request.query_params.get("release") or None
+        if release is not None and release not in source.current.releases:
+            raise UsageError(f"release {release!r}: the ledger has no run of it")
+        return source.for_release(release), release
+
+    def fleet(request: Request) -> Response:
+        snapshot, release = snapshot_of(request)
+        page = queries.fleet(snapshot, queries.fleet_query(request.query_params, snapshot))
+        return HTMLResponse(pages.fleet_html(snapshot, page, release=release, poll=poll))
+
+    def release(request: Request) -> Response:
+        snapshot, chosen = snapshot_of(request)
+        return HTMLResponse(pages.release_html(snapshot, queries.release(snapshot), release=chosen, poll=poll))
+
+    def stack(request: Request) -> Response:
+        snapshot, release = snapshot_of(request)
+        name = request.path_params["name"]
+        view = queries.stack(snapshot, source.ledger, name)
+        if view is None:
+            return _not_found(f"no stack {name!r} in this project's configuration")
+        return HTMLResponse(pages.stack_html(snapshot, view, release=release, poll=poll))
+
+    def runs(request: Request) -> Response:
+        snapshot = source.current
+        return HTMLResponse(pages.runs_html(snapshot, queries.runs(snapshot, source.ledger), poll=poll))
+
+    def run(request: Request) -> Response:
+        snapshot = source.current
+        found = queries.run(snapshot, source.ledger, request.path_params["run_id"])
+        if found is None:
+            return _not_found("no such run in the ledger")
+        return HTMLResponse(pages.run_html(snapshot, found[0], found[1], poll=poll))
+
+    def changes(request: Request) -> Response:
+        snapshot = source.current
+        return JSONResponse({"marker": snapshot.marker, "release": snapshot.release})
+
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(f"bad request: {exc}", status_code=400)
+
+    routes = [
+        Route("/", fleet),
+        Route("/release", release),
+        Route("/stacks/{name:str}", stack),
+        Route("/runs", runs),
+        Route("/runs/{run_id:str}", run),
+        Route("/api/changes", changes),
+        Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(_Headers)],
+        exception_handlers={UsageError: bad_input},
+    )
+
+
+def _not_found(message: str) -> Response:
+    return PlainTextResponse(message, status_code=404)

@@ -1,0 +1,76 @@
+"""Serving the dashboard: uvicorn on loopback by default, the snapshot refreshed by one background
+thread every `poll` seconds (pages poll the app for the snapshot's marker, never the ledger)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+
+from tenantwave.views.snapshot import Source
+
+log = logging.getLogger("tenantwave.dashboard")
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """What to tell the operator when the dashboard would be reachable from other machines."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: the dashboard binds to {host}: anyone who can reach this machine on that address can read "
+        "the fleet's state, runs and logs, and the dashboard has no login of its own. Serve it on 127.0.0.1 "
+        "behind an authenticating reverse proxy instead (docs/dashboard.md)"
+    )
+
+
+class Refresher:
+    """Calls `source.refresh()` every `every` seconds on a daemon thread until stopped. An error
+    (the ledger unreachable for a while) is logged and tried again next time."""
+
+    def __init__(self, source: Source, every: float) -> None:
+        self.source = source
+        self.every = every
+        self.error = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="dashboard-refresh", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.source.refresh()
+                self.error = ""
+            except Exception as exc:  # the ledger may be away for a while: keep serving the last snapshot
+                self.error = f"{type(exc).__name__}: {exc}"
+                log.warning("the dashboard could not refresh its snapshot: %s", self.error)
+
+
+def serve(source: Source, host: str, port: int, poll: float) -> None:
+    """Run the dashboard until interrupted."""
+    import uvicorn
+
+    from tenantwave.web.app import create_app
+
+    refresher = Refresher(source, max(0.5, poll / 2))
+    refresher.start()
+    try:
+        uvicorn.run(create_app(source, poll=poll), host=host, port=port, log_level="warning",
+                    server_header=False, access_log=False)
+    finally:
+        refresher.stop()

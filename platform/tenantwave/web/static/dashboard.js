@@ -1,0 +1,47 @@
+// tenantwave dashboard: live updates by polling (no build step, no framework).
+// Every few seconds, ask whether the dashboard's snapshot changed; when it did, fetch this page again
+// and swap its <main> in place. Bake countdowns tick every second from the server's figure.
+(function () {
+  "use strict";
+  var body = document.body;
+  var every = Math.max(1, Number(body.dataset.poll || "2")) * 1000;
+  var marker = body.dataset.marker;
+  var live = document.getElementById("live");
+  var loaded = Date.now();
+
+  function say(text) { if (live) { live.textContent = text; } }
+
+  function swap(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.querySelector("main");
+    var old = document.querySelector("main");
+    if (fresh && old) { old.replaceWith(fresh); }
+    marker = doc.body.dataset.marker || marker;
+    body.dataset.marker = marker;
+    loaded = Date.now();
+    say("updated at " + new Date().toLocaleTimeString());
+  }
+
+  function poll() {
+    fetch(body.dataset.changes || "/api/changes", { cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        if (data.marker === marker) { return null; }
+        return fetch(location.href, { cache: "no-store" }).then(function (r) { return r.text(); }).then(swap);
+      })
+      .catch(function () { say("live updates paused: the dashboard cannot be reached"); })
+      .then(function () { setTimeout(poll, every); });
+  }
+
+  function tick() {
+    var gone = Math.floor((Date.now() - loaded) / 1000);
+    document.querySelectorAll("[data-seconds-left]").forEach(function (el) {
+      var left = Math.max(0, Number(el.dataset.secondsLeft) - gone);
+      var m = Math.floor(left / 60), s = left % 60;
+      el.textContent = left > 0 ? (m ? m + " min " : "") + s + " s" : "now";
+    });
+  }
+
+  if (body.dataset.live === "1") { setTimeout(poll, every); }
+  setInterval(tick, 1000);
+})();
