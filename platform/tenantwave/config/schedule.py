@@ -202,17 +202,23 @@ class Freeze(_Strict):
 def parse_moment(text: str) -> WeeklyMoment | datetime:
     """`<day> HH:MM` (weekly) or `YYYY-MM-DD HH:MM` (a date): naive, local to the freeze's tz."""
     if (weekly := _WEEKLY.match(text)) is not None:
-        at = parse_clock(weekly[2])
+        try:
+            day, at = check_day(weekly[1]), parse_clock(weekly[2])
+        except ValueError as exc:
+            raise ValueError(f"{text!r}: {exc}") from None
         assert at is not None
-        return WeeklyMoment(DAYS.index(check_day(weekly[1])), at)
+        return WeeklyMoment(DAYS.index(day), at)
     if (dated := _DATED.match(text)) is not None:
         try:
             day = date.fromisoformat(dated[1])
         except ValueError:
             raise ValueError(f"{text!r}: {dated[1]} is not a date (YYYY-MM-DD)") from None
-        at = parse_clock(dated[2])
-        assert at is not None
-        return datetime.combine(day, at)
+        try:
+            clock = parse_clock(dated[2])
+        except ValueError as exc:
+            raise ValueError(f"{text!r}: {exc}") from None
+        assert clock is not None
+        return datetime.combine(day, clock)
     raise ValueError(
         f"{text!r} is neither a date and time (YYYY-MM-DD HH:MM, e.g. 2026-12-18 17:00) "
         "nor a day and time (e.g. fri 15:00)"

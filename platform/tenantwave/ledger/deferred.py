@@ -88,7 +88,7 @@ class DeferredLedger:
     def now(self) -> datetime:
         """The ledger's time (Ledger.now); on SQLite this machine's, without opening anything."""
         if self.url.startswith("sqlite"):
-            return datetime.now(UTC).replace(tzinfo=None)
+            return utcnow()
         return self.real().now()
 
     def _quick(self, read: Callable[[planreads.Execute], T]) -> T | None:
@@ -103,6 +103,11 @@ class DeferredLedger:
         if name.startswith("__") or name in ("_real", "_lock"):
             raise AttributeError(name)
         return getattr(self.real(), name)
+
+
+def utcnow() -> datetime:
+    """This machine's time, naive UTC (the SQLite ledger's clock; tests pin it here and in store)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def quick_sqlite_read(path: Path, read: Callable[[planreads.Execute], T]) -> T | None:
