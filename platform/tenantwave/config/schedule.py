@@ -203,11 +203,11 @@ def parse_moment(text: str) -> WeeklyMoment | datetime:
     """`<day> HH:MM` (weekly) or `YYYY-MM-DD HH:MM` (a date): naive, local to the freeze's tz."""
     if (weekly := _WEEKLY.match(text)) is not None:
         try:
-            day, at = check_day(weekly[1]), parse_clock(weekly[2])
+            weekday, at = check_day(weekly[1]), parse_clock(weekly[2])
         except ValueError as exc:
             raise ValueError(f"{text!r}: {exc}") from None
         assert at is not None
-        return WeeklyMoment(DAYS.index(day), at)
+        return WeeklyMoment(DAYS.index(weekday), at)
     if (dated := _DATED.match(text)) is not None:
         try:
             day = date.fromisoformat(dated[1])
