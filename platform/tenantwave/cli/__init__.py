@@ -2,6 +2,7 @@
 
 - `app`         the click group, and errors turned into one message and an exit code
 - `application` the object every command gets: options, workspace, confirmation, runs with progress
+- `notifying`   the events commands tell the webhooks of platform.yaml `notify`, and what became of them
 - `options`     options shared by several commands, each defined once
 - `read`        validate, plan, status      `deploy`  up, approve, destroy
 - `health`      verify, rollback            `tenant`  tenant add, remove, move, list

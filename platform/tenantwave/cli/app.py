@@ -90,3 +90,4 @@ def cli(ctx: click.Context, project: Path | None, ledger: str | None, engine: st
                 3 blocked by the lifecycle or a gate.
     """
     ctx.obj = Application(project, ledger, engine, as_json)
+    ctx.call_on_close(ctx.obj.close)  # notifications still on their way: a bounded wait, then a summary

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tenantwave.cli.jsonout import echo_json
+from tenantwave.cli.notifying import Notifications
 from tenantwave.errors import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Application:
         self.json = json
         self._workspace: Workspace | None = None
         self._ledger_stated = False
+        self.notifications = Notifications(self.workspace)  # platform.yaml `notify`, opened on first use
 
     def project(self) -> Project:
         """The project's configuration, for commands that never touch the ledger."""
@@ -91,7 +93,13 @@ class Application:
     def echo_json(self, document: dict[str, Any]) -> None:
         """Print the command's JSON document, with the ledger it used under `ledger` (if it used one)."""
         choice = self._workspace.choice if self._workspace is not None and self._ledger_stated else None
+        sent = self.notifications.finish()  # what the webhooks were told, once they were
+        document = document if sent is None else {**document, "notifications": sent}
         echo_json(document if choice is None else {**document, "ledger": choice.to_json()})
+
+    def close(self) -> None:
+        """The end of the command (the click context's close): notifications still to report."""
+        self.notifications.close(as_json=self.json)
 
     # -- talking to the operator ------------------------------------------------------------------
 
@@ -114,7 +122,10 @@ class Application:
         from tenantwave.rollout.runner import run_plan
 
         with self._running(as_json) as (listener, cancel):
-            return run_plan(self.workspace(), plan, options, listener, cancel, command)
+            listener = self.notifications.announcing(listener, plan, command)
+            report = run_plan(self.workspace(), plan, options, listener, cancel, command)
+        self.notifications.run_finished(command, report)
+        return report
 
     def run_tenant_plan(self, plan: TenantPlan, *, retain_data: bool) -> TenantResult:
         from tenantwave.tenants.execution import execute_tenant_plan

@@ -85,6 +85,7 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     )
     if not as_json:
         describe_rollout(plan)
+    app.notifications.gate(plan)
     if not plan.runnable:
         if as_json:
             app.echo_json(unrun_json(plan, workspace.simulated))
@@ -108,13 +109,15 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
         show_report(report, workspace.engine, exposed=run_options.tenant_limits is not None
                     and run_options.tenant_limits.active)
         _say_deferred(plan)
+    app.notifications.approval_ahead(report)
     rollback_plan = plan_auto_rollback(workspace, report)
     rollbacks: Rollbacks | None = None
     if rollback_plan is not None:
         if not as_json:
             click.echo(f"auto_rollback: {len(rollback_plan.choices)} failed or unhealthy stack(s)")
             describe_rollback(rollback_plan)
-        rollbacks = run_rollback(app, rollback_plan, run_options.concurrency, run_options.skip_hooks, as_json)
+        rollbacks = run_rollback(app, rollback_plan, run_options.concurrency, run_options.skip_hooks, as_json,
+                                 automatic=True)
     if as_json:  # one JSON document: the run, with its automatic rollback inside
         document = report.to_json()
         if rollbacks is not None:

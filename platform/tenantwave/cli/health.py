@@ -126,8 +126,9 @@ def rollback(app: Application, wave: int | None, stacks: tuple[str, ...], tenant
 
 
 def run_rollback(app: Application, plan: RollbackPlan, concurrency: int | None, skip_hooks: bool,
-                 as_json: bool) -> Rollbacks:
-    """Carry a rollback plan out (`platform rollback`, and auto_rollback after `up`), showing each run."""
+                 as_json: bool, *, automatic: bool = False) -> Rollbacks:
+    """Carry a rollback plan out (`platform rollback`, and auto_rollback after `up`), showing each run,
+    and tell the webhooks that want it how it went."""
     from tenantwave.rollout.rollbacks import execute_rollback
     from tenantwave.rollout.runner import RunOptions
 
@@ -137,7 +138,9 @@ def run_rollback(app: Application, plan: RollbackPlan, concurrency: int | None, 
             show_report(report, app.workspace().engine)
         return report
 
-    return execute_rollback(app.workspace(), plan, run, concurrency=concurrency, skip_hooks=skip_hooks)
+    rollbacks = execute_rollback(app.workspace(), plan, run, concurrency=concurrency, skip_hooks=skip_hooks)
+    app.notifications.rollback_done(rollbacks, automatic=automatic)
+    return rollbacks
 
 
 def describe_rollback(plan: RollbackPlan) -> None:

@@ -131,6 +131,14 @@ class Notifier:
         self._stop = threading.Event()
         self._channels = [_Channel(self, hook, environ.get(hook.url_env, ""), post, backoff) for hook in hooks]
 
+    def wants(self, event: str) -> bool:
+        """Whether some webhook wants `event` (an event nobody wants need not even be built)."""
+        return any(channel.hook.wants(event) for channel in self._channels)
+
+    def problem(self, event: str, why: str) -> None:
+        """`event` could not be sent to any webhook that wants it, for this reason."""
+        self._record([channel.failed(event, why) for channel in self._channels if channel.hook.wants(event)])
+
     def notify(self, notification: Notification | None) -> None:
         """Queue `notification` for every webhook that wants its event; never blocks, never raises."""
         if notification is None:
