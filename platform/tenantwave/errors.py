@@ -5,6 +5,7 @@ Exit codes (documented in docs/commands.md):
     1  a deployment failed
     2  bad input or usage (configuration, arguments, missing Pulumi CLI)
     3  blocked by the lifecycle or a gate: nothing could run
+    4  `platform drift` found drift (every stack checked)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BLOCKED = 3
+EXIT_DRIFT = 4
 
 
 class PlatformError(Exception):

@@ -8,6 +8,7 @@
 - `health`      verify, rollback            `tenant`  tenant add, remove, move, list
 - `preview`     preview                     `ci`      ci github
 - `unlock`      unlock (a claim released by hand)
+- `drift`       drift (a refresh preview of each deployed stack, recorded)
 - `dashboard`   dashboard (the web UI), report --html (its static file)
 - `progress`, `render`, `tables`, `jsonout`: how runs, tables and JSON documents are shown
 - `examples`    the examples every --help ends with; `completion`: names for shell completion
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import sys
 
-from tenantwave.cli import ci, dashboard, deploy, examples, health, preview, read, tenant, unlock
+from tenantwave.cli import ci, dashboard, deploy, drift, examples, health, preview, read, tenant, unlock
 from tenantwave.cli.app import cli
 from tenantwave.cli.streams import guard_closed_pipes
 
@@ -36,6 +37,7 @@ for _command in (
     health.verify,
     health.rollback,
     unlock.unlock,
+    drift.drift,
     dashboard.dashboard,
     dashboard.report,
 ):

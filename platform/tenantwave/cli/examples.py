@@ -89,6 +89,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "platform unlock --stack testing.pool.basic",
         "platform unlock --run 20250301T120000-0a1b2c3d --yes",
     ),
+    "drift": (
+        "platform drift",
+        "platform drift --env production-us --concurrency 8 --markdown drift.md",
+        "platform drift --tenant helios-bank --json",
+    ),
     "dashboard": (
         "platform dashboard",
         "platform dashboard --engine mock --port 8081",

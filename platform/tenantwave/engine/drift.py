@@ -64,7 +64,7 @@ def bounded(resources: Iterable[DriftedResource]) -> tuple[DriftedResource, ...]
     for resource in resources:
         if len(kept) == MAX_RESOURCES:
             break
-        properties = tuple(dict.fromkeys(_short(p) for p in resource.properties))
+        properties = tuple(sorted({_short(p) for p in resource.properties}))
         if len(properties) > MAX_PROPERTIES:
             properties = (*properties[:MAX_PROPERTIES], f"and {len(properties) - MAX_PROPERTIES} more")
         op = resource.op if resource.op in DRIFT_OPS else "update"

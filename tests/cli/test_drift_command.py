@@ -1,0 +1,127 @@
+"""`platform drift` through click's CliRunner (issue 19): exact output, exit codes, what it records,
+and how status, plan, tenant list and the next `up` see the drift it found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from support.clirunner import Platform
+from support.testengine import SPEC, ScriptedEngine, Step
+
+pytestmark = pytest.mark.cli
+
+LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"
+POOL = "testing.pool.basic"
+DRIFT = Step(drifted=(
+    ("update", "aws:sqs/queue:Queue", "jobs", ("visibilityTimeoutSeconds", "tags")),
+    ("delete", "aws:dynamodb/table:Table", "data", ()),
+))
+
+
+@pytest.fixture
+def platform(platform: Platform) -> Platform:
+    return platform.with_engine(SPEC)
+
+
+@pytest.fixture
+def deployed(project: Path, test_engine: ScriptedEngine, platform: Platform) -> ScriptedEngine:
+    """Wave 1 (the untenanted testing pool) deployed."""
+    assert platform("up", "--release", "1.4.0", "--wave", "1").exit_code == 0
+    return test_engine
+
+
+def test_drift_found_exact_output_and_exit_code_4(deployed: ScriptedEngine, platform: Platform) -> None:
+    deployed.steps[POOL] = DRIFT
+    result = platform("drift")
+    assert result.exit_code == 4
+    assert result.text == (
+        LEDGER
+        + "drift check of the fleet: 1 deployed stack(s), 13 not deployed\n"
+        "run RUN: 1 stack(s); logs in .platform/logs/RUN\n"
+        "start testing.pool.basic\n"
+        "  testing.pool.basic: 0/4 resources\n"
+        "  testing.pool.basic: 4/4 resources\n"
+        "ok testing.pool.basic: +0 ~2 -0 +-0\n"
+        "DRIFTED testing.pool.basic: 2 resources drifted (untenanted)\n"
+        "    aws:sqs/queue:Queue jobs: tags, visibilityTimeoutSeconds\n"
+        "    aws:dynamodb/table:Table data: deleted outside Pulumi\n"
+        "run RUN: 1 drifted, 13 not-deployed\n"
+    )
+    assert [c.operation for c in deployed.calls] == ["up", "preview_refresh"]
+    assert deployed.calls[-1].release == "1.4.0"  # checked with the release it runs
+
+
+def test_no_drift_is_exit_code_0(deployed: ScriptedEngine, platform: Platform) -> None:
+    result = platform("drift", "--env", "testing")
+    assert result.exit_code == 0
+    assert result.text.splitlines()[1:2] == ["drift check of --env testing: 1 deployed stack(s), 1 not deployed"]
+    assert result.text.endswith("ok testing.pool.basic\nrun RUN: 1 clean, 1 not-deployed\n")
+
+
+def test_a_stack_that_cannot_be_checked_is_one_line_and_exit_code_1(
+    deployed: ScriptedEngine, platform: Platform
+) -> None:
+    deployed.steps[POOL] = Step(outcome="failed", error="refreshing urn:pulumi:x::aws:s3/bucket:Bucket::b: "
+                                                        "AccessDenied: not authorized to perform s3:GetBucketTagging")
+    result = platform("drift", "--stack", POOL)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.text.endswith(
+        "FAILED testing.pool.basic: refreshing urn:pulumi:x::aws:s3/bucket:Bucket::b: AccessDenied: not authorized "
+        "to perform s3:GetBucketTagging\n"
+        "failed testing.pool.basic: refreshing urn:pulumi:x::aws:s3/bucket:Bucket::b: AccessDenied: not authorized "
+        "to perform s3:GetBucketTagging\n"
+        "run RUN: 1 failed\n"
+    )
+
+
+def test_an_engine_bug_fails_that_stack_only(deployed: ScriptedEngine, platform: Platform) -> None:
+    deployed.steps[POOL] = Step(outcome="raise")
+    result = platform("drift", "--json")
+    assert result.exit_code == 1
+    (stack,) = [s for s in result.json()["stacks"] if s["status"] != "not-deployed"]
+    assert (stack["status"], stack["error"]) == (
+        "failed", "engine error: RuntimeError: the test engine was told to raise"
+    )
+
+
+def test_nothing_deployed_checks_nothing_and_records_nothing(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    result = platform("drift", "--tier", "basic")
+    assert result.exit_code == 0
+    assert result.text == LEDGER + "drift check of --tier basic: 0 deployed stack(s), 4 not deployed\n" \
+        "run -: 4 not-deployed\n"
+    assert test_engine.calls == []
+
+
+def test_bad_input_is_exit_code_2_and_checks_nothing(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    result = platform("drift", "--env", "prod")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        2, "error: --env prod: no such name (did you mean production-eu or production-us?)"
+    )
+    assert platform("drift", "--wave", "99").exit_code == 2
+    assert test_engine.calls == []
+
+
+def test_json_and_files(deployed: ScriptedEngine, platform: Platform, project: Path) -> None:
+    deployed.steps[POOL] = DRIFT
+    result = platform("drift", "--json", "--markdown", "out/drift.md", "--json-file", "out/drift.json")
+    assert result.exit_code == 4
+    document = result.json()
+    assert (document["format"], document["scope"], document["status"]) == (1, "the fleet", "drifted")
+    assert document["counts"]["drifted"] == 1 and document["counts"]["not-deployed"] == 13
+    (stack,) = [s for s in document["stacks"] if s["status"] == "drifted"]
+    assert stack["resources"] == 2 and stack["release"] == "1.4.0"
+    assert stack["findings"][0] == {"op": "update", "type": "aws:sqs/queue:Queue", "name": "jobs",
+                                    "properties": ["tags", "visibilityTimeoutSeconds"]}  # fmt: skip
+    saved = json.loads((project / "out" / "drift.json").read_text())
+    assert {k: v for k, v in saved.items() if k != "ledger"} == {k: v for k, v in document.items() if k != "ledger"}
+    markdown = (project / "out" / "drift.md").read_text()
+    assert markdown.startswith("<!-- tenantwave-drift -->\n## Drift found: the fleet\n")
+    assert "<code>aws:sqs/queue:Queue</code> <code>jobs</code> | <code>tags</code>, " in markdown
