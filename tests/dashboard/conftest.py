@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dashboard_helpers import FAILING, SECRET, Rollout
 
 from support.clirunner import Platform
 from support.fleet import copy_example
@@ -14,14 +14,6 @@ from support.testengine import SPEC, ScriptedEngine, Step
 
 pytest.importorskip("starlette", reason="the dashboard extra (starlette, jinja2, uvicorn) is not installed")
 
-SECRET = "s3cr3t-value-4f9a2c"  # becomes a secret only after the rollout (see `secret`)
-FAILING = "staging.silo.helios-bank"
-
-
-@dataclass(frozen=True)
-class Rollout:
-    root: Path
-    ledger: str  # the ledger URL every command of the test uses
 
 
 @pytest.fixture
@@ -53,3 +45,13 @@ def secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     redaction.adopt_environment({"DASHBOARD_TEST_PASSWORD": SECRET})
     yield SECRET
     redaction.adopt_environment({})
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the example fleet as the current directory, nothing deployed."""
+    root = copy_example(tmp_path / "fleet")
+    monkeypatch.chdir(root)
+    for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return root

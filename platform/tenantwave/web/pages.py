@@ -1,6 +1,7 @@
 """The pages as HTML: one Jinja2 environment (autoescape on, strict undefined), shared by the
 dashboard and the static report. Every value from outside reaches a template already redacted
-(views.outside) and is escaped by the template engine."""
+(views.outside), is redacted again as it is rendered (a secret learnt since the snapshot was built)
+and is escaped by the template engine."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 
 import jinja2
 
+from tenantwave.privacy.redaction import redact
 from tenantwave.views.fleet import FleetPage, FleetQuery
 from tenantwave.views.release import ReleaseView
 from tenantwave.views.runs import DeploymentRow, RunRow
@@ -30,6 +32,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_redacted,  # every {{ value }}, once more at rendering: a secret learnt after the snapshot
     )
     env.filters["when"] = when
     env.filters["seconds"] = seconds
@@ -37,6 +40,10 @@ def environment() -> jinja2.Environment:
 
 
 _ENV: jinja2.Environment | None = None
+
+
+def _redacted(value: Any) -> Any:
+    return redact(value) if isinstance(value, str) and value else value
 
 
 def _env() -> jinja2.Environment:
