@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tenantwave.rollout.report import Outcome, RunReport
     from tenantwave.rollout.rollbacks import Rollbacks
     from tenantwave.rollout.runner import RunListener
-    from tenantwave.rollout.webhooks import Notifier
+    from tenantwave.rollout.webhooks import Notifier, NotifySummary
 
 
 class Notifications:
@@ -122,19 +122,23 @@ class Notifications:
     # -- the end of the command -------------------------------------------------------------------
 
     def finish(self) -> dict[str, Any] | None:
-        """Wait (bounded) for what is on its way; the summary for a JSON document (None: nothing was sent)."""
-        if self._finished or self._notifier is None:
-            return None
-        self._finished = True
-        return self._notifier.flush().to_json()
+        """Wait (bounded) for what is on its way; the summary for a JSON document (None: no webhook
+        was asked to send anything)."""
+        summary = self._flush()
+        return None if summary is None else summary.to_json()
 
     def close(self, *, as_json: bool) -> None:
         """The end of a command that has not reported its notifications yet: a few lines (stderr with --json)."""
-        if self._finished or self._notifier is None:
-            return
-        self._finished = True
-        for line in self._notifier.flush().lines():
+        summary = self._flush()
+        for line in summary.lines() if summary is not None else ():
             click.echo(line, err=as_json)
+
+    def _flush(self) -> NotifySummary | None:
+        if self._finished or self._notifier is None:
+            return None
+        self._finished = True
+        summary = self._notifier.flush()
+        return summary if summary.deliveries else None
 
 
 class _Announcing:
