@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from tenantwave.engine.drift import DriftedResource
 from tenantwave.planning.gate import GateVerdict
 from tenantwave.planning.inventory import Stack
 from tenantwave.planning.selection import Targets
 from tenantwave.privacy import redaction
 from tenantwave.rollout import notifications
-from tenantwave.rollout.notifications import MAX_LINE, MAX_LINES, MAX_TEXT, DriftedStack, Notification, body
+from tenantwave.rollout.driftreport import DriftFound, StackDrift
+from tenantwave.rollout.notifications import MAX_LINE, MAX_LINES, MAX_TEXT, Notification, body
 from tenantwave.rollout.prepare import RolloutPlan
 from tenantwave.rollout.report import Outcome, RunReport
 
@@ -103,15 +105,31 @@ def test_slack_text_shows_outside_text_literally() -> None:
 
 
 def test_drift_found_names_stacks_resources_and_tenants() -> None:
-    drifted = [DriftedStack("production-us.silo.acme", ("acme",), ("bucket", "table")),
-               DriftedStack("production-us.pool.basic", ("bolt", "cera"), ("queue",))]
-    notification = notifications.drift_found("env production-us", drifted, checked=5)
-    assert notification is not None
+    drifted = (
+        StackDrift("production-us.silo.acme", "production-us", ("acme",), "drifted", "1.4.0", resources=2, findings=(
+            DriftedResource("update", "aws:sqs/queue:Queue", "jobs", ("tags",)),
+            DriftedResource("delete", "aws:dynamodb/table:Table", "data"),
+        )),
+        StackDrift("production-us.pool.basic", "production-us", ("bolt", "cera"), "drifted", "1.4.0", resources=1,
+                   findings=(DriftedResource("update", "aws:s3/bucket:Bucket", "files", ("versioning",)),)),
+    )
+    notification = notifications.drift_found(DriftFound("RUN1", "--env production-us", 5, drifted))
     document = as_json(notification)
-    assert document["title"] == "drift found in env production-us: 2 of 5 stacks, affecting 3 tenants"
-    assert document["lines"] == ["production-us.silo.acme: 2 resources drifted (bucket, table); tenants acme",
-                                 "production-us.pool.basic: 1 resource drifted (queue); tenants bolt, cera"]
-    assert notifications.drift_found("env production-us", [], checked=5) is None
+    assert document["title"] == "drift found in --env production-us: 2 of 5 stacks, affecting 3 tenants (run RUN1)"
+    assert document["lines"] == [
+        "production-us.silo.acme: 2 resources drifted (tenants acme): aws:sqs/queue:Queue jobs: tags; "
+        "aws:dynamodb/table:Table data: deleted outside Pulumi",
+        "production-us.pool.basic: 1 resource drifted (tenants bolt, cera): aws:s3/bucket:Bucket files: versioning",
+    ]
+    assert document["details"] == {
+        "run": "RUN1", "scope": "--env production-us", "checked": 5, "tenants": ["acme", "bolt", "cera"],
+        "stacks": [
+            {"stack": "production-us.silo.acme", "tenants": ["acme"], "resources": 2,
+             "findings": ["aws:sqs/queue:Queue jobs: tags", "aws:dynamodb/table:Table data: deleted outside Pulumi"]},
+            {"stack": "production-us.pool.basic", "tenants": ["bolt", "cera"], "resources": 1,
+             "findings": ["aws:s3/bucket:Bucket files: versioning"]},
+        ],
+    }
 
 
 def test_secrets_are_masked_before_anything_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:

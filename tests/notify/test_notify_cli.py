@@ -138,6 +138,29 @@ def test_an_automatic_rollback_is_told_too(
     assert done["details"]["automatic"] is True
 
 
+def test_drift_found_names_the_stacks_and_tenants_affected(
+    tmp_path: Path, server: WebhookServer, test_engine: ScriptedEngine, platform: Platform,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPS_HOOK", server.url("/hook"))
+    monkeypatch.setenv("CHAT_HOOK", server.url("/chat"))
+    fleet(tmp_path / "p", [{"url_env": "OPS_HOOK", "events": ["drift_found"]},
+                           {"url_env": "CHAT_HOOK", "format": "slack", "events": ["drift_found"]}])
+    monkeypatch.chdir(tmp_path / "p")
+    assert platform("up", "--release", "1.4.0", "--wave", "1", "--yes").exit_code == 0
+    assert platform("drift").exit_code == 0  # clean: nothing sent
+    assert server.received == []
+    test_engine.steps[STAGING] = Step(drifted=(("update", "aws:sqs/queue:Queue", "jobs", ("tags",)),))
+    result = platform("drift", "--json")
+    assert result.exit_code == 4
+    assert result.json()["notifications"] == {"sent": 2, "failed": []}
+    (found,) = server.bodies("/hook")
+    assert found["event"] == "drift_found"
+    assert found["details"]["tenants"] == ["acme"]
+    assert found["lines"] == [f"{STAGING}: 1 resource drifted (tenants acme): aws:sqs/queue:Queue jobs: tags"]
+    assert server.bodies("/chat")[0]["text"].startswith("*drift found in the fleet: 1 of 1 stack, affecting 1 tenant")
+
+
 def _deploy(platform: Platform, root: Path, test_engine: ScriptedEngine, monkeypatch: pytest.MonkeyPatch,
             fails: bool) -> tuple[int, dict[str, Any], str]:
     monkeypatch.chdir(root)

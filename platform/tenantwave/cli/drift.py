@@ -55,6 +55,7 @@ def drift(app: Application, wave: int | None, stacks: tuple[str, ...], tenants: 
         click.echo(f"drift check of {plan.scope}: {len(plan.stacks)} deployed stack(s){not_deployed}")
     options = DriftOptions(concurrency=concurrency or workspace.project.platform.rollout.concurrency)
     report = _check(app, plan, options, as_json)
+    app.notifications.drift_found(report)
     if markdown_file is not None:
         write_output(markdown_file, drift_markdown(report), "--markdown")
     if json_file is not None:

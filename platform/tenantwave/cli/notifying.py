@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tenantwave.engine.base import Progress
     from tenantwave.planning.inventory import Stack
     from tenantwave.planning.workspace import Workspace
+    from tenantwave.rollout.driftreport import DriftReport
     from tenantwave.rollout.notifications import Notification
     from tenantwave.rollout.prepare import RolloutPlan
     from tenantwave.rollout.report import Outcome, RunReport
@@ -118,6 +119,14 @@ class Notifications:
 
         if rollbacks.reports:
             self.emit("rollback_done", lambda: notifications.rollback_done(rollbacks, automatic=automatic))
+
+    def drift_found(self, report: DriftReport) -> None:
+        """`platform drift` found drifted stacks (nothing is sent for a clean fleet)."""
+        from tenantwave.rollout import notifications
+
+        found = report.found()
+        if found is not None:
+            self.emit("drift_found", lambda: notifications.drift_found(found))
 
     # -- the end of the command -------------------------------------------------------------------
 

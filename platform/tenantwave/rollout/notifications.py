@@ -7,8 +7,8 @@ Events (platform.yaml `notify[].events`):
 - `gate_closed`     `up --wave N` deployed nothing because the wave gate is closed: every reason;
 - `approval_needed` a wave waits for an approval (its gate is closed for want of one, or the wave
                     before it just finished): the exact `platform approve ...` command to run;
-- `drift_found`     a drift check found stacks that differ from what was deployed (`drift_found`,
-                    for the `platform drift` command to emit);
+- `drift_found`     `platform drift` found stacks that differ from what was deployed: each one,
+                    its tenants and what differs;
 - `rollback_done`   a rollback (`platform rollback`, or auto_rollback after `up`) ended.
 
 Bodies: `json` is a generic document (`source`, `project`, `event`, `title`, `text`, `lines`,
@@ -30,6 +30,7 @@ from tenantwave.config.models import Project
 from tenantwave.config.notify import NotifyEvent
 from tenantwave.planning.inventory import Stack
 from tenantwave.privacy.redaction import redact, redact_data
+from tenantwave.rollout.driftreport import DriftFound
 from tenantwave.rollout.prepare import RolloutPlan
 from tenantwave.rollout.report import RunReport
 from tenantwave.rollout.rollbacks import Rollbacks
@@ -167,34 +168,25 @@ def rollback_done(rollbacks: Rollbacks, *, automatic: bool) -> Notification:
     )
 
 
-@dataclass(frozen=True)
-class DriftedStack:
-    """One stack a drift check found changed outside the tool: its tenants, and what differs."""
-
-    stack: str
-    tenants: tuple[str, ...] = ()
-    resources: tuple[str, ...] = ()  # the drifted resources (names or URNs), as the check reports them
-
-
-def drift_found(scope: str, drifted: Sequence[DriftedStack], checked: int) -> Notification | None:
-    """The event `platform drift` emits after checking `checked` stacks of `scope` (e.g. "env production-us");
-    None when nothing drifted."""
-    if not drifted:
-        return None
-    tenants = sorted({tenant for stack in drifted for tenant in stack.tenants})
+def drift_found(found: DriftFound) -> Notification:
+    """What `platform drift` found (`DriftReport.found()`): each drifted stack, its tenants, what differs."""
     lines = [
-        f"{d.stack}: {_count(len(d.resources), 'resource')} drifted"
-        + (f" ({', '.join(d.resources)})" if d.resources else "")
-        + (f"; tenants {', '.join(d.tenants)}" if d.tenants else "")
-        for d in drifted
+        f"{s.stack}: {_count(s.resources, 'resource')} drifted"
+        + (f" (tenants {', '.join(s.tenants)})" if s.tenants else " (untenanted)")
+        + (": " + "; ".join(f.describe() for f in s.findings) if s.findings else "")
+        for s in found.stacks
     ]
+    tenants = found.tenants
     return Notification(
         "drift_found",
-        f"drift found in {scope}: {len(drifted)} of {_count(checked, 'stack')}"
-        + (f", affecting {_count(len(tenants), 'tenant')}" if tenants else ""),
+        f"drift found in {found.scope}: {len(found.stacks)} of {_count(found.checked, 'stack')}"
+        + (f", affecting {_count(len(tenants), 'tenant')}" if tenants else "") + f" (run {found.run_id})",
         tuple(lines),
-        {"scope": scope, "checked": checked, "tenants": tenants,
-         "stacks": [{"stack": d.stack, "tenants": list(d.tenants), "resources": list(d.resources)} for d in drifted]},
+        {
+            "run": found.run_id, "scope": found.scope, "checked": found.checked, "tenants": tenants,
+            "stacks": [{"stack": s.stack, "tenants": list(s.tenants), "resources": s.resources,
+                        "findings": [f.describe() for f in s.findings]} for s in found.stacks],
+        },
     )
 
 
