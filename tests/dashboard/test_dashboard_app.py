@@ -112,6 +112,9 @@ def test_the_release_and_runs_pages(client: starlette_testclient.TestClient) -> 
     release = client.get("/release").text
     assert release.count('<section class="wave"') == 10
     assert 'data-wave="5" data-gate="open"' in release
+    five = re.search(r'data-wave="5".*?</section>', release, re.S)
+    assert five is not None and "0 of 1 done (0 %), 1 pending, 0 blocked" in five.group(0)
+    assert "1 failed</strong>" in five.group(0)
     six = re.search(r'data-wave="6" data-gate="closed".*?</section>', release, re.S)
     assert six is not None and "wave 5 has 1 failed stack" in six.group(0)
     seven = re.search(r'data-wave="7".*?</section>', release, re.S)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from tenantwave.config.models import Project
 from tenantwave.ledger.history import GateFacts
+from tenantwave.planning.gate import FAILED
 from tenantwave.planning.plan import Plan, WavePlan
 from tenantwave.views.outside import shown
 
@@ -41,6 +42,7 @@ class WaveRow:
     done: int
     eligible: int
     blocked: int
+    failed: int  # of the stacks not done: those whose last attempt at the release failed or is unhealthy
     gate_open: bool
     reasons: tuple[str, ...]  # every reason the gate is closed (redacted)
     needs_approval: bool
@@ -94,6 +96,13 @@ def _wave_row(project: Project, wave: WavePlan, previous: WavePlan | None, facts
         done=wave.count("done"),
         eligible=wave.count("eligible"),
         blocked=wave.count("blocked"),
+        failed=sum(
+            1
+            for plan in wave.stacks
+            if plan.state != "done"
+            and (record := facts.results.get(plan.stack.name)) is not None
+            and record.status in FAILED
+        ),
         gate_open=gate.open if gate is not None else True,
         reasons=tuple(shown(reason) for reason in gate.reasons) if gate is not None else (),
         needs_approval=project.platform.rollout.for_phase(wave.wave.phase).approval,

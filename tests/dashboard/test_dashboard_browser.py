@@ -1,0 +1,231 @@
+"""The dashboard in a real browser (Debian's chromium and chromium-driver, driven by selenium): every
+page loaded from a real `platform dashboard` process over a ledger a mock rollout wrote, the DOM
+checked, a live update after a run in another process, screenshots at 375 px and 1440 px saved as
+test artifacts (test-artifacts/dashboard/, or $TENANTWAVE_ARTIFACTS).
+
+Without a browser these tests are skipped, visibly; under CI (CI=true) they fail instead: .ci/run
+installs chromium and chromium-driver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.fleet import copy_example, link_program
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+PLATFORM = str(Path(sys.executable).with_name("platform"))
+ARTIFACTS = Path(os.environ.get("TENANTWAVE_ARTIFACTS") or ROOT / "test-artifacts") / "dashboard"
+WIDTHS = (375, 1440)
+FAILING = "staging.silo.helios-bank"
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+
+
+def _browser_binaries() -> tuple[str, str] | str:
+    """(browser, driver), or why they cannot be used."""
+    browser = next((found for name in CHROMIUM if (found := shutil.which(name))), None)
+    driver = shutil.which("chromedriver")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[dev]')"
+    if browser is None or driver is None:
+        return "no chromium and chromedriver on this machine (apt-get install chromium chromium-driver)"
+    return browser, driver
+
+
+@pytest.fixture(scope="module")
+def binaries() -> tuple[str, str]:
+    found = _browser_binaries()
+    if isinstance(found, str):
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(f"the browser tests must run under CI: {found}")
+        pytest.skip(f"browser tests skipped: {found}")
+    return found
+
+
+@dataclass(frozen=True)
+class Served:
+    root: Path
+    ledger: str
+    base: str
+    env: dict[str, str]
+
+
+def _platform(root: Path, env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> None:
+    done = subprocess.run([PLATFORM, *args], cwd=root, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode in ok, done.stdout + done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(binaries: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The example fleet after a mock rollout of waves 1 to 4 of 1.4.0 and one failed stack (wave 5,
+    scripted), served by `platform dashboard` in its own process."""
+    root = link_program(copy_example(tmp_path_factory.mktemp("browser") / "fleet"))
+    ledger = f"sqlite:///{root / '.platform' / 'ledger.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLATFORM_", "TENANTWAVE_TEST"))}
+    env |= {"PLATFORM_ACTOR": "ops-alice", "PLATFORM_LEDGER_URL": ledger,
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])}
+    for wave in ("1", "2", "3", "4"):
+        _platform(root, env, "--engine", "mock", "up", "--release", "1.4.0", "--wave", wave, "--yes")
+    script = root / "script.json"
+    script.write_text(json.dumps({"stacks": {FAILING: {"outcome": "failed", "error": "Error: <i>quota</i> exceeded"}}}))
+    _platform(root, {**env, "TENANTWAVE_TEST_SCRIPT": str(script)}, "--engine", "support.testengine:create",
+              "up", "--release", "1.4.0", "--wave", "5", "--yes", ok=(1,))
+    port = _free_port()
+    server = subprocess.Popen([PLATFORM, "dashboard", "--port", str(port), "--poll", "1"], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/api/changes", timeout=5).read()
+            break
+        except OSError:
+            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+            assert time.monotonic() < deadline, "the dashboard did not start"
+            time.sleep(0.2)
+    yield Served(root, ledger, base, env)
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def driver(binaries: tuple[str, str]) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binaries[0]
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--hide-scrollbars", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=Service(binaries[1]), options=options)
+    browser.set_page_load_timeout(60)
+    yield browser
+    browser.quit()
+
+
+def shoot(driver: Any, name: str) -> list[Path]:
+    """Screenshots of the current page at each width (the whole page's height); their paths."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for width in WIDTHS:
+        driver.set_window_size(width, 900)
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(width, min(max(900, height), 4000))
+        path = ARTIFACTS / f"{name}-{width}.png"
+        assert driver.save_screenshot(str(path)), path
+        saved.append(path)
+    driver.set_window_size(1440, 900)
+    return saved
+
+
+def cells(driver: Any) -> dict[str, tuple[str, str]]:
+    """stack -> (state attribute, the word shown) of every fleet cell on the page."""
+    found = driver.execute_script(
+        "return Array.from(document.querySelectorAll('td[data-cell]')).map(td => "
+        "[td.dataset.stack, td.dataset.state, td.querySelector('.word').textContent.trim()])"
+    )
+    return {stack: (state, word) for stack, state, word in found}
+
+
+def test_the_fleet_page(served: Served, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(served.base + "/")
+    tenant_cells = driver.find_elements(By.CSS_SELECTOR, "tr[data-row='tenant'] td[data-cell]")
+    assert len(tenant_cells) == 16  # the example's tenants x the environments each is connected to
+    assert len(driver.find_elements(By.CSS_SELECTOR, "tr[data-row='pool']")) == 2  # once per pool tier
+    shown = cells(driver)
+    assert shown["testing.pool.basic"] == ("succeeded", "succeeded")
+    assert shown[FAILING] == ("failed", "failed")
+    assert shown["production-us.silo.helios-bank"] == ("blocked", "blocked")
+    assert all(state == word for state, word in shown.values())  # every colour has its word
+    headers = [th.get_attribute("scope") for th in driver.find_elements(By.CSS_SELECTOR, "table.fleet th")]
+    assert set(headers) == {"col", "row", "rowgroup"}
+    for width, path in zip(WIDTHS, shoot(driver, "fleet"), strict=True):
+        assert path.stat().st_size > 10_000, f"the {width} px screenshot is empty"
+    driver.set_window_size(375, 900)
+    overflow = driver.execute_script("return document.documentElement.scrollWidth")
+    assert overflow <= 375, "at 375 px only the table scrolls sideways, not the page"
+    driver.set_window_size(1440, 900)
+
+
+def test_filtering_and_opening_a_stack(served: Served, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(served.base + "/")
+    Select(driver.find_element(By.ID, "f-state")).select_by_value("failed")
+    driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    rows = [tr.get_attribute("data-key") for tr in driver.find_elements(By.CSS_SELECTOR, "tbody tr[data-key]")]
+    assert rows == ["helios-bank"]
+    driver.find_element(By.CSS_SELECTOR, f"td[data-stack='{FAILING}'] a").click()
+    assert driver.find_element(By.TAG_NAME, "h1").text == f"Stack {FAILING}"
+    reasons = driver.find_element(By.ID, "reasons").text
+    assert "Error: <i>quota</i> exceeded" in reasons  # outside text shown as text, never as markup
+    assert not driver.find_elements(By.CSS_SELECTOR, "#reasons i")
+    shoot(driver, "stack-failed")
+    driver.get(served.base + "/stacks/production-us.silo.helios-bank")
+    assert "helios-bank has not deployed 1.4.0 to staging" in driver.find_element(By.ID, "reasons").text
+    shoot(driver, "stack-blocked")
+
+
+def test_the_release_and_runs_pages(served: Served, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(served.base + "/release")
+    waves = driver.find_elements(By.CSS_SELECTOR, "section.wave")
+    assert [w.get_attribute("data-wave") for w in waves] == [str(n) for n in range(1, 11)]
+    gates = {w.get_attribute("data-wave"): w.get_attribute("data-gate") for w in waves}
+    assert gates["1"] == "open" and gates["6"] == "closed"
+    six = driver.find_element(By.ID, "wave-6").text
+    assert "wave 5 has 1 failed stack (staging.silo.helios-bank)" in six
+    assert "approval: none recorded yet" in driver.find_element(By.ID, "wave-7").text
+    shoot(driver, "release")
+    driver.get(served.base + "/runs")
+    runs = driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
+    assert len(runs) == 5 and runs[0].get_attribute("data-status") == "failed"
+    shoot(driver, "runs")
+    runs[0].find_element(By.CSS_SELECTOR, "th a").click()
+    assert FAILING in driver.find_element(By.ID, "run-stacks").text
+    shoot(driver, "run")
+
+
+def test_a_run_in_another_process_shows_without_a_reload(served: Served, driver: Any) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(served.base + "/?q=juniper")
+    assert cells(driver)["staging.silo.juniper-retail"][0] == "pending"
+    driver.execute_script("window.notReloaded = true")
+    _platform(served.root, served.env, "--engine", "mock", "up", "--release", "1.4.0", "--stack",
+              "staging.silo.juniper-retail", "--yes")
+    WebDriverWait(driver, 30, poll_frequency=0.5).until(
+        lambda d: cells(d).get("staging.silo.juniper-retail", ("",))[0] == "succeeded"
+    )
+    assert driver.execute_script("return window.notReloaded === true")  # the page updated in place
+    assert "updated at" in driver.find_element("id", "live").text
+    shoot(driver, "fleet-live-update")
