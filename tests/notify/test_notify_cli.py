@@ -68,6 +68,27 @@ def test_a_wave_tells_its_start_its_end_and_the_approval_the_next_wave_needs(
                                                "• to let it go ahead, run: platform approve --release 1.4.0 --wave 2"}]
 
 
+def test_an_approval_a_ring_asks_for_is_needed_too(
+    tmp_path: Path, server: WebhookServer, test_engine: ScriptedEngine, platform: Platform,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The production phase asks for no approval, its ring `late` does (rollout.phases.P.rings.R)."""
+    monkeypatch.setenv("OPS_HOOK", server.url("/hook"))
+    write_project(
+        tmp_path / "p",
+        tiers={"basic": {"model": "pool", "wave": 1}},
+        tenants={"acme": {"tier": "basic", "environments": ["staging", "production"], "tags": {"ring": "late"}}},
+        lifecycle=[{"phase": "staging", "environments": ["staging"]},
+                   {"phase": "production", "environments": ["production"]}],
+        rollout={"rings": ["early", "late"], "phases": {"production": {"rings": {"late": {"approval": True}}}}},
+        notify=[{"url_env": "OPS_HOOK", "events": ["approval_needed"]}],
+    )
+    monkeypatch.chdir(tmp_path / "p")
+    assert platform("up", "--release", "1.4.0", "--wave", "1", "--yes").exit_code == 0
+    (approval,) = server.bodies("/hook")
+    assert approval["details"]["command"] == "platform approve --release 1.4.0 --wave 2"
+
+
 def test_a_closed_gate_says_why_and_which_approval_it_needs(
     tmp_path: Path, server: WebhookServer, test_engine: ScriptedEngine, platform: Platform,
     monkeypatch: pytest.MonkeyPatch,

@@ -126,12 +126,12 @@ def gate_closed(plan: RolloutPlan) -> Notification | None:
 
 
 def approval_needed(project: Project, plan: RolloutPlan) -> Notification | None:
-    """None unless the plan's wave is held for want of an approval its phase asks for."""
+    """None unless the plan's wave is held for want of an approval its phase (or its ring) asks for."""
     gate = plan.gate
     if gate is None or gate.open or gate.approval is not None or not plan.stacks:
         return None
-    phase = plan.stacks[0].stack.phase
-    if not project.platform.rollout.for_phase(phase).approval:
+    phase, ring = plan.stacks[0].stack.phase, plan.stacks[0].stack.ring  # a wave is one phase and ring
+    if not project.platform.rollout.for_phase(phase, ring).approval:
         return None
     command = approve_command(plan.release, gate.wave)
     return Notification(
