@@ -91,7 +91,7 @@ Fleet status
 """
 
 PLAN_80 = """\
-Wave 3 of 10 · phase staging · tier wave 1
+Wave 3 of 10 · phase staging · ring early · tier wave 1
 ┏━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━┓
 ┃ stack              ┃ tenants       ┃ state ┃ reason           ┃
 ┡━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━┩
