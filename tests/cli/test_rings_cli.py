@@ -87,7 +87,9 @@ def test_plan_shows_each_waves_ring_and_the_gate_names_the_rings_at_the_boundary
     ]
 
 
-def test_without_rings_the_json_ring_is_null(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: Platform) -> None:
+def test_without_rings_the_json_ring_is_null(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: Platform
+) -> None:
     plain = {name: {k: v for k, v in tenant.items() if k != "tags"} for name, tenant in TENANTS.items()}
     monkeypatch.chdir(write_project(tmp_path / "plain", TIERS, plain, LIFECYCLE))
     document = platform("plan", "--release", "1.4.0", "--json").json()
