@@ -159,6 +159,21 @@ def test_an_automatic_rollback_is_told_too(
     assert done["details"]["automatic"] is True
 
 
+def test_destroy_runs_are_told_like_up_runs(
+    tmp_path: Path, server: WebhookServer, test_engine: ScriptedEngine, platform: Platform,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPS_HOOK", server.url("/hook"))
+    fleet(tmp_path / "p", [{"url_env": "OPS_HOOK", "events": ["run_started", "run_finished"]}])
+    monkeypatch.chdir(tmp_path / "p")
+    assert platform("up", "--release", "1.4.0", "--wave", "1", "--yes").exit_code == 0
+    result = platform("destroy", "--stack", STAGING, "--force", "--yes")
+    assert result.exit_code == 0
+    started, finished = server.bodies("/hook")[2:]
+    assert (started["details"]["command"], started["details"]["stacks"]) == ("destroy", [STAGING])
+    assert finished["title"].startswith("destroy 1.4.0 succeeded: 1 succeeded (run ")
+
+
 def test_drift_found_names_the_stacks_and_tenants_affected(
     tmp_path: Path, server: WebhookServer, test_engine: ScriptedEngine, platform: Platform,
     monkeypatch: pytest.MonkeyPatch,

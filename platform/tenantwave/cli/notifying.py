@@ -146,7 +146,10 @@ class Notifications:
         if self._finished or self._notifier is None:
             return None
         self._finished = True
-        summary = self._notifier.flush()
+        try:
+            summary = self._notifier.flush()
+        except KeyboardInterrupt:  # Ctrl-C while waiting: stop waiting, keep the command's exit code
+            summary = self._notifier.flush(timeout=0)
         return summary if summary.deliveries else None
 
 
