@@ -15,6 +15,8 @@ which keeps the wave gate. Each leg runs in the GitHub environment named after i
 - waves of a phase whose policy asks for an approval wait for the GitHub environment's required
   reviewers (protect the environments of those phases), then record the approval in the ledger
   (`platform approve`) so the tool's own gate opens.
+- after the wave, whatever its outcome, `platform report --html` writes the fleet and the release
+  as one static file, uploaded as the leg's artifact (`fleet-report-wave-N-<job index>`).
 
 A phase with a bake time gets a wait step before its next wave. The ledger is PostgreSQL, its URL
 from the `PLATFORM_LEDGER_URL` secret, so the jobs share it.
@@ -96,7 +98,7 @@ _SETUP = """\
           --alias "${{{{ matrix.context }}}}"
           ${{{{ matrix.cluster_role && format('--role-arn {{0}}', matrix.cluster_role) || '' }}}}
       - name: Install tenantwave
-        run: python -m pip install -e '.[postgres]'
+        run: python -m pip install -e '.[postgres,dashboard]'
 """
 
 
@@ -195,7 +197,29 @@ def _job(project: Project, wave: Wave, previous: Wave | None, shards: int) -> st
         f'        run: platform up --release "$RELEASE" --wave {wave.number} --env "${{{{ matrix.environment }}}}"'
         f"{shard} --yes",
     ]
+    lines += _report_steps(wave)
     return "\n".join(lines) + "\n"
+
+
+def _report_steps(wave: Wave) -> list[str]:
+    """After the wave, whatever its outcome: the fleet report (`platform report --html`) uploaded as
+    an artifact, one per leg (the job index keeps the names apart; a failed report fails nothing)."""
+    folder = f"fleet-report-wave-{wave.number}"
+    name = f"{folder}-${{{{ strategy.job-index }}}}"
+    return [
+        f"      - name: Fleet report after wave {wave.number}",
+        "        if: ${{ !cancelled() }}",
+        "        continue-on-error: true",
+        f'        run: platform report --html "{folder}/index.html"',
+        f"      - name: Upload the fleet report of wave {wave.number}",
+        "        if: ${{ !cancelled() }}",
+        "        continue-on-error: true",
+        "        uses: actions/upload-artifact@v4",
+        "        with:",
+        f"          name: {name}",
+        f"          path: {folder}/",
+        "          if-no-files-found: ignore",
+    ]
 
 
 def _bake_step(project: Project, previous: Wave | None) -> list[str]:
