@@ -171,6 +171,8 @@ def unrun_json(plan: RolloutPlan, simulated: bool) -> dict[str, Any]:
         "gate": gate_json(plan.gate),
         "stacks": [],
         "overrides": _overrides_json(plan),
+        "tenants_exposed": [],
+        "capped": None,
         **_held_back_json(plan),
     }
 
