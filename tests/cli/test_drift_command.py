@@ -125,3 +125,68 @@ def test_json_and_files(deployed: ScriptedEngine, platform: Platform, project: P
     markdown = (project / "out" / "drift.md").read_text()
     assert markdown.startswith("<!-- tenantwave-drift -->\n## Drift found: the fleet\n")
     assert "<code>aws:sqs/queue:Queue</code> <code>jobs</code> | <code>tags</code>, " in markdown
+
+
+# -- what the other commands make of it ----------------------------------------------------------------
+
+
+def test_status_plan_and_tenant_list_show_the_drift_and_the_next_up_deploys_it_again(
+    deployed: ScriptedEngine, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime, timedelta
+
+    from support.clock import pin_clock
+
+    found = datetime(2026, 11, 20, 9, 0)
+    pin_clock(monkeypatch, found)
+    deployed.steps[POOL] = DRIFT
+    assert platform("drift", "--wave", "1").exit_code == 4
+    pin_clock(monkeypatch, found + timedelta(days=3, hours=2))
+
+    status = platform("status", "--wide")
+    row = next(line for line in status.stdout.splitlines() if POOL in line)
+    assert "drifted: 2 resources, 3 days ago" in row
+    assert "┃ drift " in status.stdout  # a column of its own while drift stands on a stack
+    document = platform("status", "--json").json()
+    (pool,) = [s for s in document["stacks"] if s["name"] == POOL]
+    assert pool["drift"]["resources"] == 2 and pool["drift"]["found_at"] == "2026-11-20T09:00:00Z"
+    assert all(s["drift"] is None for s in document["stacks"] if s["name"] != POOL)
+
+    plan = platform("plan", "--release", "1.4.0", "--wave", "1", "--json").json()
+    (item,) = plan["waves"][0]["stacks"]
+    assert item["state"] == "eligible"  # no longer done: deployed again, through the lifecycle
+    assert item["reason"].startswith("on 1.4.0") and item["reason"].endswith(
+        "; drift found since its deployment (2 resources): deploys it again"
+    )
+    assert item["drift"]["findings"][1] == {"op": "delete", "type": "aws:dynamodb/table:Table", "name": "data",
+                                            "properties": []}  # fmt: skip
+    text = platform("plan", "--release", "1.4.0", "--wave", "1", "--wide").stdout
+    assert "deploys it again; drifted: 2 resources, 3 days ago" in " ".join(text.split())
+
+    up = platform("up", "--release", "1.4.0", "--wave", "1")
+    assert up.exit_code == 0
+    assert "  deploy   testing.pool.basic: on 1.4.0" in up.stdout
+    assert deployed.operations("up") == [POOL, POOL]
+    assert platform("status", "--json").json()["stacks"][0]["drift"] is None  # the configuration re-applied
+    assert "┃ drift " not in platform("status").stdout
+    again = platform("up", "--release", "1.4.0", "--wave", "1")
+    assert "nothing to do: every selected stack is already on 1.4.0" in again.stdout
+
+
+def test_tenant_list_names_the_environments_where_a_tenants_stack_drifted(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    for wave in ("1", "2", "3"):  # the testing pools, then the first staging wave
+        assert platform("up", "--release", "1.4.0", "--wave", wave).exit_code == 0
+    deployed = [s["name"] for s in platform("status", "--json").json()["stacks"] if s["current_release"]]
+    tenanted = next(s for s in platform("status", "--json").json()["stacks"] if s["name"] in deployed and s["tenants"])
+    test_engine.steps[tenanted["name"]] = DRIFT
+    assert platform("drift").exit_code == 4
+    listing = platform("tenant", "list", "--json").json()["tenants"]
+    for row in listing:
+        drifted = [e["environment"] for e in row["environments"] if e["drift"] is not None]
+        assert drifted == ([tenanted["environment"]] if row["id"] in tenanted["tenants"] else [])
+    text = platform("tenant", "list", "--wide").stdout
+    tenant = tenanted["tenants"][0]
+    line = next(line for line in text.splitlines() if f"│ {tenant} " in line)
+    assert f"{tenanted['environment']} 1.4.0 (drifted)" in line

@@ -440,6 +440,7 @@ def test_status_after_recorded_deployments(small: Path, platform: Platform) -> N
         "last": {"release": "1.4.0", "operation": "up", "status": "failed", "error": "quota exceeded"},
         "in_config": True,
         "current_revision": None,  # recorded without a revision
+        "drift": None,  # no drift found (`platform drift`)
     }
     assert rows["production.silo.c"]["last"] is None
     assert rows["production.silo.gone"]["in_config"] is False

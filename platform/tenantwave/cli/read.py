@@ -63,7 +63,7 @@ def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: 
     if as_json:
         app.echo_json(the_plan.to_json())
         return
-    render.plan(the_plan, wide=wide)
+    render.plan(the_plan, wide=wide, now=ledger.now())
 
 
 @click.command()
@@ -86,6 +86,6 @@ def status(app: Application, show_all: bool, wide: bool, as_json: bool) -> None:
     if as_json:
         app.echo_json({"simulated": workspace.simulated, "stacks": [state.to_json() for state in shown]})
         return
-    render.status(shown, simulated=workspace.simulated, wide=wide)
+    render.status(shown, simulated=workspace.simulated, wide=wide, now=workspace.ledger.now())
     if hidden:
         click.echo(f"{hidden} destroyed stack(s) no longer in the configuration not shown (--all lists them)")

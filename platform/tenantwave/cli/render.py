@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tenantwave.cli.tables import Column, console, dropped_note, print_table, terminal_width
 from tenantwave.cli.text import printable
+from tenantwave.planning.driftage import describe_drift
 
 if TYPE_CHECKING:
     from tenantwave.planning.gate import GateVerdict
@@ -18,6 +20,10 @@ if TYPE_CHECKING:
     from tenantwave.planning.status import StackState
 
 STATE_STYLE = {"eligible": "green", "blocked": "yellow", "deferred": "magenta", "done": "dim", "running": "cyan"}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _state_style(state: str) -> str | None:
@@ -36,7 +42,9 @@ PLAN_COLUMNS = (
 )
 
 
-def plan(the_plan: Plan, *, wide: bool = False) -> None:
+def plan(the_plan: Plan, *, wide: bool = False, now: datetime | None = None) -> None:
+    """`now` (the ledger's time) dates drift found on a stack: "drifted: 2 resources, 3 days ago"."""
+    moment = now or _utcnow()
     rows = sum(len(wave_plan.stacks) for wave_plan in the_plan.waves)
     plain = rows > RICH_MAX_ROWS
     out = None if plain else console(terminal_width())
@@ -50,7 +58,8 @@ def plan(the_plan: Plan, *, wide: bool = False) -> None:
         for item in wave_plan.stacks:
             totals[item.state] += 1
             state = item.state + (" (running)" if item.running else "")
-            cells.append((item.stack.name, _tenants(item.stack.tenants, plain), state, item.reason))
+            reason = item.reason + (f"; {describe_drift(item.drift, moment)}" if item.drift is not None else "")
+            cells.append((item.stack.name, _tenants(item.stack.tenants, plain), state, reason))
         if out is None:
             plain_table(title, [column.name for column in PLAN_COLUMNS], cells)
             sys.stdout.write("".join(f"{line}\n" for line in gate_lines(wave_plan.gate)))
@@ -106,6 +115,7 @@ def plain_table(title: str, columns: Sequence[str], cells: Sequence[Sequence[str
     sys.stdout.write("\n".join(text) + "\n")
 
 
+DRIFT_COLUMN = Column("drift")
 STATUS_COLUMNS = (
     Column("stack"),
     Column("tenants", essential=False, wraps=True, drop_rank=1),
@@ -115,19 +125,27 @@ STATUS_COLUMNS = (
 )
 
 
-def status(states: Sequence[StackState], simulated: bool = False, *, wide: bool = False) -> None:
+def status(states: Sequence[StackState], simulated: bool = False, *, wide: bool = False,
+           now: datetime | None = None) -> None:
+    """A `drift` column when drift stands on a stack ("drifted: 2 resources, 3 days ago" at `now`)."""
     title = "Fleet status (simulated by the mock engine: nothing was deployed)" if simulated else "Fleet status"
     plain = len(states) > RICH_MAX_ROWS
-    cells = []
+    cells: list[tuple[str, ...]] = []
     for state in states:
         last = "-" if state.last_status is None else f"{state.last_operation} {state.last_release}: {state.last_status}"
         name = state.name if state.in_config else f"{state.name} (not in config)"
         running = state.current_revision or state.current_release or "-"  # the revision, when recorded
         cells.append((name, _tenants(state.tenants, plain), running, last, state.last_at or "-"))
+    columns: Sequence[Column] = STATUS_COLUMNS
+    if any(state.drift is not None for state in states):
+        moment = now or _utcnow()
+        columns = (*STATUS_COLUMNS[:4], DRIFT_COLUMN, *STATUS_COLUMNS[4:])
+        cells = [(*row[:4], describe_drift(s.drift, moment) if s.drift else "-", *row[4:])
+                 for row, s in zip(cells, states, strict=True)]
     if plain:
-        plain_table(title, [column.name for column in STATUS_COLUMNS], cells)
+        plain_table(title, [column.name for column in columns], cells)
         return
-    dropped = print_table(title, STATUS_COLUMNS, cells, wide=wide)
+    dropped = print_table(title, columns, cells, wide=wide)
     if dropped:
         sys.stdout.write(dropped_note(dropped) + "\n")
 

@@ -111,7 +111,8 @@ def move(app: Application, tenant_id: str, tier: str, release: str | None, deplo
 @common_options
 @click.pass_obj
 def list_tenants(app: Application, wide: bool, as_json: bool) -> None:
-    """Each tenant: tier, environments with the release it runs there, last result."""
+    """Each tenant: tier, environments with the release it runs there (drifted: `platform drift`
+    found that stack changed outside the tool), last result."""
     from tenantwave.cli import render
     from tenantwave.tenants.listing import LIST_FORMAT_VERSION, describe_last, tenant_rows
 
@@ -122,7 +123,8 @@ def list_tenants(app: Application, wide: bool, as_json: bool) -> None:
     table = []
     for row in rows:
         tier = f"{row.tier} ({row.model})" + (f", moving to {row.moving_to}" if row.moving_to else "")
-        releases = ", ".join(f"{e.environment} {e.release or '-'}" for e in row.environments)
+        releases = ", ".join(f"{e.environment} {e.release or '-'}{' (drifted)' if e.drift else ''}"
+                             for e in row.environments)
         table.append((row.id, tier, releases, describe_last(row.last)))
     render.tenants(table, wide=wide)
 

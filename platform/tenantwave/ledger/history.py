@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord
 
 
@@ -40,6 +41,7 @@ class ReleaseHistory:
     running: dict[str, str] = field(default_factory=dict)  # stack -> run id holding it
     successes: tuple[Success, ...] = ()  # every successful deployment of the release
     gate: GateFacts | None = None  # what the wave gates read; None: not read (an empty ledger)
+    drift: dict[str, DriftMark] = field(default_factory=dict)  # stack -> drift standing on it (driftreads)
 
     @classmethod
     def from_records(
@@ -49,6 +51,7 @@ class ReleaseHistory:
         current: dict[str, Deployed],
         running: dict[str, str] | None = None,
         gate: GateFacts | None = None,
+        drift: dict[str, DriftMark] | None = None,
     ) -> ReleaseHistory:
         successes = tuple(successes)
         envs: set[str] = set()
@@ -64,6 +67,7 @@ class ReleaseHistory:
             running=running or {},
             successes=successes,
             gate=gate,
+            drift=drift or {},
         )
 
 

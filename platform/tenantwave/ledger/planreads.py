@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from tenantwave.ledger.driftreads import outstanding
 from tenantwave.ledger.history import Deployed, GateFacts, ReleaseHistory, Success
 from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord, StackStatus
 
@@ -79,14 +80,16 @@ VERIFICATIONS = (
 
 
 def release_history(execute: Execute, release: str) -> ReleaseHistory:
-    """Facts about `release`: its successes, what each stack runs, the stacks runs hold now, and
-    what its wave gates read."""
+    """Facts about `release`: its successes, what each stack runs, the stacks runs hold now, what
+    its wave gates read, and the drift standing on stacks."""
     successes = [
         Success(stack, environment, tuple(_json(tenants)), fingerprint, config)
         for stack, environment, tenants, fingerprint, config in execute(SUCCESSES, {"release": release})
     ]
     running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
-    return ReleaseHistory.from_records(release, successes, current(execute), running, gate_facts(execute, release))
+    return ReleaseHistory.from_records(
+        release, successes, current(execute), running, gate_facts(execute, release), outstanding(execute)
+    )
 
 
 def gate_facts(execute: Execute, release: str) -> GateFacts:

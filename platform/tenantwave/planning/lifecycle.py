@@ -14,7 +14,9 @@ stack (stack program P, tier parameters X, tenant overrides). A stack S of tier 
    overrides) to each environment it is connected to in an earlier phase: an override change follows
    the tenant's environments, and a tenant's membership of a pool depends on its own progression only;
 4. S serves a tenant, when `require_tenant` is set;
-5. S is not already on R with the same revision and fingerprint (then it is done).
+5. S is not already on R with the same revision and fingerprint (then it is done), unless drift was
+   found on S since that deployment (`platform drift`): then S deploys R again, under rules 1 to 4
+   like a configuration change.
 Every stack that is not eligible carries reasons an operator can act on.
 """
 
@@ -181,10 +183,22 @@ class Lifecycle:
         release = self.history.release
         current = self.history.current.get(stack.name)
         target, target_id = self._target(stack)
+        drifted = self.history.drift.get(stack.name)
         if current is not None and current.release == release and current.revision in (None, target_id):
             now = fingerprint() if callable(fingerprint) else fingerprint
             if now is None or current.fingerprint in (None, now):
-                return Verdict("done", (f"already on {release}",))
+                if drifted is None:
+                    return Verdict("done", (f"already on {release}",))
+                # drift found since its deployment: deployed again like a changed configuration
+                reason = (f"on {current.revision or release}; drift found since its deployment "
+                          f"({_count(drifted.resources, 'resource')}): deploys it again")
+                return self._judged(stack, reason)
+        return self._judged(stack, None, current, target)
+
+    def _judged(self, stack: Stack, eligible_because: str | None, current: Deployed | None = None,
+                target: Revision | None = None) -> Verdict:
+        """Rules 1 to 4 for a stack that is not done: blocked with every reason, or eligible (with
+        `eligible_because`, else why it is not done)."""
         reasons: list[str] = []
         gap = self._phase_gaps[stack.phase_index]
         if gap is not None:
@@ -199,6 +213,9 @@ class Lifecycle:
             )
         if reasons:
             return Verdict("blocked", tuple(reasons))
+        if eligible_because is not None:
+            return Verdict("eligible", (eligible_because,))
+        assert target is not None
         return Verdict("eligible", (self._why_eligible(stack, current, target),))
 
     def _why_eligible(self, stack: Stack, current: Deployed | None, target: Revision) -> str:
@@ -230,6 +247,10 @@ def _member_changes(before: Sequence[str], after: Sequence[str]) -> str:
 def _few(names: list[str], limit: int = 3) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{_s(count)}"
 
 
 def _s(count: int) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
+from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.planning.deferral import Timing, hold
 from tenantwave.planning.gate import GateVerdict, evaluate_gate
@@ -36,6 +37,7 @@ class StackPlan:
     revision: str | None = None  # the revision it deploys (release+digest)
     current_revision: str | None = None  # the revision it runs now, when recorded
     removes: tuple[str, ...] = ()  # tenants it serves now that deploying it would take out
+    drift: DriftMark | None = None  # drift found since its deployment (`platform drift`), if any
 
     def to_json(self) -> dict[str, Any]:
         s = self.stack
@@ -53,6 +55,7 @@ class StackPlan:
             "revision": self.revision,
             "current_revision": self.current_revision,
             "removes": list(self.removes),
+            "drift": self.drift.to_json() if self.drift is not None else None,
         }
 
 
@@ -147,6 +150,7 @@ def evaluate(
                 revision=lifecycle.revision_id(stack),
                 current_revision=current.revision if current else None,
                 removes=tuple(r.tenant for r in taken),
+                drift=history.drift.get(stack.name),
             )
         )
     return tuple(plans)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tenantwave.config.models import Project
+from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.planning.inventory import build_inventory
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class StackState:
     last_error: str | None
     in_config: bool  # False: the ledger knows the stack but the configuration no longer has it
     current_revision: str | None = None  # the revision it runs (release+digest), when recorded
+    drift: DriftMark | None = None  # drift found since its deployment (`platform drift`), if any
 
     @property
     def retired(self) -> bool:
@@ -53,11 +55,13 @@ class StackState:
                 "error": self.last_error,
             },
             "in_config": self.in_config,
+            "drift": self.drift.to_json() if self.drift is not None else None,
         }
 
 
 def fleet_status(project: Project, ledger: Ledger) -> list[StackState]:
     recorded = {status.stack: status for status in ledger.status()}
+    drift = ledger.drift_marks()
     states: list[StackState] = []
     for stack in build_inventory(project):
         status = recorded.pop(stack.name, None)
@@ -77,6 +81,7 @@ def fleet_status(project: Project, ledger: Ledger) -> list[StackState]:
                 last_error=last.error if last else None,
                 in_config=True,
                 current_revision=status.current_revision if status else None,
+                drift=drift.get(stack.name),
             )
         )
     for name, status in sorted(recorded.items()):
@@ -97,6 +102,7 @@ def fleet_status(project: Project, ledger: Ledger) -> list[StackState]:
                 last_error=last.error,
                 in_config=False,
                 current_revision=status.current_revision,
+                drift=drift.get(name),
             )
         )
     return states

@@ -1,5 +1,6 @@
 """`platform tenant list`: each tenant with its tier, environments, the release it runs in each
-(that of the stack serving it there, from the ledger) and its last result."""
+(that of the stack serving it there, from the ledger), whether drift was found on that stack, and
+its last result."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantwave.ledger import DeploymentRecord
+from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.workspace import Workspace
 from tenantwave.tenants.execution import read_move_marker
@@ -20,6 +22,7 @@ class TenantEnvironment:
     stack: str
     release: str | None  # what the serving stack runs, None if nothing yet
     last: DeploymentRecord | None  # the serving stack's last attempt
+    drift: DriftMark | None = None  # drift found on the serving stack since its deployment
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,11 @@ class TenantRow:
     model: str
     environments: tuple[TenantEnvironment, ...]
     moving_to: str | None  # a move to this tier is in progress
+
+    @property
+    def drifted(self) -> list[TenantEnvironment]:
+        """The environments where a stack serving the tenant drifted (`platform drift`)."""
+        return [env for env in self.environments if env.drift is not None]
 
     @property
     def last(self) -> DeploymentRecord | None:
@@ -45,7 +53,8 @@ class TenantRow:
             "model": self.model,
             "moving_to": self.moving_to,
             "environments": [
-                {"environment": e.environment, "stack": e.stack, "release": e.release, "last": _last_json(e.last)}
+                {"environment": e.environment, "stack": e.stack, "release": e.release, "last": _last_json(e.last),
+                 "drift": e.drift.to_json() if e.drift is not None else None}
                 for e in self.environments
             ],
             "last": _last_json(self.last),
@@ -55,6 +64,7 @@ class TenantRow:
 def tenant_rows(workspace: Workspace) -> list[TenantRow]:
     project = workspace.project
     statuses = {status.stack: status for status in workspace.ledger.status()}
+    drift = workspace.ledger.drift_marks()
     serving: dict[str, dict[str, Stack]] = {tenant_id: {} for tenant_id in project.tenants}
     for stack in build_inventory(project):  # once: thousands of tenants stay linear
         for tenant_id in stack.tenants:
@@ -73,6 +83,7 @@ def tenant_rows(workspace: Workspace) -> list[TenantRow]:
                     stack=served_by.name,
                     release=status.current_release if status else None,
                     last=status.last if status else None,
+                    drift=drift.get(served_by.name),
                 )
             )
         marker = read_move_marker(workspace.state_dir, tenant_id)
