@@ -14,7 +14,7 @@ from typing import Literal
 
 from tenantwave.config.models import Project
 from tenantwave.ledger.records import DeploymentRecord
-from tenantwave.planning.rings import stack_ring
+from tenantwave.planning.rings import RingOf
 
 Kind = Literal["pool", "silo"]
 
@@ -51,6 +51,7 @@ def build_inventory(project: Project) -> list[Stack]:
     """Every stack of the project, in plan order: phase, ring, wave, environment order, name."""
     phase_of = project.phase_of
     members: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tier, env) -> pool tenants
+    ring_of = RingOf(project)
     stacks: list[Stack] = []
     for tenant in project.tenants.values():
         tier = project.tiers[tenant.tier]
@@ -60,7 +61,7 @@ def build_inventory(project: Project) -> list[Stack]:
                 continue
             index, phase = phase_of[env]
             wave = tenant.config.wave if tenant.config.wave is not None else tier.wave
-            ring, rank = stack_ring(project, (tenant.id,))
+            ring, rank = ring_of.stack((tenant.id,))
             stacks.append(
                 Stack(
                     name=stack_name(env, "silo", tenant.id),
@@ -82,7 +83,7 @@ def build_inventory(project: Project) -> list[Stack]:
         for env in tier.environments:
             index, phase = phase_of[env]
             served = tuple(sorted(members.get((tier.id, env), ())))
-            ring, rank = stack_ring(project, served)
+            ring, rank = ring_of.stack(served)
             stacks.append(
                 Stack(
                     name=stack_name(env, "pool", tier.id),

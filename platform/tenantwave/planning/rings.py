@@ -15,19 +15,20 @@ from collections.abc import Sequence
 from tenantwave.config.models import Project
 
 
-def tenant_ring(project: Project, tenant: str) -> str | None:
-    """The ring of `tenant`: its tag, else the last ring; None without rings."""
-    rings = project.platform.rollout.rings
-    if not rings:
-        return None
-    return project.tenants[tenant].ring_tag or rings[-1]
+class RingOf:
+    """The ring of each tenant of `project` (worked out once), and of a stack serving some of them."""
 
+    def __init__(self, project: Project) -> None:
+        self.rings = tuple(project.platform.rollout.rings or ())
+        rank = {ring: index for index, ring in enumerate(self.rings)}
+        last = len(self.rings) - 1  # an untagged tenant's (the loader refuses a tag naming no ring)
+        self._ranks = {t.id: rank.get(t.ring_tag or "", last) for t in project.tenants.values()} if self.rings else {}
 
-def stack_ring(project: Project, tenants: Sequence[str]) -> tuple[str | None, int]:
-    """(ring, rank) of a stack serving `tenants`: the latest of their rings (the first ring when it
-    serves nobody); (None, 0) without rings."""
-    rings = project.platform.rollout.rings
-    if not rings:
-        return None, 0
-    rank = max((rings.index(ring) for t in tenants if (ring := tenant_ring(project, t)) is not None), default=0)
-    return rings[rank], rank
+    def stack(self, tenants: Sequence[str]) -> tuple[str | None, int]:
+        """(ring, rank) of a stack serving `tenants`: the latest of their rings (the first ring when it
+        serves nobody); (None, 0) without rings."""
+        if not self.rings:
+            return None, 0
+        ranks = self._ranks
+        rank = ranks[tenants[0]] if len(tenants) == 1 else max(map(ranks.__getitem__, tenants), default=0)
+        return self.rings[rank], rank

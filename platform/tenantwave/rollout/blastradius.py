@@ -42,14 +42,14 @@ def tenant_limits(project: Project) -> TenantLimits:
     """The caps of `project`: each phase's `max_tenants_in_flight` as a number of tenants (a
     percentage of the distinct tenants the phase's stacks serve, rounded down, at least 1)."""
     rollout = project.platform.rollout
+    counts = {phase.phase: rollout.for_phase(phase.phase).max_tenants_in_flight for phase in project.platform.lifecycle}
     served: dict[str, set[str]] = {}
-    for stack in build_inventory(project):
-        served.setdefault(stack.phase, set()).update(stack.tenants)
-    in_flight = {}
-    for phase in project.platform.lifecycle:
-        count = rollout.for_phase(phase.phase).max_tenants_in_flight
-        if count is not None:
-            in_flight[phase.phase] = tenant_limit(count, len(served.get(phase.phase, ())))
+    if any(isinstance(count, str) for count in counts.values()):  # a percentage: of the phase's tenants
+        for stack in build_inventory(project):
+            served.setdefault(stack.phase, set()).update(stack.tenants)
+    in_flight = {
+        phase: tenant_limit(count, len(served.get(phase, ()))) for phase, count in counts.items() if count is not None
+    }
     return TenantLimits(in_flight=in_flight, per_run=rollout.max_tenants_per_run)
 
 
