@@ -8,6 +8,7 @@
 - `program`    the stack program's directory and the parameter model platform.yaml names (imported from it)
 - `parameters` tier parameters of whatever model: TierConfig for the model, overridable names, override merge
 - `yamlfile`   one YAML file into plain data, with problems instead of exceptions
+- `simpleyaml` the simple shape most files have, read without PyYAML's nodes (the same data, or it declines)
 - `suggestions` "did you mean ...?": the closest known names to an unknown one
 - `parsecache` parsed files cached by size and mtime so unchanged files are not parsed again
 

@@ -59,27 +59,31 @@ class ParseCache:
         self._stored: dict[str, Any] | None = None  # the cache file's entries, read at the first lookup
         self._seen: dict[str, list[Any]] = {}  # the entries of the files looked up (and cacheable) in this load
         self._changed = False
+        self._session = yamlfile.ReadSession()  # what reading this load's files may remember between them
 
     def read_mapping(self, path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
         """The same as yamlfile.read_mapping(path, shown), without reading the file when the cache has it."""
         if not self.enabled:
-            return yamlfile.read_mapping(path, shown, also_inside=self.also_inside)
+            return self._read(path, shown)
         stored = self._entries()
         try:
             # before reading: a change during the read then leaves an outdated size or time in the entry (a miss
             # next time), never outdated content under the current ones
             stat = os.stat(path)
         except OSError:
-            return yamlfile.read_mapping(path, shown, also_inside=self.also_inside)  # it reports the problem
+            return self._read(path, shown)  # it reports the problem
         entry = stored.get(shown)
         if _matches(entry, stat.st_size, stat.st_mtime_ns):
             self._seen[shown] = entry
             return entry[2], []
-        data, problems = yamlfile.read_mapping(path, shown, also_inside=self.also_inside)
+        data, problems = self._read(path, shown)
         if data is not None and stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
             self._seen[shown] = [stat.st_size, stat.st_mtime_ns, data]
             self._changed = True
         return data, problems
+
+    def _read(self, path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+        return yamlfile.read_mapping(path, shown, also_inside=self.also_inside, session=self._session)
 
     def save(self) -> None:
         """Write the entries of the files looked up in this load, if they differ from the cache file's; never fails.

@@ -8,6 +8,10 @@ walks it), duplicate keys are an error (not the last one silently winning), and 
 is followed only when it leads to a file inside the project (`shown` is the file's path relative
 to the project root), or inside `also_inside` (a scratch copy of a project made of links into the
 real one: tenant commands).
+
+Most files have the simple shape `simpleyaml` reads without PyYAML's nodes (the same mapping, or it
+declines and PyYAML reads the file). A `ReadSession` carries what one load of many files may
+remember: which directories on the way from the project root are not links, what plain scalars mean.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError
 
+from tenantwave.config.simpleyaml import Scalars, parse
 from tenantwave.errors import Problem
 
 try:
@@ -54,17 +59,30 @@ class _StrictLoader(_Loader):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
+class ReadSession:
+    """What reading the files of one load may remember between files (make one per load: a directory
+    replaced by a link, or a resolver added to the loader, is seen by the next load)."""
+
+    def __init__(self) -> None:
+        self.scalars = Scalars(_StrictLoader)
+        self.not_links: set[str] = set()  # directories on the way from the root found not to be links
+
+
 def read_mapping(
-    path: Path, shown: str, *, also_inside: Path | None = None
+    path: Path, shown: str, *, also_inside: Path | None = None, session: ReadSession | None = None
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The top-level mapping of `path`, or None with the problems that prevented reading it."""
-    raw, unreadable = _read(path, shown, also_inside)
+    session = session or ReadSession()
+    raw, unreadable = _read(path, shown, also_inside, session)
     if raw is None:
         return None, [unreadable] if unreadable else []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, [Problem(shown, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+    simple = parse(text, session.scalars)
+    if simple is not None:
+        return simple, []  # what PyYAML gives for this text (simpleyaml), a mapping with string keys
     try:
         data = _load(text, aliases=any(mark in raw for mark in ALIAS_MARKS))
     except _TooLarge as exc:
@@ -89,25 +107,67 @@ def read_mapping(
     return data, []
 
 
-def _read(path: Path, shown: str, also_inside: Path | None) -> tuple[bytes | None, Problem | None]:
+def _read(
+    path: Path, shown: str, also_inside: Path | None, session: ReadSession
+) -> tuple[bytes | None, Problem | None]:
     """The file's bytes, checked before they are read; else the problem."""
-    outside = _outside_project(path, shown, also_inside)
-    if outside is not None:
-        return None, Problem(shown, "", f"is a symbolic link to {outside}, outside the project: configuration "
-                                        "files must be inside it (copy the file in instead)")
     try:
-        info = os.stat(path)
+        info = os.lstat(path)  # the file's own status unless it is a link (then: where it leads)
+    except OSError:
+        info = None  # os.stat below reports it, after the link check as always
+    if info is None or stat.S_ISLNK(info.st_mode) or _links_on_the_way(str(path), shown, session):
+        outside = _outside_project(path, shown, also_inside)
+        if outside is not None:
+            return None, Problem(shown, "", f"is a symbolic link to {outside}, outside the project: "
+                                            "configuration files must be inside it (copy the file in instead)")
+        info = None
+    try:
+        if info is None:
+            info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             return None, Problem(shown, "", "is not a regular file")
         if info.st_size > MAX_FILE_BYTES:
             return None, Problem(shown, "", f"is {info.st_size} bytes; configuration files are at most 1 MB")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)  # it may have grown since
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            raw = _read_up_to_limit(descriptor, info.st_size)
+        finally:
+            os.close(descriptor)
     except OSError as exc:
         return None, Problem(shown, "", f"cannot be read: {exc.strerror or exc}")
     if len(raw) > MAX_FILE_BYTES:
         return None, Problem(shown, "", f"is more than {MAX_FILE_BYTES} bytes; configuration files are at most 1 MB")
     return raw, None
+
+
+def _read_up_to_limit(descriptor: int, size: int) -> bytes:
+    """The file's bytes, at most MAX_FILE_BYTES + 1 (more than the limit: too large). Asks for its
+    `size` (from its status) + 1 first, not for a 1 MB buffer; reads on when it has grown since."""
+    raw = b""
+    wanted = size + 1
+    while len(raw) < wanted:
+        chunk = os.read(descriptor, wanted - len(raw))
+        if not chunk:
+            break
+        raw += chunk
+        if len(raw) == wanted:
+            wanted = MAX_FILE_BYTES + 1  # it has grown since its status was taken: read on, up to the limit
+    return raw
+
+
+def _links_on_the_way(path: str, shown: str, session: ReadSession) -> bool:
+    """Whether a directory between the project root and the file `path` (the file itself aside) may
+    be a symbolic link: the directories `_outside_project` looks at, each asked once per session."""
+    simple = "/." not in shown and "//" not in shown and shown[:1] not in "/." and shown[-1:] != "/"
+    depth = shown.count("/") + 1 if simple else len(PurePosixPath(shown).parts)  # the same, without a path
+    directory = path
+    for _ in range(depth - 1):
+        directory = os.path.dirname(directory)
+        if directory not in session.not_links:
+            if os.path.islink(directory):
+                return True
+            session.not_links.add(directory)
+    return False
 
 
 def _outside_project(path: Path, shown: str, also_inside: Path | None = None) -> Path | None:
