@@ -1,4 +1,5 @@
-"""`platform ci github`: the GitHub Actions rollout workflow, generated so its jobs match the waves."""
+"""`platform ci github`: the GitHub Actions rollout workflow, generated so its jobs match the waves, and the
+scheduled drift workflow (`--workflow drift`), one job per environment."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from tenantwave.cli.application import Application
 from tenantwave.cli.options import common_options
 from tenantwave.cli.outputs import prepare_output, write_output
-from tenantwave.errors import EXIT_FAILED
+from tenantwave.errors import EXIT_FAILED, UsageError
 
 
 @click.group()
@@ -20,7 +21,7 @@ def ci() -> None:
 @ci.command()
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (default: print it; with --check: .github/workflows/rollout.yml of the project).",
+    help="Write here (default: print it; with --check: .github/workflows/rollout.yml, or drift.yml, of the project).",
 )
 @click.option(
     "--shards",
@@ -30,23 +31,39 @@ def ci() -> None:
     help="At most this many parallel jobs (--shard k/n) for a wave larger than the rollout concurrency.",
 )
 @click.option("--check", is_flag=True, help="Exit 1 if the workflow file differs from what would be generated.")
+@click.option(
+    "--workflow", type=click.Choice(["rollout", "drift"]), default="rollout", show_default=True,
+    help="rollout: one job per wave on a release tag; drift: a scheduled drift check, one job per environment.",
+)
+@click.option("--schedule", metavar="CRON", help='The drift workflow\'s cron schedule (default "17 5 * * *", daily).')
 @common_options
 @click.pass_obj
-def github(app: Application, output: Path | None, shards: int, check: bool) -> None:
-    """Write .github/workflows/rollout.yml: on a release tag, one job per wave, in order."""
+def github(app: Application, output: Path | None, shards: int, check: bool, workflow: str,
+           schedule: str | None) -> None:
+    """Write .github/workflows/rollout.yml: on a release tag, one job per wave, in order.
+
+    With --workflow drift, .github/workflows/drift.yml: `platform drift` on a schedule, one job per
+    environment, and one GitHub issue with the drift report, updated on every run.
+    """
+    from tenantwave.ci.driftworkflow import DEFAULT_SCHEDULE, DRIFT_WORKFLOW_PATH, drift_workflow
     from tenantwave.ci.workflows import DEFAULT_SHARDS, WORKFLOW_PATH, rollout_workflow
 
+    if schedule is not None and workflow != "drift":
+        raise UsageError("--schedule is for --workflow drift")
     project = app.project()
-    text = rollout_workflow(project, shards)
+    drifting = workflow == "drift"
+    text = drift_workflow(project, schedule or DEFAULT_SCHEDULE) if drifting else rollout_workflow(project, shards)
     if check:
-        target = output if output is not None else project.root / WORKFLOW_PATH
+        target = output if output is not None else project.root / (DRIFT_WORKFLOW_PATH if drifting else WORKFLOW_PATH)
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current != text:
             again = "platform ci github" + (f" --shards {shards}" if shards != DEFAULT_SHARDS else "")
+            if drifting:
+                again += " --workflow drift" + (f' --schedule "{schedule}"' if schedule else "")
             state = "is out of date" if current is not None else "does not exist"
             click.echo(f"{target} {state}: run `{again} --output {target}`", err=True)
             raise SystemExit(EXIT_FAILED)
-        click.echo(f"{target} matches the waves")
+        click.echo(f"{target} matches the {'environments' if drifting else 'waves'}")
         return
     if output is None:
         click.echo(text, nl=False)
