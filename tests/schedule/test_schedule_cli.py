@@ -80,8 +80,12 @@ def test_plan_defers_a_pool_outside_a_member_window(fleet: Any, platform: Platfo
         "production-us.silo.zeta": ("eligible", "not deployed yet"),
     }
     assert document["waves"][0]["counts"] == {"eligible": 0, "deferred": 1, "blocked": 0, "done": 0}
-    text = platform("plan", "--release", "1.0.0").stdout
-    assert text.splitlines()[-1] == "release 1.0.0: 2 stacks: 1 eligible, 0 blocked, 1 deferred, 0 done"
+    lines = platform("plan", "--release", "1.0.0").stdout.splitlines()
+    assert lines[-3:] == [
+        "release 1.0.0: 2 stacks: 1 eligible, 0 blocked, 1 deferred, 0 done",
+        "calendar:",
+        "  window acme-labs: sat,sun 02:00-06:00 Europe/Berlin: opens Sat 02:00 Europe/Berlin (in 2 d 3 h)",
+    ]
 
 
 def test_up_skips_a_deferred_stack_with_its_reason_and_exits_3(

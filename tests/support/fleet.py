@@ -77,11 +77,31 @@ def link_program(root: Path) -> Path:
     return root
 
 
-def copy_example(root: Path) -> Path:
-    """A copy of the example fleet checked in at the repository root."""
+def copy_example(root: Path, *, schedule: bool = False) -> Path:
+    """A copy of the example fleet checked in at the repository root, without its maintenance windows
+    and freezes unless `schedule`: what they hold depends on the day a test runs (the tests of them pin
+    the clock, support/clock.py)."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(EXAMPLE / "platform.yaml", root / "platform.yaml")
     shutil.copy(EXAMPLE / "Pulumi.yaml", root / "Pulumi.yaml")
     for folder in ("tiers", "tenants"):
         shutil.copytree(EXAMPLE / folder, root / folder)
+    if not schedule:
+        drop_schedule(root)
     return copy_parameter_model(root)
+
+
+def drop_schedule(root: Path) -> None:
+    """Remove `freezes` from platform.yaml and `windows` from tiers/ and tenants/ (comments kept)."""
+    from ruamel.yaml import YAML
+
+    yaml_rt = YAML()
+    files = [(root / "platform.yaml", "freezes")]
+    files += [(path, "windows") for folder in ("tiers", "tenants") for path in sorted((root / folder).glob("*.yaml"))]
+    for path, key in files:
+        if f"{key}:" not in path.read_text():
+            continue
+        document = yaml_rt.load(path)
+        document.pop(key, None)
+        with path.open("w") as out:
+            yaml_rt.dump(document, out)

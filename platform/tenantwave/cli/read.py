@@ -54,7 +54,11 @@ def validate(app: Application, as_json: bool) -> None:
 @common_options
 @click.pass_obj
 def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: bool) -> None:
-    """Show the waves of a release and each stack's state: eligible, blocked or done."""
+    """Show the waves of a release and each stack's state: eligible, blocked, deferred or done.
+
+    Under it, the calendar: each freeze and maintenance window and when it next changes.
+    """
+    from tenantwave.planning.outlook import outlook
     from tenantwave.planning.plan import build_plan
 
     workspace = app.workspace()
@@ -64,6 +68,7 @@ def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: 
         app.echo_json(the_plan.to_json())
         return
     render.plan(the_plan, wide=wide, now=ledger.now())
+    render.calendar(outlook(workspace.project, ledger.now()))
 
 
 @click.command()

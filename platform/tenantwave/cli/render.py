@@ -82,6 +82,12 @@ def plan(the_plan: Plan, *, wide: bool = False, now: datetime | None = None) -> 
         out.print(dropped_note(dropped), markup=False)
 
 
+def calendar(lines: Sequence[str]) -> None:
+    """The freezes and windows under a plan (planning/outlook.py), when the project has any."""
+    if lines:
+        sys.stdout.write("calendar:\n" + "".join(f"  {printable(line, one_line=True)}\n" for line in lines))
+
+
 def gate_lines(gate: GateVerdict | None) -> list[str]:
     """A wave's gate under its table: open (and who approved it), or closed with every reason."""
     if gate is None:
