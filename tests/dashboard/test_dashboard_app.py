@@ -11,7 +11,7 @@ import pytest
 from dashboard_helpers import FAILING, Rollout
 
 from support.clirunner import Platform
-from support.testengine import SPEC
+from support.testengine import SPEC, ScriptedEngine, Step
 from tenantwave.planning.workspace import open_workspace
 from tenantwave.privacy.redaction import REDACTED
 from tenantwave.views.snapshot import Source
@@ -171,3 +171,46 @@ def test_an_empty_project_shows_its_fleet_without_a_ledger(tmp_path: Path) -> No
     assert "No run has been recorded yet" in client.get("/release").text
     assert "No run recorded yet" in client.get("/runs").text
     assert not (root / ".platform" / "ledger.db").exists()  # reading created no ledger
+
+
+def test_a_stack_a_maintenance_window_holds_is_deferred(rolled_out: Rollout) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tenantwave.web.app import create_app
+
+    later = datetime.now(UTC) + timedelta(hours=6)  # a one-hour window that is not now
+    tenant = rolled_out.root / "tenants" / "juniper-retail.yaml"
+    tenant.write_text(tenant.read_text() + (
+        "windows:\n  - {days: [mon, tue, wed, thu, fri, sat, sun], "
+        f'start: "{later:%H}:00", end: "{(later + timedelta(hours=1)):%H}:00", tz: UTC, environments: [staging]}}\n'
+    ))
+    workspace = open_workspace(rolled_out.root, rolled_out.ledger)
+    client = starlette_testclient.TestClient(create_app(Source(workspace.project, workspace.ledger)))
+    states = {stack: state for _, stack, state in cells_of(client.get("/").text)}
+    assert states["staging.silo.juniper-retail"] == "deferred"
+    assert states["production-eu.silo.juniper-retail"] == "blocked"
+    page = client.get("/stacks/staging.silo.juniper-retail").text
+    reasons = re.search(r'<ul id="reasons">(.*?)</ul>', page, re.S)
+    assert reasons is not None and "window" in reasons.group(1)
+    assert "1 deferred" in client.get("/release").text
+
+
+def test_a_stack_found_drifted_shows_drifted_until_it_is_deployed_again(
+    rolled_out: Rollout, source: Source, client: starlette_testclient.TestClient, platform: Platform,
+    test_engine: ScriptedEngine,
+) -> None:
+    test_engine.steps["testing.pool.basic"] = Step(drifted=(("update", "aws:sqs/queue:Queue", "jobs", ("tags",)),))
+    drift = platform("drift", "--stack", "testing.pool.basic", "--ledger", rolled_out.ledger, engine=SPEC)
+    assert drift.exit_code == 4, drift.output  # drift found
+    source.refresh()  # the drift check moved the change marker
+    states = {stack: state for _, stack, state in cells_of(client.get("/").text)}
+    assert states["testing.pool.basic"] == "drifted"
+    page = client.get("/stacks/testing.pool.basic").text
+    assert "drift found since its deployment: 1 resource(s)" in page
+    test_engine.steps.pop("testing.pool.basic")
+    again = platform("up", "--release", "1.4.0", "--stack", "testing.pool.basic", "--yes", "--ledger",
+                     rolled_out.ledger, engine=SPEC)
+    assert again.exit_code == 0, again.output
+    source.refresh()
+    states = {stack: state for _, stack, state in cells_of(client.get("/").text)}
+    assert states["testing.pool.basic"] == "succeeded"

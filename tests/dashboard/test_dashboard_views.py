@@ -87,11 +87,39 @@ def test_each_tenant_has_one_cell_per_connected_environment_and_each_pool_one_ro
         (False, None, "eligible", "pending"),
         (False, "succeeded", None, "deployed"),
         (False, None, None, "new"),
+        (False, "succeeded", "deferred", "deferred"),
     ],
 )
 def test_a_cell_state_is_the_first_that_applies(running: bool, last: str | None, plan: str | None,
                                                 expected: str) -> None:
     assert cell_state(running=running, last_status=last, plan_state=plan) == expected
+
+
+@pytest.mark.parametrize(
+    ("running", "last", "plan", "expected"),
+    [
+        (True, "succeeded", "eligible", "running"),
+        (False, "failed", "eligible", "failed"),
+        (False, "unhealthy", "eligible", "unhealthy"),
+        (False, "succeeded", "eligible", "drifted"),
+        (False, "succeeded", "deferred", "drifted"),
+    ],
+)
+def test_drift_shows_unless_something_more_urgent_does(running: bool, last: str, plan: str, expected: str) -> None:
+    assert cell_state(running=running, last_status=last, plan_state=plan, drifted=True) == expected
+
+
+def test_rings_tags_and_the_ring_filter(project: Project) -> None:
+    table = table_of(project, planned=True)
+    assert table.rings == ("early", "general")
+    corner = next(row for row in table.rows if row.key == "corner-bakery")
+    assert (corner.ring, corner.tags) == ("early", (("ring", "early"),))
+    early = fleet_page(table, FleetQuery(ring="early"))
+    assert [row.key for g in early.groups for row in g.rows] == ["corner-bakery"]
+    assert [row.key for g in fleet_page(table, FleetQuery(search="early")).groups for row in g.rows] == [
+        "corner-bakery"]  # tags are searched too
+    view = release_view(project, build_plan(project, ReleaseHistory(release="1.4.0"), now=NOW), None, NOW)
+    assert [(w.number, w.ring) for w in view.waves][2:4] == [(3, "early"), (4, "general")]
 
 
 def test_states_and_reasons_come_from_the_ledger_and_the_plan(project: Project) -> None:

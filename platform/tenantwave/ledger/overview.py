@@ -14,7 +14,8 @@ from tenantwave.ledger.planreads import Execute
 from tenantwave.ledger.records import DeploymentRecord, RunRecord
 
 # One row of aggregates: rows added (ids), rows still running, results recorded (ended_at, and the
-# statuses a health verdict rewrites), runs started and ended, approvals, claims held.
+# statuses a health verdict rewrites), runs started and ended, approvals, claims held, drift checks
+# started and finished.
 CHANGES = (
     "SELECT (SELECT max(id) FROM tw_deployments), "
     "(SELECT count(*) FROM tw_deployments WHERE ended_at IS NULL), "
@@ -23,7 +24,9 @@ CHANGES = (
     "(SELECT count(*) FROM tw_runs), "
     "(SELECT count(*) FROM tw_runs WHERE ended_at IS NULL), "
     "(SELECT count(*) FROM tw_approvals), "
-    "(SELECT count(*) FROM tw_claims)"
+    "(SELECT count(*) FROM tw_claims), "
+    "(SELECT max(id) FROM tw_drift), "
+    "(SELECT count(*) FROM tw_drift WHERE ended_at IS NULL)"
 )
 
 RELEASES = (
@@ -33,8 +36,8 @@ RELEASES = (
 
 
 def change_marker(execute: Execute) -> str:
-    """A short string that differs whenever a deployment, run, approval or claim was added or
-    finished: pages compare it to know when to refresh."""
+    """A short string that differs whenever a deployment, run, approval, claim or drift check was
+    added or finished: pages compare it to know when to refresh."""
     row = next(iter(execute(CHANGES, {})))
     return "-".join("" if value is None else str(value) for value in row)
 

@@ -47,6 +47,8 @@ class Row:
     tier: str
     pool: bool
     cells: tuple[Cell | None, ...]  # aligned with FleetTable.environments
+    tags: tuple[tuple[str, str], ...] = ()  # the tenant's tags (its ring: ("ring", "early")), sorted
+    ring: str | None = None  # the ring its tags name
 
     @property
     def connected(self) -> int:
@@ -62,6 +64,7 @@ class FleetTable:
     rows: tuple[Row, ...]
     tiers: tuple[str, ...]
     counts: Mapping[CellState, int] = field(default_factory=dict)  # cells per state, whole fleet
+    rings: tuple[str, ...] = ()  # rollout.rings, in order (empty: no rings)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class FleetQuery:
     tier: str | None = None
     environment: str | None = None
     state: CellState | None = None
+    ring: str | None = None  # tenants whose tags name this ring (pool rows are not in a ring)
     search: str = ""
     page: int = 1
     per_page: int = PER_PAGE
@@ -97,15 +101,20 @@ class FleetPage:
 def cell_of(stack: Stack, status: StackStatus | None, plan: StackPlan | None, running: bool) -> Cell:
     """The cell of one stack from its ledger status and its plan (None: no release looked at)."""
     last = status.last if status is not None else None
+    drift = plan.drift if plan is not None else None
     state = cell_state(
         running=running,
         last_status=last.status if last is not None else None,
         plan_state=plan.state if plan is not None else None,
+        drifted=drift is not None,
     )
     if state in ("failed", "unhealthy") and last is not None:
         reason = shown(last.error) or f"{last.operation} {last.status}"
+    elif drift is not None and state == "drifted":
+        reason = (f"drift found since its deployment: {drift.resources} resource(s), "
+                  f"checked {_iso(drift.found_at)}")
     else:
-        reason = shown(plan.reason) if plan is not None and state in ("blocked", "pending") else ""
+        reason = shown(plan.reason) if plan is not None and state in ("blocked", "deferred", "pending") else ""
     return Cell(
         stack=stack.name,
         environment=stack.environment,
@@ -140,8 +149,8 @@ def fleet_table(
         cell = cells[stack.name]
         if stack.kind == "pool":
             pools.setdefault(stack.tier, [None] * len(environments))[column[stack.environment]] = cell
-        for tenant in stack.tenants:
-            serving.setdefault(tenant, [None] * len(environments))[column[stack.environment]] = cell
+        for member in stack.tenants:
+            serving.setdefault(member, [None] * len(environments))[column[stack.environment]] = cell
     rows: list[Row] = []
     tiers = sorted(project.tiers, key=lambda t: (project.tiers[t].wave, t))
     by_tier: dict[str, list[str]] = {tier: [] for tier in tiers}
@@ -152,15 +161,16 @@ def fleet_table(
             rows.append(Row(key=tier, name=None, tier=tier, pool=True, cells=tuple(pools[tier])))
         for tenant_id in by_tier[tier]:
             tenant_cells = serving.get(tenant_id, [None] * len(environments))
+            tenant = project.tenants[tenant_id]
             rows.append(
-                Row(key=tenant_id, name=project.tenants[tenant_id].config.name, tier=tier, pool=False,
-                    cells=tuple(tenant_cells))
+                Row(key=tenant_id, name=tenant.config.name, tier=tier, pool=False, cells=tuple(tenant_cells),
+                    tags=tuple(sorted(tenant.config.tags.items())), ring=tenant.ring_tag)
             )
     counts: dict[CellState, int] = dict.fromkeys(STATES, 0)
     for cell in cells.values():
         counts[cell.state] += 1
     return FleetTable(release=release, environments=environments, rows=tuple(rows), tiers=tuple(tiers),
-                      counts=counts)
+                      counts=counts, rings=tuple(project.platform.rollout.rings or ()))
 
 
 def fleet_page(table: FleetTable, query: FleetQuery, *, paged: bool = True) -> FleetPage:
@@ -196,13 +206,15 @@ def fleet_page(table: FleetTable, query: FleetQuery, *, paged: bool = True) -> F
 def _matches(row: Row, columns: tuple[int, ...], query: FleetQuery, needle: str) -> bool:
     if query.tier is not None and row.tier != query.tier:
         return False
+    if query.ring is not None and (row.pool or row.ring != query.ring):
+        return False
     cells = [row.cells[i] for i in columns if row.cells[i] is not None]
     if not cells:
         return False
     if query.state is not None and not any(cell is not None and cell.state == query.state for cell in cells):
         return False
     if needle:
-        haystack = row.key if row.pool else f"{row.key} {row.name or ''}"
+        haystack = row.key if row.pool else " ".join([row.key, row.name or "", *(v for _, v in row.tags)])
         return needle in haystack.lower()
     return True
 

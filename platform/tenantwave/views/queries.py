@@ -36,10 +36,14 @@ def fleet_query(params: Mapping[str, str], snapshot: Snapshot) -> FleetQuery:
         raise UsageError(f"env {env!r}: no such environment (known: {', '.join(snapshot.table.environments)})")
     if state is not None and state not in STATES:
         raise UsageError(f"state {state!r}: no such state (known: {', '.join(STATES)})")
+    ring = params.get("ring") or None
+    if ring is not None and ring not in snapshot.table.rings:
+        raise UsageError(f"ring {ring!r}: no such ring (known: {', '.join(snapshot.table.rings) or 'none'})")
     return FleetQuery(
         tier=tier,
         environment=env,
         state=state,
+        ring=ring,
         search=(params.get("q") or "")[:200],
         page=_number(params.get("page"), "page", 1, 1_000_000),
         per_page=_number(params.get("per"), "per", PER_PAGE, MAX_PER_PAGE),

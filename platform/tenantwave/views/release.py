@@ -37,11 +37,13 @@ class WaveRow:
     number: int
     phase: str
     tier_wave: int
+    ring: str | None  # None without rollout.rings
     environments: tuple[str, ...]
     stacks: int
     done: int
     eligible: int
     blocked: int
+    deferred: int  # eligible but held by a maintenance window or a freeze
     failed: int  # of the stacks not done: those whose last attempt at the release failed or is unhealthy
     gate_open: bool
     reasons: tuple[str, ...]  # every reason the gate is closed (redacted)
@@ -91,11 +93,13 @@ def _wave_row(project: Project, wave: WavePlan, previous: WavePlan | None, facts
         number=wave.wave.number,
         phase=wave.wave.phase,
         tier_wave=wave.wave.tier_wave,
+        ring=wave.wave.ring,
         environments=wave.wave.environments,
         stacks=len(wave.stacks),
         done=wave.count("done"),
         eligible=wave.count("eligible"),
         blocked=wave.count("blocked"),
+        deferred=wave.count("deferred"),
         failed=sum(
             1
             for plan in wave.stacks
@@ -105,7 +109,7 @@ def _wave_row(project: Project, wave: WavePlan, previous: WavePlan | None, facts
         ),
         gate_open=gate.open if gate is not None else True,
         reasons=tuple(shown(reason) for reason in gate.reasons) if gate is not None else (),
-        needs_approval=project.platform.rollout.for_phase(wave.wave.phase).approval,
+        needs_approval=project.platform.rollout.for_phase(wave.wave.phase, wave.wave.ring).approval,
         approvals=approvals,
         bake=_bake(project, previous, facts, now),
     )
@@ -115,7 +119,7 @@ def _bake(project: Project, previous: WavePlan | None, facts: GateFacts, now: da
     """While the wave before bakes: when this one may start and how long that is from `now`."""
     if previous is None:
         return None
-    minutes = project.platform.rollout.for_phase(previous.wave.phase).bake_minutes
+    minutes = project.platform.rollout.for_phase(previous.wave.phase, previous.wave.ring).bake_minutes
     finished = [
         record.ended_at
         for plan in previous.stacks

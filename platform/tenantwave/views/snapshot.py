@@ -126,7 +126,8 @@ class Source:
         self._signature = configuration_signature(project.root)
         self._clock = clock or ledger.now
         self._lock = threading.Lock()  # one build at a time (the plan's lifecycle cache is shared)
-        self._others: OrderedDict[str, Snapshot] = OrderedDict()
+        self._others: OrderedDict[str, Snapshot] = OrderedDict()  # requests' threads and the refresh thread
+        self._kept_lock = threading.Lock()
         self._problem = ""
         self._current = self._build(None)
 
@@ -149,7 +150,8 @@ class Source:
         if self.marker() != self._current.marker:
             self._reload_project()
             self._current = self._build(None)
-            self._others.clear()
+            with self._kept_lock:
+                self._others.clear()
         return self._current
 
     def for_release(self, release: str | None) -> Snapshot:
@@ -157,13 +159,15 @@ class Source:
         current = self._current
         if release is None or release == current.release:
             return current
-        kept = self._others.get(release)
+        with self._kept_lock:
+            kept = self._others.get(release)
         if kept is not None and kept.marker == current.marker:
             return kept
         snapshot = self._build(release)
-        self._others[release] = snapshot
-        while len(self._others) > KEPT_RELEASES:
-            self._others.popitem(last=False)
+        with self._kept_lock:
+            self._others[release] = snapshot
+            while len(self._others) > KEPT_RELEASES:
+                self._others.popitem(last=False)
         return snapshot
 
     def _reload_project(self) -> None:

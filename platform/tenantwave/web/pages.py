@@ -89,7 +89,7 @@ def fleet_html(snapshot: Snapshot, page: FleetPage, *, release: str | None = Non
         query: FleetQuery = page.query
         items = {
             "release": release, "tier": query.tier, "env": query.environment, "state": query.state,
-            "q": query.search, "page": number,
+            "ring": query.ring, "q": query.search, "page": number,
         }  # fmt: skip
         return urlencode({key: value for key, value in items.items() if value})
 
