@@ -152,3 +152,25 @@ def test_wall_and_first_instant_agree_on_every_instant(zone: str, now: datetime)
     local = wall(now, zone)
     assert now in instants_of(local, zone)
     assert first_instant(local, zone) <= now
+
+
+WEEKLY = st.tuples(st.sampled_from(["mon", "wed", "fri", "sat", "sun"]), CLOCKS)
+
+
+@given(zone=ZONES, start=WEEKLY, end=WEEKLY, now=INSTANTS)
+def test_a_weekly_freeze_ends_where_it_stops_holding_and_holds_until_then(
+    zone: str, start: tuple[str, str], end: tuple[str, str], now: datetime
+) -> None:
+    if start == end:
+        return
+    freeze = Freeze.model_validate({"start": " ".join(start), "end": " ".join(end), "tz": zone})
+    if not freeze_active(freeze, now):
+        return
+    ends = freeze_end(freeze, now)
+    assert ends is not None and ends > now  # a weekly freeze ends within the week
+    assert not freeze_active(freeze, ends)
+    assert freeze_active(freeze, ends - timedelta(seconds=1))
+    probe = now
+    while probe < ends:  # holds throughout (sampled) until it ends
+        assert freeze_active(freeze, probe)
+        probe += timedelta(minutes=15)

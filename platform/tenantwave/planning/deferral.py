@@ -121,7 +121,8 @@ def _outside_window(project: Project, stack: Stack, now: datetime) -> str | None
     if not closed:
         return None
     tz = bound[closed[0]][0].tz
-    opens = next_opening(list(bound.values()), now)
+    groups = {tuple(w.model_dump_json() for w in windows): windows for windows in bound.values()}
+    opens = next_opening(list(groups.values()), now)  # members with the same windows count once
     if len(bound) == 1:
         if opens is None:
             return f"{closed[0]}'s window does not open in the next {HORIZON.days} days"
