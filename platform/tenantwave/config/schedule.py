@@ -194,10 +194,6 @@ class Freeze(_Strict):
             raise ValueError(f"start and end are both {self.start!r}: a weekly freeze needs a length")
         return self
 
-    @property
-    def weekly(self) -> bool:
-        return isinstance(parse_moment(self.start), WeeklyMoment)
-
 
 def parse_moment(text: str) -> WeeklyMoment | datetime:
     """`<day> HH:MM` (weekly) or `YYYY-MM-DD HH:MM` (a date): naive, local to the freeze's tz."""

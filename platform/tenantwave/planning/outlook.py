@@ -11,8 +11,16 @@ from datetime import datetime
 
 from tenantwave.config.models import Project
 from tenantwave.config.schedule import Freeze, WeeklyMoment, Window, parse_moment
-from tenantwave.planning.calendar import any_open, first_after, first_instant, freeze_active, freeze_end, next_opening
-from tenantwave.planning.calendar import wall_candidates as _candidates
+from tenantwave.planning.calendar import (
+    HORIZON,
+    any_open,
+    first_after,
+    first_instant,
+    freeze_active,
+    freeze_end,
+    next_opening,
+    wall_candidates,
+)
 from tenantwave.planning.deferral import when
 
 MAX_WINDOWS = 5  # tenants whose windows are listed; the rest are counted
@@ -37,12 +45,13 @@ def _freeze(name: str, freeze: Freeze, now: datetime) -> str | None:
         return f"freeze {name}{scope}: {span}: {state}"
     start = parse_moment(freeze.start)
     if isinstance(start, WeeklyMoment):
-        starts = first_after(now, _candidates(now, freeze.tz, (start.at,)), lambda at: freeze_active(freeze, at))
+        starts = first_after(now, wall_candidates(now, freeze.tz, (start.at,)), lambda at: freeze_active(freeze, at))
     else:
         starts = first_instant(start, freeze.tz)
         if starts <= now:
             return None  # over
-    state = f"starts {when(starts, freeze.tz, now)}" if starts is not None else "does not start in the next 15 days"
+    later = f"does not start in the next {HORIZON.days} days"
+    state = f"starts {when(starts, freeze.tz, now)}" if starts is not None else later
     return f"freeze {name}{scope}: {span}: {state}"
 
 
@@ -71,5 +80,6 @@ def _window(tenant_id: str, windows: list[Window], now: datetime) -> str:
     if any_open(windows, now):
         return f"window {tenant_id}: {shown}: open now"
     opens = next_opening([windows], now)
-    state = f"opens {when(opens, windows[0].tz, now)}" if opens is not None else "does not open in the next 15 days"
+    later = f"does not open in the next {HORIZON.days} days"
+    state = f"opens {when(opens, windows[0].tz, now)}" if opens is not None else later
     return f"window {tenant_id}: {shown}: {state}"
