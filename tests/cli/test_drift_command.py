@@ -190,3 +190,28 @@ def test_tenant_list_names_the_environments_where_a_tenants_stack_drifted(
     tenant = tenanted["tenants"][0]
     line = next(line for line in text.splitlines() if f"│ {tenant} " in line)
     assert f"{tenanted['environment']} 1.4.0 (drifted)" in line
+
+
+def test_the_mock_engine_simulates_drift_from_its_scenario_file(project: Path, platform: Platform) -> None:
+    import shutil
+
+    from support.fleet import EXAMPLE
+
+    shutil.copytree(EXAMPLE / "stacks", project / "stacks", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))  # the program the mock engine runs
+    assert platform("up", "--release", "1.4.0", "--wave", "1", engine="mock").exit_code == 0
+    clean = platform("drift", engine="mock")
+    assert clean.exit_code == 0 and clean.text.endswith(
+        "run RUN: 1 clean, 13 not-deployed\nsimulated by the mock engine: nothing was read from a cloud\n"
+    )
+    (project / ".platform" / "mock-drift.json").write_text(json.dumps(
+        {POOL: {"aws:dynamodb/table:Table": ["billing_mode"]}}
+    ))
+    result = platform("drift", "--json", engine="mock")
+    assert result.exit_code == 4
+    (stack,) = [s for s in result.json()["stacks"] if s["status"] == "drifted"]
+    assert stack["stack"] == POOL and result.json()["simulated"] is True
+    assert {(f["type"], tuple(f["properties"])) for f in stack["findings"]} == {
+        ("aws:dynamodb/table:Table", ("billing_mode",))
+    }
+    assert platform("status", "--json", engine="mock").json()["stacks"][0]["drift"]["resources"] == stack["resources"]
