@@ -151,6 +151,8 @@ def test_up_reports_the_tenants_it_exposed_and_stops_at_its_cap(
     assert first.text.endswith(
         "run RUN: 1 succeeded, 3 not-started\n"
         "tenants exposed: 3 (b0, b1, b2)\n"
+        "  production.pool.basic serves 3 tenants, more than max_tenants_in_flight 2 of phase production: "
+        "it deployed alone\n"
         "3 stack(s) not started: max_tenants_per_run 2 reached (3 tenants exposed by this run); "
         "run the same command again to continue\n"
     )

@@ -27,6 +27,7 @@ MAX_REASON = 500  # characters of an override's --reason
 
 if TYPE_CHECKING:
     from tenantwave.planning.deferral import Override
+    from tenantwave.rollout.blastradius import TenantLimits
     from tenantwave.rollout.prepare import RolloutPlan
     from tenantwave.rollout.report import RunReport
     from tenantwave.rollout.rollbacks import Rollbacks
@@ -106,8 +107,7 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     )
     report = app.run(plan, run_options, as_json=as_json)
     if not as_json:
-        show_report(report, workspace.engine, exposed=run_options.tenant_limits is not None
-                    and run_options.tenant_limits.active)
+        show_report(report, workspace.engine, limits=run_options.tenant_limits)
         _say_deferred(plan)
     app.notifications.approval_ahead(report)
     rollback_plan = plan_auto_rollback(workspace, report)
@@ -152,14 +152,6 @@ def describe_rollout(plan: RolloutPlan) -> None:
     if plan.gate is None or plan.gate.open:
         for item in plan.with_state("eligible"):
             click.echo(f"  deploy   {item.stack.name}: {item.reason}")
-
-
-def _exposed_line(report: RunReport) -> str:
-    """`tenants exposed: 3 (acme-labs, brightside, corner-bakery)`, then why some stacks did not start."""
-    names = report.exposed
-    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-    line = f"tenants exposed: {len(names)}" + (f" ({shown})" if names else "")
-    return line + (f"\n{report.count('not-started')} stack(s) not started: {report.capped}" if report.capped else "")
 
 
 def _say_nothing_ran(plan: RolloutPlan) -> None:
@@ -223,11 +215,11 @@ def simulated_note(engine: str) -> str:
     return f"simulated by the {engine} engine: nothing was deployed"
 
 
-def show_report(report: RunReport, engine: str, *, exposed: bool = False) -> None:
+def show_report(report: RunReport, engine: str, *, limits: TenantLimits | None = None) -> None:
     """The run's counts, the logs of stacks that did not succeed, each stack whose result is not in
     the ledger (and where it is), whether it was simulated, and why the run stopped early (one
-    line on stderr). `exposed` (a tenant cap is configured): the tenants the run exposed, and why
-    max_tenants_per_run left stacks unstarted."""
+    line on stderr). With a blast-radius cap (`limits`): the tenants the run exposed, the stacks that
+    deployed alone, and why max_tenants_per_run left stacks unstarted."""
     counts = ", ".join(
         f"{report.count(status)} {status}"
         for status in ("succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started")
@@ -238,8 +230,11 @@ def show_report(report: RunReport, engine: str, *, exposed: bool = False) -> Non
     for stack, resource in report.data_removed:
         click.echo(printable(f"  data-bearing: {stack} {resource.describe()}", one_line=True))
     click.echo(f"run {report.run_id}: {counts or 'nothing ran'}")
-    if exposed:
-        click.echo(_exposed_line(report))
+    if limits is not None and limits.active:
+        from tenantwave.rollout.blastradius import exposure_lines
+
+        for line in exposure_lines(report, limits):
+            click.echo(line)
     if report.settled:
         click.echo(
             f"settled {len(report.settled)} stale claim(s) left by a run that stopped sending heartbeats "

@@ -18,4 +18,5 @@ Imports nothing above itself: no ledger, no engine, no click or rich.
 - `notify`       the webhooks told about runs (platform.yaml `notify`): where each URL comes from, events
 - `schedule`     maintenance windows (tiers/, tenants/) and freezes (platform.yaml)
 - `schedulechecks` their cross-file rules: the environments, phases and tenants they name exist
+- `rings`        rings (tenant tags, rollout.rings) and tenant counts (a number or "N%"): types and cross-file checks
 """

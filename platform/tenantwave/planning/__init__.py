@@ -16,6 +16,7 @@ Pure over typed data; reads the ledger, never writes it; never imports pulumi.
 - `revision`    what is promoted: a release and the configuration that produces a stack
 - `promotion`   what a release's successes promoted, by revision (the facts the lifecycle reads)
 - `removal`     nothing leaves by accident: tenants a deployment would stop serving
+- `rings`       which ring each stack is in (a pool: the latest ring among its members)
 - `calendar`    windows and freezes at an instant, on their zone's wall clock (DST included), and when they change
 - `deferral`    which window or freeze holds an eligible stack (deferred), and what an override waives
 - `outlook`     the calendar under a plan: each freeze and window and its next change

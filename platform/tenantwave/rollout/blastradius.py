@@ -24,6 +24,7 @@ from typing import Literal
 from tenantwave.config.models import Project
 from tenantwave.config.rings import tenant_limit
 from tenantwave.planning.inventory import Stack, build_inventory
+from tenantwave.rollout.report import RunReport
 
 Verdict = Literal["start", "wait", "stop"]
 
@@ -81,3 +82,22 @@ class Admission:
             f"max_tenants_per_run {self.limits.per_run} reached ({len(self.exposed)} tenants exposed by this run); "
             "run the same command again to continue"
         )
+
+
+def exposure_lines(report: RunReport, limits: TenantLimits) -> list[str]:
+    """What `up` says of its blast radius: the tenants it exposed, each stack that deployed alone
+    because it serves more tenants than its phase's cap, and why stacks were not started."""
+    names = report.exposed
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    lines = [f"tenants exposed: {len(names)}" + (f" ({shown})" if names else "")]
+    ran = {o.stack for o in report.outcomes if o.status not in ("not-started", "held", "skipped")}
+    for plan in report.plan.stacks:
+        cap = limits.in_flight.get(plan.stack.phase)
+        if plan.stack.name in ran and cap is not None and len(plan.stack.tenants) > cap:
+            lines.append(
+                f"  {plan.stack.name} serves {len(plan.stack.tenants)} tenants, more than max_tenants_in_flight "
+                f"{cap} of phase {plan.stack.phase}: it deployed alone"
+            )
+    if report.capped:
+        lines.append(f"{report.count('not-started')} stack(s) not started: {report.capped}")
+    return lines
