@@ -110,3 +110,15 @@ def test_cancelled_before_it_starts_runs_no_refresh(
     result = engine.preview_refresh(job, ProgressLog(), cancel)
     assert result.status == "cancelled"
     assert not [argv for argv in fake_pulumi.argvs() if argv[:1] == ["refresh"]]
+
+
+def test_a_stack_the_backend_does_not_have_is_never_created_to_be_compared(
+    engine: PulumiEngine, project: Path, fake_pulumi: FakePulumi
+) -> None:
+    job = make_job(project, "ghost")
+    engine.prepare([job])
+    result = engine.preview_refresh(job, ProgressLog(), CancelToken())
+    assert result.status == "failed"
+    assert result.error is not None and result.error.startswith(f"stack {fqn(job)} is not in the backend file://")
+    assert result.error.endswith(": nothing to compare")
+    assert not [argv for argv in fake_pulumi.argvs() if argv[:2] == ["stack", "init"] or argv[:1] == ["refresh"]]

@@ -323,6 +323,10 @@ class PulumiEngine:
             if problem is not None:
                 log.line(f"error: {problem}")
                 return Result("failed", error=problem)
+            missing = self._missing_for_refresh(job) if operation == "preview-refresh" else None
+            if missing is not None:  # never create a stack only to compare it with the cloud
+                log.line(f"error: {missing}")
+                return Result("failed", error=missing)
             stack = self._open(job, log, redact)
             if isinstance(stack, str):
                 return Result("failed", error=stack)
@@ -349,6 +353,18 @@ class PulumiEngine:
                 log.line("cancel requested, but the operation had already completed")
             log.line(f"tenantwave: {operation} succeeded: {format_changes(result.changes)}")
             return result
+
+    def _missing_for_refresh(self, job: StackJob) -> str | None:
+        """Why a refresh preview cannot run: the backend has no such stack (listed once per run)."""
+        try:
+            self._ensure_setup(job)
+        except CommandError:
+            return None  # the listing failed: the operation says why, in its own words
+        with self._lock:
+            absent = self._existing is not None and job.name not in self._existing
+        if not absent:
+            return None
+        return f"stack {self._safe_fqn(job.name)} is not in the backend {display_url(self.backend)}: nothing to compare"
 
     def _call(self, operation: Operation, stack: EventStack, job: StackJob, log: StackLog, pump: EventPump) -> Result:
         """The operation: one CLI call; its changes and outputs are read from its own events."""
