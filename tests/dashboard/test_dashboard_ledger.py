@@ -81,3 +81,24 @@ def test_a_snapshot_is_rebuilt_only_when_the_ledger_changed(ledger_url: str, tmp
     assert (cell.state, cell.revision) == ("pending", RELEASE)  # on the release, not its revision (fp-1)
     assert source.refresh() is second
     assert source.for_release("1.0.0").release == "1.0.0"  # another release, on request
+
+
+def test_the_snapshot_reads_each_stacks_status_as_status_does(ledger_url: str) -> None:
+    """The snapshot reuses the history's reading of what each stack runs: the same statuses."""
+    from tenantwave.ledger import planreads
+    from tenantwave.views.snapshot import _statuses
+
+    ledger = Ledger(ledger_url)
+    run = ledger.start_run(release=RELEASE, command="up", engine="test")
+    deploy(ledger, run, BASIC, "1.3.0")
+    deploy(ledger, run, BASIC, RELEASE, status="failed")
+    deploy(ledger, run, stack("staging.pool.basic", tenants=()), RELEASE)
+    deploy(ledger, run, stack("staging.pool.basic", tenants=()), RELEASE, operation="destroy", fingerprint=None)
+
+    def both(execute: planreads.Execute) -> tuple[object, object]:
+        history = planreads.release_history(execute, RELEASE)
+        expected = {status.stack: status for status in planreads.fleet_status(execute)}
+        return _statuses(execute, history), expected
+
+    mine, expected = ledger.read_plain(both)
+    assert mine == expected and len(mine) == 2

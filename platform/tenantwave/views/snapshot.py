@@ -73,10 +73,27 @@ def read_ledger(ledger: Ledger, release: str | None) -> LedgerRead:
         releases = tuple(overview.releases(execute))
         chosen = release or (releases[0] if releases else None)
         history = planreads.release_history(execute, chosen) if chosen is not None else None
-        statuses = {status.stack: status for status in planreads.fleet_status(execute)}
-        return LedgerRead(overview.change_marker(execute), releases, statuses, history)
+        return LedgerRead(overview.change_marker(execute), releases, _statuses(execute, history), history)
 
     return ledger.read_plain(work)
+
+
+def _statuses(execute: planreads.Execute, history: ReleaseHistory | None) -> dict[str, StackStatus]:
+    """Per stack: its last attempt and what it runs (planreads.fleet_status, reusing what the
+    history already read of what each stack runs: that query is the costliest of the read)."""
+    if history is None:
+        return {status.stack: status for status in planreads.fleet_status(execute)}
+    statuses: dict[str, StackStatus] = {}
+    for row in execute(planreads.LATEST, {}):
+        record = planreads.deployment(row)
+        deployed = history.current.get(record.stack)
+        statuses[record.stack] = StackStatus(
+            record.stack,
+            deployed.release if deployed else None,
+            record,
+            deployed.revision if deployed else None,
+        )
+    return statuses
 
 
 def build_snapshot(project: Project, read: LedgerRead, now: datetime, signature: str = "") -> Snapshot:
