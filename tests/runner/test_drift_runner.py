@@ -12,6 +12,7 @@ from support.testengine import ScriptedEngine, Step
 from tenantwave.engine.base import CancelToken
 from tenantwave.planning.selection import Targets
 from tenantwave.rollout.drift import DriftChecker, DriftOptions, plan_drift
+from tenantwave.rollout.driftreport import drift_lines
 from tenantwave.rollout.prepare import prepare_rollout
 from tenantwave.rollout.runner import Runner, RunOptions
 
@@ -109,3 +110,25 @@ def test_only_deployed_stacks_of_the_selection_are_checked(open_ws: Any, test_en
     assert test_engine.operations("preview_refresh") == []
     report = _drift(ws, test_engine, targets=Targets(environments=("testing",)))
     assert [(s.stack, s.status) for s in report.stacks] == [("testing.pool.basic", "clean")]
+
+
+def test_a_finding_the_ledger_cannot_take_is_reported_not_recorded_and_stops_new_checks(
+    fleet: Any, test_engine: ScriptedEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tenantwave.errors import LedgerError
+
+    real = fleet.ledger.real() if hasattr(fleet.ledger, "real") else fleet.ledger
+    test_engine.steps["testing.pool.basic"] = DRIFTED
+
+    def unusable(**_: Any) -> bool:
+        raise LedgerError("ledger sqlite:///x: disk I/O error")
+
+    monkeypatch.setattr(real, "finish_check", unusable)
+    report = _drift(fleet, test_engine, concurrency=1, targets=Targets(environments=("testing",)))
+    (found,) = report.stacks
+    assert (found.status, found.recorded, found.resources) == ("drifted", False, 1)
+    assert report.stopped == "the ledger became unusable: ledger sqlite:///x: disk I/O error"
+    assert report.status == "failed"
+    assert drift_lines(report)[0] == (
+        "DRIFTED testing.pool.basic: 1 resource drifted (untenanted) (NOT RECORDED: the ledger did not take it)"
+    )

@@ -198,9 +198,15 @@ class DriftChecker:
         count = drift_count(result.changes) if status == "drifted" else 0
         findings = json.dumps([d.to_json() for d in drifted]) if drifted else None
         assert claim.check_id is not None
-        recorded = self.ledger.finish_check(run_id=self._run_id, check_id=claim.check_id, stack=stack.name,
-                                            status=status, resources=count, findings=findings, error=error,
-                                            log_path=str(job.log_path))
+        try:
+            recorded = self.ledger.finish_check(run_id=self._run_id, check_id=claim.check_id, stack=stack.name,
+                                                status=status, resources=count, findings=findings, error=error,
+                                                log_path=str(job.log_path))
+        except LedgerError as exc:  # the finding is reported, not recorded; its claim is settled once stale
+            self._stopped = self._stopped or f"the ledger became unusable: {exc.message}"
+            if self._work is not None:
+                self._work.halt("the ledger became unusable")
+            recorded = False
         return StackDrift(stack.name, stack.environment, stack.tenants, status, release, count, drifted, error,
                           str(job.log_path), recorded=recorded)
 

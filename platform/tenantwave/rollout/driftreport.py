@@ -156,13 +156,14 @@ def drift_lines(report: DriftReport) -> list[str]:
     for found in report.stacks:
         if found.status in ("clean", "not-deployed"):  # counted in the totals
             continue
+        unrecorded = "" if found.recorded else " (NOT RECORDED: the ledger did not take it)"
         if found.status == "drifted":
-            lines.append(f"DRIFTED {found.stack}: {_resources(found.resources)}" + _served(found.tenants))
+            lines.append(f"DRIFTED {found.stack}: {_resources(found.resources)}" + _served(found.tenants) + unrecorded)
             lines += [f"    {f.describe()}" for f in found.findings]
             if found.resources > len(found.findings):
                 lines.append(f"    and {found.resources - len(found.findings)} more (see the log)")
         else:
-            lines.append(f"{found.status} {found.stack}: {found.error or found.status}")
+            lines.append(f"{found.status} {found.stack}: {found.error or found.status}{unrecorded}")
     lines.append(f"run {report.run_id or '-'}: {report.summary.split(': ', 1)[1]}")
     if report.tenants:
         lines.append(f"tenants affected: {', '.join(report.tenants)}")
