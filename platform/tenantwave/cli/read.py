@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import gc
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 import click
 
 from tenantwave.cli import render
@@ -9,11 +14,38 @@ from tenantwave.cli.application import Application
 from tenantwave.cli.options import common_options, json_option, release_option, wide_option
 from tenantwave.errors import EXIT_USAGE, ConfigError
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def without_cycle_collection(command: Callable[P, R]) -> Callable[P, R]:
+    """`command` with Python's cyclic garbage collector paused while it runs, restored after.
+
+    A read command builds a large, long-lived, acyclic structure (10,000 tenants: about two million
+    objects: the project, the ledger's facts, the plan, its JSON) and exits. While it grows, the
+    collector walks the whole heap again and again (five full collections, 0.6 s of a 3 s `plan
+    --json`) and frees almost nothing (under a thousand objects in a whole run): reference counting
+    frees everything else as usual. What a read command allocates is bounded by the project and
+    the ledger, so pausing cannot let memory run away."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return command(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run
+
 
 @click.command()
 @json_option
 @common_options
 @click.pass_obj
+@without_cycle_collection
 def validate(app: Application, as_json: bool) -> None:
     """Check platform.yaml, tiers/ and tenants/; report every problem at once."""
     from tenantwave.planning.inventory import build_inventory
@@ -53,6 +85,7 @@ def validate(app: Application, as_json: bool) -> None:
 @json_option
 @common_options
 @click.pass_obj
+@without_cycle_collection
 def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: bool) -> None:
     """Show the waves of a release and each stack's state: eligible, blocked, deferred or done.
 
@@ -77,6 +110,7 @@ def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: 
 @json_option
 @common_options
 @click.pass_obj
+@without_cycle_collection
 def status(app: Application, show_all: bool, wide: bool, as_json: bool) -> None:
     """Per stack: the release it runs, its last result and when.
 
