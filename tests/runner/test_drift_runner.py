@@ -132,3 +132,22 @@ def test_a_finding_the_ledger_cannot_take_is_reported_not_recorded_and_stops_new
     assert drift_lines(report)[0] == (
         "DRIFTED testing.pool.basic: 1 resource drifted (untenanted) (NOT RECORDED: the ledger did not take it)"
     )
+
+
+def test_a_bug_on_one_stack_fails_that_stack_and_the_others_are_checked(
+    fleet: Any, test_engine: ScriptedEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = fleet.ledger.real() if hasattr(fleet.ledger, "real") else fleet.ledger
+    claim = real.claim_check
+
+    def buggy(**kwargs: Any) -> Any:
+        if kwargs["stack"].name == "production-us.silo.t03":
+            raise RuntimeError("boom")
+        return claim(**kwargs)
+
+    monkeypatch.setattr(real, "claim_check", buggy)
+    report = _drift(fleet, test_engine, concurrency=2)
+    statuses = {s.stack: (s.status, s.error) for s in report.stacks}
+    assert statuses.pop("production-us.silo.t03") == ("failed", "internal error: RuntimeError: boom")
+    assert {status for status, _ in statuses.values()} == {"clean"} and len(statuses) == 12
+    assert report.status == "failed"

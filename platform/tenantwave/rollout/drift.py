@@ -180,6 +180,12 @@ class DriftChecker:
                 work.halt("the ledger became unusable")
                 found = StackDrift(stack.name, stack.environment, stack.tenants, "not-started",
                                    self.plan.current.get(stack.name), error=f"not started: {exc.message}")
+            except Exception as exc:  # a bug on this side: this stack fails, the others go on
+                with contextlib.suppress(OSError):
+                    files.append_text(jobs[stack.name].log_path, "".join(traceback.format_exception(exc)))
+                found = StackDrift(stack.name, stack.environment, stack.tenants, "failed",
+                                   self.plan.current.get(stack.name), error=f"internal error: {_one_line(exc)}",
+                                   log_path=str(jobs[stack.name].log_path), recorded=False)
             self._results[stack.name] = found
             work.finish(_outcome(found))
             self._events.put(("finished", _outcome(found)))
