@@ -143,3 +143,38 @@ def test_one_run_exposes_at_most_its_cap_but_for_its_first_stack(
     if len(started) < len(stacks):  # stopped: the next stack did not fit
         assert len(exposed | set(stacks[len(started)].tenants)) > cap
     assert [s.name for s in started] == [s.name for s in stacks[: len(started)]]
+
+
+def test_a_stack_that_changed_nothing_gives_its_tenants_back_to_the_run() -> None:
+    admission = Admission(TenantLimits(per_run=3))
+    held = _stack(0, "production", frozenset("abc"))
+    admission.started(held)
+    shared = _stack(1, "production", frozenset("c"))
+    admission.started(shared)
+    assert admission.verdict(_stack(2, "production", frozenset("d")), []) == "stop"
+    admission.withdrawn(held)  # held by another run: it deployed nothing
+    assert admission.exposed == 1  # c is still exposed by the other stack
+    assert admission.verdict(_stack(2, "production", frozenset("de")), []) == "start"
+    assert admission.verdict(_stack(2, "production", frozenset("def")), []) == "stop"
+
+
+def test_the_work_queue_gives_back_the_tenants_of_a_held_stack_and_says_why_it_stopped() -> None:
+    from tenantwave.engine.base import CancelToken
+    from tenantwave.rollout.report import Outcome
+    from tenantwave.rollout.workqueue import WorkQueue
+
+    stacks = [_stack(0, "production", frozenset("ab")), _stack(1, "production", frozenset("c")),
+              _stack(2, "production", frozenset("de"))]
+    queue = WorkQueue(stacks, 0, CancelToken(), TenantLimits(per_run=2))
+    first = queue.next()
+    assert first is stacks[0]
+    queue.finish(Outcome(first.name, "held", error="in progress by run R"))  # deployed nothing
+    second = queue.next()
+    assert second is stacks[1]
+    queue.finish(Outcome(second.name, "succeeded"))
+    assert queue.next() is None  # c, d and e would be 3
+    queue.settle_unstarted()
+    assert queue.outcomes["s2"].error == (
+        "not started: max_tenants_per_run 2 reached (1 tenant exposed by this run); run the same command again "
+        "to continue"
+    )

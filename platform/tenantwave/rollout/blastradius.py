@@ -17,6 +17,7 @@ one tenant, an untenanted stack nobody. Two caps, both off by default:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -59,13 +60,20 @@ class Admission:
 
     def __init__(self, limits: TenantLimits) -> None:
         self.limits = limits
-        self.exposed: set[str] = set()
+        self._exposure: Counter[str] = Counter()  # tenant -> stacks started that serve it
+
+    @property
+    def exposed(self) -> int:
+        """How many distinct tenants the stacks started (and not withdrawn) serve."""
+        return len(self._exposure)
 
     def verdict(self, stack: Stack, running: Iterable[Stack]) -> Verdict:
         """`start`; `wait` until a running stack of its phase finishes; or `stop` (the run's cap)."""
         per_run = self.limits.per_run
-        if per_run is not None and self.exposed and len(self.exposed | set(stack.tenants)) > per_run:
-            return "stop"
+        if per_run is not None and self._exposure:
+            new = sum(1 for tenant in stack.tenants if tenant not in self._exposure)
+            if len(self._exposure) + new > per_run:
+                return "stop"
         cap = self.limits.in_flight.get(stack.phase)
         if cap is None:
             return "start"
@@ -74,12 +82,21 @@ class Admission:
         return "wait" if beside and len(changing) > cap else "start"
 
     def started(self, stack: Stack) -> None:
-        self.exposed.update(stack.tenants)
+        self._exposure.update(stack.tenants)
+
+    def withdrawn(self, stack: Stack) -> None:
+        """A started stack changed nothing after all (held by another run, already current): the
+        tenants only it exposed no longer count against the run's cap."""
+        self._exposure.subtract(stack.tenants)
+        for tenant in stack.tenants:
+            if self._exposure[tenant] <= 0:
+                del self._exposure[tenant]
 
     @property
     def stop_reason(self) -> str:
+        tenants = f"{self.exposed} tenant{'s' if self.exposed != 1 else ''}"
         return (
-            f"max_tenants_per_run {self.limits.per_run} reached ({len(self.exposed)} tenants exposed by this run); "
+            f"max_tenants_per_run {self.limits.per_run} reached ({tenants} exposed by this run); "
             "run the same command again to continue"
         )
 

@@ -17,6 +17,8 @@ from tenantwave.planning.inventory import Stack
 from tenantwave.rollout.blastradius import Admission, TenantLimits
 from tenantwave.rollout.report import FAILED_OUTCOMES, Outcome
 
+UNCHANGED = ("held", "skipped", "not-started")  # outcomes of a stack taken from the queue that changed nothing
+
 
 class WorkQueue:
     """The stacks still to start, shared by the workers; decides when to stop starting new ones."""
@@ -60,7 +62,9 @@ class WorkQueue:
 
     def finish(self, outcome: Outcome) -> None:
         with self._lock:
-            self._running.pop(outcome.stack, None)
+            stack = self._running.pop(outcome.stack, None)
+            if self._admission is not None and stack is not None and outcome.status in UNCHANGED:
+                self._admission.withdrawn(stack)
             self.outcomes[outcome.stack] = outcome
             self._failures += outcome.status in FAILED_OUTCOMES
             self._lock.notify_all()
