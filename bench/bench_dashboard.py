@@ -17,6 +17,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,12 +122,20 @@ def main() -> None:
         before = json.loads(fetch(base + "/api/changes")[1])["marker"]
         started = time.perf_counter()
         record_a_run(f"sqlite:///{ledger_file}", tenant)
+        during: list[float] = []  # the fleet page while the snapshot is rebuilt in the background
         while json.loads(fetch(base + "/api/changes")[1])["marker"] == before:
             if time.perf_counter() - started > 120:
                 raise SystemExit("the change was not picked up in 120 s")
-            time.sleep(0.1)
+            during.append(fetch(base + "/")[0])
         print(f"  a run recorded elsewhere shows after {time.perf_counter() - started:.2f} s "
               "(the background refresh rebuilt the snapshot; pages poll every 2 s)")
+        if during:
+            slowest = max(during)
+            verdict = "ok" if slowest <= TARGET_SECONDS else "MISSED"
+            print(f"  fleet, first page during the rebuild: median {statistics.median(during):.3f} s, slowest of "
+                  f"{len(during)} {slowest:.3f} s  target <= {TARGET_SECONDS:g} s: {verdict}")
+            if slowest > TARGET_SECONDS:
+                missed.append("fleet during a rebuild")
         if missed:
             raise SystemExit(f"missed the {TARGET_SECONDS:g} s target: {', '.join(missed)}")
     finally:

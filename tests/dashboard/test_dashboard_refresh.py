@@ -18,6 +18,7 @@ class FlakySource:
     def __init__(self) -> None:
         self.calls = 0
         self.twice = threading.Event()
+        self.current = None
 
     def refresh(self) -> Any:
         self.calls += 1

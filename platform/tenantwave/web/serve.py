@@ -3,8 +3,10 @@ thread every `poll` seconds (pages poll the app for the snapshot's marker, never
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
+import sys
 import threading
 
 from tenantwave.views.snapshot import Source
@@ -54,7 +56,9 @@ class Refresher:
     def _loop(self) -> None:
         while not self._stop.wait(self.every):
             try:
-                self.source.refresh()
+                before = self.source.current
+                if self.source.refresh() is not before:
+                    gc.freeze()  # the new snapshot: out of the collector's full passes (see serve)
                 self.error = ""
             except Exception as exc:  # the ledger may be away for a while: keep serving the last snapshot
                 self.error = f"{type(exc).__name__}: {exc}"
@@ -67,6 +71,12 @@ def serve(source: Source, host: str, port: int, poll: float) -> None:
 
     from tenantwave.web.app import create_app
 
+    # A rebuild makes a snapshot's worth of objects while requests are served: the collector's full
+    # passes over every live object (a 10,000-tenant snapshot is millions) would stall requests for
+    # most of a second each. Snapshots hold no reference cycles, so they are frozen out of those passes
+    # (their objects are still freed, by reference counting, when the next snapshot replaces them).
+    gc.freeze()
+    sys.setswitchinterval(0.001)  # requests take the interpreter from a rebuilding refresh thread sooner
     refresher = Refresher(source, max(0.5, poll / 2))
     refresher.start()
     try:
