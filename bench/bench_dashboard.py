@@ -82,6 +82,23 @@ def record_a_run(url: str, stack: str) -> None:
     ledger.finish_run(run, "succeeded", detail=f"bench: nothing deployed ({stack})")
 
 
+def time_to_show(base: str, ledger_file: Path, tenant: str, *, hammer: bool) -> tuple[float, list[float]]:
+    """Record a run; the seconds until the dashboard's marker moves, and (`hammer`) the fleet page's
+    times, fetched back to back meanwhile (else the marker is polled 4 times a second)."""
+    before = json.loads(fetch(base + "/api/changes")[1])["marker"]
+    started = time.perf_counter()
+    record_a_run(f"sqlite:///{ledger_file}", tenant)
+    during: list[float] = []
+    while json.loads(fetch(base + "/api/changes")[1])["marker"] == before:
+        if time.perf_counter() - started > 120:
+            raise SystemExit("the change was not picked up in 120 s")
+        if hammer:
+            during.append(fetch(base + "/")[0])
+        else:
+            time.sleep(0.25)
+    return time.perf_counter() - started, during
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tenants", type=int, default=10_000)
@@ -119,21 +136,16 @@ def main() -> None:
             print(f"  {label:<26} {best:7.3f} s{verdict}", flush=True)
         rows = len(re.findall(rb"data-row=", fetch(base + "/")[1]))
         print(f"  (first page: {rows} rows, paged server-side)")
-        before = json.loads(fetch(base + "/api/changes")[1])["marker"]
-        started = time.perf_counter()
-        record_a_run(f"sqlite:///{ledger_file}", tenant)
-        during: list[float] = []  # the fleet page while the snapshot is rebuilt in the background
-        while json.loads(fetch(base + "/api/changes")[1])["marker"] == before:
-            if time.perf_counter() - started > 120:
-                raise SystemExit("the change was not picked up in 120 s")
-            during.append(fetch(base + "/")[0])
-        print(f"  a run recorded elsewhere shows after {time.perf_counter() - started:.2f} s "
-              "(the background refresh rebuilt the snapshot; pages poll every 2 s)")
+        shown = time_to_show(base, ledger_file, tenant, hammer=False)
+        print(f"  a run recorded elsewhere shows after {shown[0]:.2f} s (detected by the background refresh, "
+              "the snapshot rebuilt; pages poll every 2 s)")
+        again, during = time_to_show(base, ledger_file, tenant, hammer=True)
         if during:
             slowest = max(during)
             verdict = "ok" if slowest <= TARGET_SECONDS else "MISSED"
-            print(f"  fleet, first page during the rebuild: median {statistics.median(during):.3f} s, slowest of "
-                  f"{len(during)} {slowest:.3f} s  target <= {TARGET_SECONDS:g} s: {verdict}")
+            print(f"  fleet, first page during a rebuild: median {statistics.median(during):.3f} s, slowest of "
+                  f"{len(during)} {slowest:.3f} s  target <= {TARGET_SECONDS:g} s: {verdict} "
+                  f"(that rebuild, with pages fetched back to back: {again:.2f} s)")
             if slowest > TARGET_SECONDS:
                 missed.append("fleet during a rebuild")
         if missed:

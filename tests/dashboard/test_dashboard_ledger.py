@@ -10,6 +10,7 @@ from support.fleet import copy_example
 from support.ledgertools import RELEASE, STALE_AFTER, deploy, stack
 from tenantwave.config.loader import load_project
 from tenantwave.ledger import Ledger, overview
+from tenantwave.planning.inventory import build_inventory
 from tenantwave.views.snapshot import Source
 
 pytestmark = pytest.mark.integration
@@ -77,6 +78,7 @@ def test_a_snapshot_is_rebuilt_only_when_the_ledger_changed(ledger_url: str, tmp
     deploy(ledger, run, BASIC)
     second = source.refresh()
     assert second is not first and second.release == RELEASE
+    assert set(second.stacks) == set(first.stacks) == {s.name for s in build_inventory(project)}  # from the plan
     cell = second.cells["testing.pool.basic"]
     assert (cell.state, cell.revision) == ("pending", RELEASE)  # on the release, not its revision (fp-1)
     assert source.refresh() is second

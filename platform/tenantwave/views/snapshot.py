@@ -98,9 +98,10 @@ def _statuses(execute: planreads.Execute, history: ReleaseHistory | None) -> dic
 
 def build_snapshot(project: Project, read: LedgerRead, now: datetime, signature: str = "") -> Snapshot:
     started = time.perf_counter()
-    inventory = build_inventory(project)
     history = read.history
     plan = build_plan(project, history, now=now) if history is not None else None
+    # every stack is in one wave of the plan: its inventory, without building it a second time
+    inventory = [p.stack for wave in plan.waves for p in wave.stacks] if plan else build_inventory(project)
     plans: dict[str, StackPlan] = {p.stack.name: p for wave in plan.waves for p in wave.stacks} if plan else {}
     running = dict(history.running) if history is not None else {}
     table = fleet_table(project, inventory, read.statuses, plans, running, history.release if history else None)
