@@ -10,6 +10,7 @@ without it gives the same tenants and the same problems, whatever keys TenantCon
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ def documents(draw: st.DrawFn) -> str:
     return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n", "\r\n"]))
 
 
-IN_SHAPE_WORDS = [word for word in AWKWARD_WORDS if simpleyaml._BLOCK_SCALAR.fullmatch(word)]
+IN_SHAPE_WORDS = [word for word in AWKWARD_WORDS if re.fullmatch(simpleyaml._BLOCK_SCALAR, word)]
 PLAIN_WORD = st.from_regex(r"[A-Za-z_][A-Za-z0-9_ ./+-]{0,16}[A-Za-z0-9]", fullmatch=True)
 # mostly words that are strings, at times one of the awkward ones (each of which a document may hold)
 IN_SHAPE_SCALAR = st.one_of(PLAIN_WORD, PLAIN_WORD, PLAIN_WORD, st.integers(0, 10**6).map(str),
@@ -266,7 +267,7 @@ def test_an_added_resolver_is_seen_by_the_next_session() -> None:
     class Custom(yaml.SafeLoader):
         pass
 
-    Custom.add_implicit_resolver("tag:yaml.org,2002:int", __import__("re").compile(r"^seven$"), list("s"))
+    Custom.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^seven$"), list("s"))
     assert parse("a: seven\n", Scalars(Custom)) is None  # an int this reader does not build: declined
     assert parse("a: seven\n", SCALARS) == {"a": "seven"}
 

@@ -31,6 +31,7 @@ memo remembers what each scalar text means for the duration of one load.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from yaml.constructor import SafeConstructor
@@ -44,12 +45,13 @@ _INT = "tag:yaml.org,2002:int"
 
 _OUTSIDE_SHAPE = re.compile(r"[^\n\x20-\x7e]")  # tabs, carriage returns, control and non-ASCII characters
 _KEY = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
-_LINE = re.compile(rf"( *)({_KEY}):(?: +(.*))?")  # matched whole: indentation, key, the value's text
-_BLOCK_SCALAR = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ .,/()'+-]*[A-Za-z0-9_.,/()'+-])?")
+_BLOCK_SCALAR = r"[A-Za-z0-9_](?:[A-Za-z0-9_ .,/()'+-]*[A-Za-z0-9_.,/()'+-])?"
 _FLOW_SCALAR = r"[A-Za-z0-9_](?:[A-Za-z0-9_ ./+-]*[A-Za-z0-9_./+-])?"
-_FLOW_SEQUENCE = re.compile(rf"\[ *(?:{_FLOW_SCALAR}(?: *, *{_FLOW_SCALAR})*)? *\]")
+_FLOW_SEQUENCE = rf"\[ *(?:{_FLOW_SCALAR}(?: *, *{_FLOW_SCALAR})*)? *\]"
 _FLOW_PAIR = rf"{_KEY}: +{_FLOW_SCALAR}"
-_FLOW_MAPPING = re.compile(rf"\{{ *(?:{_FLOW_PAIR}(?: *, *{_FLOW_PAIR})*)? *\}}")
+_FLOW_MAPPING = rf"\{{ *(?:{_FLOW_PAIR}(?: *, *{_FLOW_PAIR})*)? *\}}"
+# one line, matched whole: indentation, key, then a plain scalar, a flow sequence, a flow mapping or nothing
+_LINE = re.compile(rf"( *)({_KEY}):(?: +(?:({_BLOCK_SCALAR})|({_FLOW_SEQUENCE})|({_FLOW_MAPPING})))? *")
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,17}")
 _MAX_DEPTH = 8  # nested block mappings; deeper declines
 
@@ -114,13 +116,16 @@ def _mapping(lines: list[str], scalars: Scalars) -> dict[str, Any]:
     root: dict[str, Any] = {}
     levels: list[tuple[int, dict[str, Any]]] = [(0, root)]  # open block mappings: indentation, mapping
     pending: tuple[int, dict[str, Any], str] | None = None  # a `key:` with nothing after it yet
+    value = scalars.value
     for line in lines:
-        if not line.strip(" ") or line[0] == "#":
+        if not line or line[0] == "#":
             continue
         match = _LINE.fullmatch(line)
         if match is None:
-            raise _Declined
-        spaces, key_text, rest = match.groups()
+            if line.strip(" "):
+                raise _Declined
+            continue  # a blank line of spaces
+        spaces, key_text, scalar, sequence, flow_mapping = match.groups()
         indent = len(spaces)
         if pending is not None:
             above, owner, owner_key = pending
@@ -136,39 +141,32 @@ def _mapping(lines: list[str], scalars: Scalars) -> dict[str, Any]:
         level, mapping = levels[-1]
         if level != indent:
             raise _Declined
-        key = scalars.value(key_text)
+        key = value(key_text)
         if type(key) is not str or key in mapping:
             raise _Declined  # PyYAML: "keys must be strings" (top level) or "found duplicate key"
-        rest = (rest or "").rstrip(" ")
-        if not rest:
-            mapping[key] = scalars.value("")  # null, unless the next line opens a nested mapping
-            pending = (indent, mapping, key)
+        if scalar is not None:
+            mapping[key] = value(scalar)
+        elif sequence is not None:
+            inner = sequence[1:-1].strip(" ")
+            mapping[key] = [value(item.strip(" ")) for item in inner.split(",")] if inner else []
+        elif flow_mapping is not None:
+            mapping[key] = _flow_mapping(flow_mapping, value)
         else:
-            mapping[key] = _value(rest, scalars)
+            mapping[key] = value("")  # null, unless the next line opens a nested mapping
+            pending = (indent, mapping, key)
     if not root:
         raise _Declined  # empty or comments only: PyYAML says what that is
     return root
 
 
-def _value(text: str, scalars: Scalars) -> Any:
-    first = text[0]
-    if first == "[":
-        if not _FLOW_SEQUENCE.fullmatch(text):
+def _flow_mapping(text: str, value: Callable[[str], Any]) -> dict[Any, Any]:
+    """`{k: v, ...}`, already matched whole by _FLOW_MAPPING."""
+    inner = text[1:-1].strip(" ")
+    mapping: dict[Any, Any] = {}
+    for pair in inner.split(",") if inner else ():
+        key_text, value_text = pair.split(":")
+        key = value(key_text.strip(" "))
+        if type(key) is not str or key in mapping:
             raise _Declined
-        inner = text[1:-1].strip(" ")
-        return [scalars.value(item.strip(" ")) for item in inner.split(",")] if inner else []
-    if first == "{":
-        if not _FLOW_MAPPING.fullmatch(text):
-            raise _Declined
-        inner = text[1:-1].strip(" ")
-        mapping: dict[Any, Any] = {}
-        for pair in inner.split(",") if inner else ():
-            key_text, value_text = pair.split(":")
-            key = scalars.value(key_text.strip(" "))
-            if type(key) is not str or key in mapping:
-                raise _Declined
-            mapping[key] = scalars.value(value_text.strip(" "))
-        return mapping
-    if not _BLOCK_SCALAR.fullmatch(text):
-        raise _Declined
-    return scalars.value(text)
+        mapping[key] = value(value_text.strip(" "))
+    return mapping
