@@ -214,3 +214,18 @@ def test_a_stack_found_drifted_shows_drifted_until_it_is_deployed_again(
     source.refresh()
     states = {stack: state for _, stack, state in cells_of(client.get("/").text)}
     assert states["testing.pool.basic"] == "succeeded"
+
+
+def test_a_runs_stacks_link_their_logs_redacted(client: starlette_testclient.TestClient, secret: str) -> None:
+    runs = client.get("/runs").text
+    failed_run = re.findall(r'data-run="([^"]+)" data-status="failed"', runs)[0]
+    run = client.get(f"/runs/{failed_run}").text
+    links = re.findall(r'href="/deployments/(\d+)/log"', run)
+    assert len(links) == 1
+    log = client.get(f"/deployments/{links[0]}/log")
+    assert log.status_code == 200 and f"Log of {FAILING}" in log.text
+    text = re.search(r'<pre class="log" id="log" tabindex="0">(.*?)</pre>', log.text, re.S)
+    assert text is not None and text.group(1).strip()
+    assert secret not in log.text
+    assert client.get("/deployments/999999/log").status_code == 404
+    assert client.get("/deployments/x/log").status_code == 404

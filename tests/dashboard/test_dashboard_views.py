@@ -208,6 +208,7 @@ def test_outside_text_is_redacted_cleaned_and_capped() -> None:
         assert shown("\x1b[31mred\x1b[0m\x07 text\tand\nlines") == "red text\tand\nlines"
         assert shown("x" * 50, limit=10) == "x" * 10 + "\n[... 40 more characters not shown]"
         assert log_tail("abcdef", limit=2) == "[... the first 4 characters not shown]\nef"
+        assert log_tail("\x1b[1mpassword: pa55word-for-views\x1b[0m\n") == f"password: {redaction.REDACTED}\n"
     finally:
         redaction.adopt_environment({})
 

@@ -83,3 +83,10 @@ def deployments(execute: Execute, *, run_id: str | None = None, stack: str | Non
     fields = ", ".join(planreads.DEPLOYMENT_FIELDS)
     sql = f"SELECT {fields} FROM tw_deployments WHERE {column} = :value ORDER BY id"
     return [planreads.deployment(row) for row in execute(sql, {"value": value})]
+
+
+def deployment(execute: Execute, deployment_id: int) -> DeploymentRecord | None:
+    """One deployment by its id."""
+    fields = ", ".join(planreads.DEPLOYMENT_FIELDS)
+    rows = list(execute(f"SELECT {fields} FROM tw_deployments WHERE id = :id", {"id": deployment_id}))
+    return planreads.deployment(rows[0]) if rows else None

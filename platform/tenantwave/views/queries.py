@@ -16,7 +16,7 @@ from tenantwave.views.fleet import MAX_PER_PAGE, PER_PAGE, FleetPage, FleetQuery
 from tenantwave.views.release import ReleaseView, release_view
 from tenantwave.views.runs import DeploymentRow, RunRow, deployment_rows, run_row, run_rows
 from tenantwave.views.snapshot import Snapshot
-from tenantwave.views.stack import StackView, last_log_path, read_log, stack_view
+from tenantwave.views.stack import LastLog, StackView, last_log_path, read_log, stack_view
 from tenantwave.views.states import STATES
 
 if TYPE_CHECKING:
@@ -104,3 +104,14 @@ def run(snapshot: Snapshot, ledger: Ledger, run_id: str) -> tuple[RunRow, list[D
         return run_row(found, counts, snapshot.built_at), deployment_rows(records, snapshot.built_at)
 
     return ledger.read_plain(work)
+
+
+def deployment_log(snapshot: Snapshot, ledger: Ledger, deployment_id: int) -> tuple[DeploymentRow, LastLog] | None:
+    """One deployment and the end of its log (None: no such deployment, or it has no log)."""
+    if not ledger.exists():
+        return None
+    record = ledger.read_plain(lambda execute: overview.deployment(execute, deployment_id))
+    if record is None or not record.log_path:
+        return None
+    log = read_log(record.log_path, snapshot.project.root / ".platform" / "logs")
+    return deployment_rows([record], snapshot.built_at)[0], log

@@ -3,9 +3,9 @@ page built from the current snapshot (views.snapshot), every outside value redac
 escaped by the templates. Responses carry a Content-Security-Policy that allows only the app's own
 stylesheet and script.
 
-Routes: `/` fleet (`?tier=&env=&state=&q=&page=&per=&release=`), `/stacks/{name}`, `/release`
-(`?release=`), `/runs`, `/runs/{id}`, `/api/changes` (the snapshot's change marker, polled by the
-pages), `/static/...`.
+Routes: `/` fleet (`?tier=&env=&state=&ring=&q=&page=&per=&release=`), `/stacks/{name}`,
+`/release` (`?release=`), `/runs`, `/runs/{id}`, `/deployments/{id}/log` (one stack deployment's
+log), `/api/changes` (the snapshot's change marker, polled by the pages), `/static/...`.
 """
 
 from __future__ import annotations
@@ -82,6 +82,13 @@ def create_app(source: Source, *, poll: float = 2.0) -> Starlette:
             return _not_found("no such run in the ledger")
         return HTMLResponse(pages.run_html(snapshot, found[0], found[1], poll=poll))
 
+    def deployment_log(request: Request) -> Response:
+        snapshot = source.current
+        found = queries.deployment_log(snapshot, source.ledger, request.path_params["deployment_id"])
+        if found is None:
+            return _not_found("no such deployment, or it recorded no log")
+        return HTMLResponse(pages.log_html(snapshot, found[0], found[1], poll=poll))
+
     def changes(request: Request) -> Response:
         snapshot = source.current
         return JSONResponse({"marker": snapshot.marker, "release": snapshot.release})
@@ -95,6 +102,7 @@ def create_app(source: Source, *, poll: float = 2.0) -> Starlette:
         Route("/stacks/{name:str}", stack),
         Route("/runs", runs),
         Route("/runs/{run_id:str}", run),
+        Route("/deployments/{deployment_id:int}/log", deployment_log),
         Route("/api/changes", changes),
         Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
     ]

@@ -17,7 +17,7 @@ from tenantwave.views.fleet import FleetPage, FleetQuery
 from tenantwave.views.release import ReleaseView
 from tenantwave.views.runs import DeploymentRow, RunRow
 from tenantwave.views.snapshot import Snapshot
-from tenantwave.views.stack import StackView
+from tenantwave.views.stack import LastLog, StackView
 from tenantwave.views.states import MEANINGS, STATES
 
 HERE = Path(__file__).resolve().parent
@@ -114,6 +114,11 @@ def runs_html(snapshot: Snapshot, runs: Sequence[RunRow], *, poll: float = 2.0) 
 
 def run_html(snapshot: Snapshot, run: RunRow, deployments: Sequence[DeploymentRow], *, poll: float = 2.0) -> str:
     return render("run.html", snapshot, title=f"Run {run.id}", active="runs", run=run, deployments=deployments,
+                  poll=poll)
+
+
+def log_html(snapshot: Snapshot, deployment: DeploymentRow, log: LastLog, *, poll: float = 2.0) -> str:
+    return render("log.html", snapshot, title=f"Log of {deployment.stack}", active="runs", d=deployment, log=log,
                   poll=poll)
 
 
