@@ -22,11 +22,18 @@
     say("updated at " + new Date().toLocaleTimeString());
   }
 
+  function typing() {
+    // never swap a form the operator is filling in: the update waits for the next poll after it
+    var active = document.activeElement;
+    return !!(active && active.closest && active.closest("main form"));
+  }
+
   function poll() {
     fetch(body.dataset.changes || "/api/changes", { cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         if (data.marker === marker) { return null; }
+        if (typing()) { say("changes waiting: they show when you leave the form"); return null; }
         return fetch(location.href, { cache: "no-store" }).then(function (r) { return r.text(); }).then(swap);
       })
       .catch(function () { say("live updates paused: the dashboard cannot be reached"); })
