@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenantwave.engine.drift import DriftedResource
 from tenantwave.planning.gate import GateVerdict
@@ -157,3 +159,30 @@ def test_every_text_is_capped() -> None:
     assert all(len(f["reason"]) <= MAX_LINE for f in failures[:-1])
     assert len(as_slack(finished)) <= MAX_TEXT
     assert len(body(finished, "json", "fleet")) < 40_000
+
+
+SECRET = "QX7RZ2KD9WV4MT8N"  # capitals and digits: the generated text below has none, so any part seen is a leak
+TEXT = st.text(alphabet="abcdefgh <>&*_\n\"\\é", max_size=700)
+
+
+@given(
+    before=st.lists(TEXT, max_size=30),
+    at=st.integers(min_value=0, max_value=700),
+    form=st.sampled_from(["json", "slack"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_no_body_carries_any_part_of_a_secret_or_exceeds_its_caps(before: list[str], at: int, form: str) -> None:
+    redaction.register([SECRET])
+    lines = [*before]
+    host = (lines.pop(0) if lines else "") + "x" * 300
+    lines.insert(0, host[:at] + SECRET + host[at:])  # anywhere, also across the cut of the line
+    notification = Notification("run_finished", host[:at] + SECRET, tuple(lines), {"reason": lines[0], "all": lines})
+    raw = body(notification, form, "fleet").decode()
+    assert all(SECRET[i:i + 4] not in raw for i in range(len(SECRET) - 3))
+    document = json.loads(raw)
+    if form == "slack":
+        assert len(document["text"]) <= MAX_TEXT
+        return
+    assert len(document["title"]) <= MAX_LINE and len(document["text"]) <= MAX_TEXT
+    assert len(document["lines"]) <= MAX_LINES and all(len(line) <= MAX_LINE for line in document["lines"])
+    assert len(document["details"]["reason"]) <= MAX_LINE
