@@ -2,7 +2,8 @@
 imported everything).
 
 - the planning path (`--help`, `validate`, `plan`, `status`) never imports pulumi or the providers, nor
-  the dashboard's web libraries (starlette, jinja2, uvicorn);
+  the dashboard's web libraries (starlette, jinja2, uvicorn), nor the notification sender (urllib.request),
+  even with webhooks in platform.yaml `notify`;
 - the core never imports the front-end libraries (click, rich);
 - `platform/` is a source root, never a package, and `platform` stays the standard library's module.
 """
@@ -23,6 +24,7 @@ SOURCE_ROOT = ROOT / "platform"
 HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes")
 FRONT_END = ("click", "rich")
 WEB = ("starlette", "jinja2", "uvicorn")  # the dashboard extra: only `platform dashboard` and `report` load it
+SENDER = ("tenantwave.rollout.webhooks", "tenantwave.rollout.notifications", "urllib.request", "http.client")
 
 
 def run_python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -189,6 +191,51 @@ def test_the_check_itself_sees_pulumi_when_it_is_imported() -> None:
         """
     )
     assert loaded(result) == {"seen": ["pulumi"]}
+
+
+@pytest.mark.cli
+def test_planning_commands_never_import_the_notification_sender(tmp_path: Path) -> None:
+    """platform.yaml `notify` is read (and validated) on the planning path; sending is not loaded, no
+    thread starts."""
+    from support.fleet import copy_example
+
+    project = copy_example(tmp_path / "fleet")
+    with (project / "platform.yaml").open("a") as handle:
+        handle.write("notify:\n  - {url_env: OPS_WEBHOOK_URL, format: slack}\n")
+    result = run_python(
+        f"""
+        import json, os, sys, threading
+        from click.testing import CliRunner
+        from tenantwave.cli import cli
+
+        os.environ["OPS_WEBHOOK_URL"] = "http://127.0.0.1:9/hook"
+        seen = {{}}
+        for name, args in [
+            ("--help", ["--help"]),
+            ("validate", ["--project", {str(project)!r}, "validate"]),
+            ("plan", ["--project", {str(project)!r}, "plan", "--release", "1.0.0", "--json"]),
+            ("status", ["--project", {str(project)!r}, "status", "--json"]),
+        ]:
+            result = CliRunner().invoke(cli, args, catch_exceptions=False)
+            assert result.exit_code == 0, (name, result.output)
+            seen[name] = sorted(m for m in sys.modules if m in {SENDER!r})
+        seen["threads"] = sorted(t.name for t in threading.enumerate() if t.name.startswith("notify-"))
+        print(json.dumps(seen))
+        """
+    )
+    assert loaded(result) == {"--help": [], "validate": [], "plan": [], "status": [], "threads": []}
+
+
+@pytest.mark.unit
+def test_the_check_itself_sees_the_sender_when_it_is_imported() -> None:
+    result = run_python(
+        f"""
+        import json, sys
+        import tenantwave.rollout.webhooks  # noqa: F401
+        print(json.dumps({{"seen": sorted(m for m in sys.modules if m in {SENDER!r})}}))
+        """
+    )
+    assert loaded(result) == {"seen": sorted(SENDER)}
 
 
 def core_modules() -> list[str]:
