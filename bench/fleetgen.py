@@ -53,6 +53,7 @@ def generate_fleet(root: Path, shape: FleetShape) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for name in ("platform.yaml", "Pulumi.yaml"):
         shutil.copy(ROOT / name, root / name)
+    _drop_freezes(root / "platform.yaml")
     if (root / "tiers").exists():
         shutil.rmtree(root / "tiers")
     shutil.copytree(ROOT / "tiers", root / "tiers")
@@ -70,6 +71,18 @@ def generate_fleet(root: Path, shape: FleetShape) -> Path:
         tenant_id = f"t{index:0{width}d}-{rng.choice(('labs', 'bank', 'retail', 'health', 'cloud'))}"
         (tenants / f"{tenant_id}.yaml").write_text(_tenant_yaml(tenant_id, rng, shape), encoding="utf-8")
     return root
+
+
+def _drop_freezes(path: Path) -> None:
+    """The example's freezes out of the copy: what they hold depends on the day (a benchmark or a scale
+    test must plan the same stacks whatever the day it runs)."""
+    from ruamel.yaml import YAML
+
+    yaml_rt = YAML()
+    document = yaml_rt.load(path)
+    if document.pop("freezes", None) is not None:
+        with path.open("w") as out:
+            yaml_rt.dump(document, out)
 
 
 def _tenant_yaml(tenant_id: str, rng: random.Random, shape: FleetShape) -> str:
