@@ -96,3 +96,19 @@ def test_without_timing_nothing_is_deferred(ws: Workspace, test_engine: Scripted
     plan = prepare_rollout(ws, RELEASE, wave=1, targets=Targets())
     assert plan.with_state("deferred") == []
     assert len(plan.with_state("eligible")) == 3
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_override_is_recorded_and_the_wave_ends_deferred(
+    ws: Workspace, postgres_url: str, test_engine: ScriptedEngine
+) -> None:
+    """The same run on a PostgreSQL ledger (no schema change: the override is the run's detail)."""
+    pg = open_workspace(ws.root, postgres_url, engine="test")
+    timing = Timing(WEDNESDAY, (Override("freeze", "ops-alice", "no freeze here, recorded all the same"),))
+    report = run(pg, test_engine, timing)
+    assert report.status == "deferred"
+    assert sorted(o.stack for o in report.outcomes) == ["production-us.silo.bolt", "production-us.silo.cove"]
+    (record,) = [r for r in pg.ledger.runs() if r.id == report.run_id]
+    assert (record.status, record.detail) == (
+        "deferred", "--ignore-freeze by ops-alice: no freeze here, recorded all the same"
+    )
