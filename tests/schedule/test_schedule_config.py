@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from support.clirunner import Platform
+from support.clock import pin_clock
 
 pytestmark = pytest.mark.cli
 
@@ -112,3 +114,25 @@ def test_a_bad_window_blocks_plan_and_up_before_anything_deploys(write: Any, pla
         assert "tenants/acme.yaml: windows[0].tz: unknown time zone 'Mars/Olympus'" in result.stderr
         assert "Traceback" not in result.output
     assert not (root / ".platform" / "ledger.db").exists()
+
+
+def test_validate_warns_of_a_pool_whose_member_windows_never_meet(
+    write: Any, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin_clock(monkeypatch, datetime(2026, 11, 25, 22, 0))
+    monday = {**WINDOW, "days": ["mon"]}
+    tenants = {
+        "acme": {"tier": "basic", "environments": ["production-us"], "windows": [WINDOW]},
+        "bolt": {"tier": "basic", "environments": ["production-us"], "windows": [monday]},
+        "cove": {"tier": "basic", "environments": ["production-us"], "windows": [WINDOW]},
+    }
+    root = write(TIERS, tenants)
+    result = platform("--project", str(root), "validate")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "warning: tenants/acme.yaml, tenants/bolt.yaml, tenants/cove.yaml: windows: production-us.pool.basic can "
+        "never deploy: its members' windows are never open at the same time; align them "
+        "(docs/windows-and-freezes.md) or deploy it with --ignore-windows\n"
+    )
+    tenants["bolt"]["windows"] = [{**WINDOW, "start": "05:00", "end": "07:00"}]  # overlaps 05:00-06:00
+    assert platform("--project", str(write(TIERS, tenants)), "validate").stderr == ""

@@ -48,6 +48,8 @@ def without_cycle_collection(command: Callable[P, R]) -> Callable[P, R]:
 @without_cycle_collection
 def validate(app: Application, as_json: bool) -> None:
     """Check platform.yaml, tiers/ and tenants/; report every problem at once."""
+    from tenantwave.ledger.deferred import utcnow
+    from tenantwave.planning.deferral import pool_window_warnings
     from tenantwave.planning.inventory import build_inventory
     from tenantwave.planning.waves import build_waves
 
@@ -60,6 +62,7 @@ def validate(app: Application, as_json: bool) -> None:
         raise SystemExit(EXIT_USAGE) from None
     stacks = build_inventory(project)
     waves = build_waves(project, stacks)
+    warnings = [*project.warnings, *pool_window_warnings(project, stacks, utcnow())]
     counts = {
         "tiers": len(project.tiers),
         "tenants": len(project.tenants),
@@ -68,9 +71,9 @@ def validate(app: Application, as_json: bool) -> None:
         "waves": len(waves),
     }
     if as_json:
-        app.echo_json({"valid": True, "problems": [], "warnings": list(project.warnings), "counts": counts})
+        app.echo_json({"valid": True, "problems": [], "warnings": warnings, "counts": counts})
         return
-    for warning in project.warnings:
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"ok: {counts['tiers']} tiers, {counts['tenants']} tenants, {counts['environments']} environments, "

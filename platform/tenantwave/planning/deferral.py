@@ -159,3 +159,21 @@ def duration(delta: timedelta) -> str:
 def _few(names: Sequence[str], limit: int = 3) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def pool_window_warnings(project: Project, stacks: Sequence[Stack], now: datetime) -> list[str]:
+    """`validate`'s warnings: each pool stack whose members' windows are never open at the same
+    time (within the horizon from `now`), so that it could deploy only with --ignore-windows."""
+    warnings = []
+    for stack in stacks:
+        if stack.kind != "pool":
+            continue
+        bound = {t: w for t in stack.tenants if (w := tenant_windows(project, t, stack.environment))}
+        groups = {tuple(w.model_dump_json() for w in windows): windows for windows in bound.values()}
+        if len(groups) > 1 and next_opening(list(groups.values()), now) is None:
+            files = ", ".join(f"tenants/{t}.yaml" for t in sorted(bound)[:5]) + (" ..." if len(bound) > 5 else "")
+            warnings.append(
+                f"{files}: windows: {stack.name} can never deploy: its members' windows are never open at the "
+                "same time; align them (docs/windows-and-freezes.md) or deploy it with --ignore-windows"
+            )
+    return warnings
