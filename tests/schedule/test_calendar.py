@@ -84,6 +84,21 @@ def test_a_window_spanning_midnight_belongs_to_the_day_it_starts() -> None:
     assert next_opening([[w]], utc("2026-11-25 15:00")) == utc("2026-11-27 22:00")
 
 
+def test_a_window_spanning_midnight_on_the_spring_forward_night_is_an_hour_shorter() -> None:
+    w = window(days=["sat"], start="23:00", end="03:00")  # Sat 28 March 2026, Berlin
+    assert not window_open(w, utc("2026-03-28 21:59"))  # 22:59 CET
+    assert window_open(w, utc("2026-03-28 22:00"))  # 23:00 CET
+    assert window_open(w, utc("2026-03-29 00:59"))  # 01:59 CET, the last minute before the jump
+    assert not window_open(w, utc("2026-03-29 01:00"))  # 03:00 CEST: three real hours, not four
+
+
+def test_a_window_spanning_midnight_on_the_fall_back_night_is_an_hour_longer() -> None:
+    w = window(days=["sat"], start="23:00", end="03:00")  # Sat 24 October 2026, Berlin
+    assert window_open(w, utc("2026-10-24 21:00"))  # 23:00 CEST
+    assert window_open(w, utc("2026-10-25 01:59"))  # 02:59 CET, the second time round
+    assert not window_open(w, utc("2026-10-25 02:00"))  # 03:00 CET: five real hours
+
+
 def test_an_end_of_24_00_is_the_end_of_the_day() -> None:
     w = window(days=["wed"], start="00:00", end="24:00", tz="UTC")
     assert window_open(w, utc("2026-11-25 23:59:59"))
