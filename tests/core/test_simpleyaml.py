@@ -188,7 +188,7 @@ TENANT = (
 
 
 @given(documents())
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @example("tier: basic\ntier: premium\n")  # a duplicate key: declined, PyYAML reports its line
 @example("on: x\n")  # a bool key
 @example("a: 007\n")  # octal in YAML 1.1
@@ -201,7 +201,7 @@ def test_the_fast_path_gives_pyyaml_s_mapping_or_declines(text: str) -> None:
 
 
 @given(shaped_documents())
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_documents_near_the_shape_give_pyyaml_s_mapping_or_decline(text: str) -> None:
     check(text)
 
