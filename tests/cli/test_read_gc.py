@@ -4,6 +4,7 @@ builds one large acyclic structure and exits) and leave it as they found it, eve
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,3 +70,23 @@ def test_a_collector_paused_before_stays_paused(project: Path, platform: Platfor
     gc.disable()
     assert platform("validate").exit_code == 0
     assert not gc.isenabled()
+
+
+@pytest.mark.parametrize(("broken", "code"), [(False, 0), (True, 2)])
+def test_the_console_script_collects_once_then_freezes_before_the_process_exits(
+    broken: bool, code: int, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cli.main(): garbage collected (finalizers run), then every object frozen, whatever the exit."""
+    import tenantwave.cli as cli_package
+
+    if broken:
+        (project / "tenants" / "broken.yaml").write_text("tier: [\n")
+    calls: list[str] = []
+    monkeypatch.setattr(cli_package, "guard_closed_pipes", lambda: None)  # keeps pytest's capture
+    monkeypatch.setattr(cli_package.gc, "collect", lambda: calls.append("collect") or 0)
+    monkeypatch.setattr(cli_package.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(sys, "argv", ["platform", "validate"])
+    with pytest.raises(SystemExit) as exited:
+        cli_package.main()
+    assert exited.value.code == code
+    assert calls == ["collect", "freeze"]
