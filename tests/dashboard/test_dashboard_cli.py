@@ -71,3 +71,23 @@ def test_loopback_addresses(host: str, loopback: bool) -> None:
     from tenantwave.web.serve import is_loopback
 
     assert is_loopback(host) is loopback
+
+
+def test_dashboard_on_an_address_in_use_exits_2_before_reading_anything(project: Path, platform: Platform) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = platform("dashboard", "--port", str(port))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --host 127.0.0.1 --port {port}: cannot listen there (Address already in use); "
+        "choose another --port, or stop what uses it\n"
+    )
+    assert not (project / ".platform").exists()
+    elsewhere = platform("dashboard", "--host", "192.0.2.1")  # TEST-NET-1: no address of this machine
+    assert (elsewhere.exit_code, elsewhere.stderr) == (2, (
+        "error: --host 192.0.2.1 --port 8080: cannot listen there (Cannot assign requested address); "
+        "choose another --port, or stop what uses it\n"))

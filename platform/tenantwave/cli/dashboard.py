@@ -46,8 +46,9 @@ def _source(app: Application) -> Source:
 def dashboard(app: Application, host: str, port: int, poll: float) -> None:
     """Serve the read-only fleet dashboard: fleet, release, runs; live while runs go on."""
     _require_extra()
-    from tenantwave.web.serve import exposure_warning, serve
+    from tenantwave.web.serve import check_address, exposure_warning, serve
 
+    check_address(host, port)
     warning = exposure_warning(host)
     if warning:
         click.echo(warning, err=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import gc
 import ipaddress
 import logging
+import socket
 import sys
 import threading
 
+from tenantwave.errors import UsageError
 from tenantwave.views.snapshot import Source
 
 log = logging.getLogger("tenantwave.dashboard")
@@ -33,6 +35,25 @@ def exposure_warning(host: str) -> str | None:
         "the fleet's state, runs and logs, and the dashboard has no login of its own. Serve it on 127.0.0.1 "
         "behind an authenticating reverse proxy instead (docs/dashboard.md)"
     )
+
+
+def check_address(host: str, port: int) -> None:
+    """UsageError (exit 2) now, before the snapshot is built, when the address cannot be listened on
+    (in use, not this machine's)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: not an address of this machine ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UsageError(
+                f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
+                "choose another --port, or stop what uses it"
+            ) from None
 
 
 class Refresher:
