@@ -43,10 +43,13 @@ def test_pool_to_silo_new_side_first_comments_kept(
         "production-us.pool.basic",
     ]
     assert (project / "tenants/corner-bakery.yaml").read_text() == (
-        "# Asked to see releases in staging first.\n"
+        "# Asked to see releases in staging first, and early: `ring: early` (rollout.rings in platform.yaml) puts\n"
+        "# staging.pool.basic first in staging; production-us.pool.basic still goes with the general ring,\n"
+        "# because acme-labs and dune-analytics share it (a pool goes with the latest ring of its members).\n"
         "name: Corner Bakery Co\n"
         "tier: premium\n"
         "environments: [staging, production-us]\n"
+        "tags: {ring: early}\n"
     )
     assert not (project / ".platform/tenant-moves/corner-bakery.json").exists()
 
