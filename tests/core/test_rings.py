@@ -4,6 +4,7 @@ from the configuration alone; each ring boundary is gated like a wave, by the ri
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import tempfile
 from datetime import datetime
@@ -222,21 +223,22 @@ def ringed_fleets(draw: st.DrawFn) -> dict[str, Any]:
     return {"rings": rings, "tiers": tiers, "tenants": tenants}
 
 
-def _load(tmp: str, fleet: dict[str, Any], order: list[str]) -> Project:
-    tenants = {name: fleet["tenants"][name] for name in order}
-    return load_project(write_project(Path(tmp), fleet["tiers"], tenants, rollout={"rings": fleet["rings"]}))
+def _shuffled(items: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    keys = list(items)
+    rng.shuffle(keys)
+    return {key: items[key] for key in keys}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ringed_fleets(), st.randoms(use_true_random=False))
 def test_ring_properties_on_random_fleets(fleet: dict[str, Any], rng: random.Random) -> None:
-    names = list(fleet["tenants"])
-    shuffled = names[:]
-    rng.shuffle(shuffled)
-    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
-        project, again = _load(one, fleet, names), _load(two, fleet, shuffled)
+    with tempfile.TemporaryDirectory() as tmp:
+        project = load_project(
+            write_project(Path(tmp), fleet["tiers"], fleet["tenants"], rollout={"rings": fleet["rings"]})
+        )
+    again = dataclasses.replace(project, tenants=_shuffled(project.tenants, rng), tiers=_shuffled(project.tiers, rng))
     waves = build_waves(project, build_inventory(project))
-    # the configuration alone decides the numbers: the order tenants were read in does not matter
+    # the configuration alone decides the numbers: the order tenants and tiers are held in does not matter
     assert [(w.number, w.phase, w.ring, w.tier_wave, [s.name for s in w.stacks]) for w in waves] == [
         (w.number, w.phase, w.ring, w.tier_wave, [s.name for s in w.stacks])
         for w in build_waves(again, build_inventory(again))
