@@ -129,11 +129,15 @@ def driver(binaries: tuple[str, str]) -> Iterator[Any]:
 
 
 def shoot(driver: Any, name: str) -> list[Path]:
-    """Screenshots of the current page at each width (the whole page's height); their paths."""
+    """Screenshots of the current page at each width (the whole page's height); their paths. At each
+    width the page itself never scrolls sideways (only a wide table, inside its own frame)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     saved = []
     for width in WIDTHS:
         driver.set_window_size(width, 900)
+        inner, scrolled = driver.execute_script(
+            "return [window.innerWidth, document.documentElement.scrollWidth]")
+        assert scrolled <= inner, f"{name} at {width} px: the page is {scrolled} px wide"
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(width, min(max(900, height), 4000))
         path = ARTIFACTS / f"{name}-{width}.png"
