@@ -233,3 +233,16 @@ def test_a_run_in_another_process_shows_without_a_reload(served: Served, driver:
     assert driver.execute_script("return window.notReloaded === true")  # the page updated in place
     assert "updated at" in driver.find_element("id", "live").text
     shoot(driver, "fleet-live-update")
+
+
+def test_the_static_report_opens_from_a_file_and_fetches_nothing(served: Served, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    target = served.root / "site" / "report.html"
+    _platform(served.root, served.env, "report", "--html", str(target))
+    driver.get(target.as_uri())
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert len(driver.find_elements(By.CSS_SELECTOR, "td[data-cell]")) == 24  # 16 tenant cells, 8 pool cells
+    assert len(driver.find_elements(By.CSS_SELECTOR, "section.wave")) == 10
+    assert not driver.find_elements(By.TAG_NAME, "script")
+    shoot(driver, "report")
