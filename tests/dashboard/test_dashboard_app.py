@@ -102,6 +102,8 @@ def test_the_stack_page_says_why_and_shows_history_and_its_log_redacted(
     blocked = client.get("/stacks/production-us.silo.helios-bank").text
     reasons = re.search(r'<ul id="reasons">(.*?)</ul>', blocked, re.S)
     assert reasons is not None and "helios-bank" in reasons.group(1) and "staging" in reasons.group(1)
+    items = re.findall(r"<li>(.*?)</li>", reasons.group(1))
+    assert "tenant helios-bank has not deployed 1.4.0 to staging" in items  # each reason an item of its own
     history = client.get("/stacks/testing.pool.basic").text
     assert re.search(r'<table class="deployments" id="history">.*?succeeded', history, re.S)
     assert 'id="log"' in history  # the run's log of that stack, from .platform/logs

@@ -55,8 +55,8 @@ def stack_view(
             if stack_plan.stack.name != stack.name:
                 continue
             wave_number = wave.wave.number
-            if stack_plan.state != "done" and stack_plan.reason:
-                reasons.append(shown(stack_plan.reason))
+            if stack_plan.state != "done" and stack_plan.reason:  # the plan joins its reasons with "; "
+                reasons.extend(shown(reason) for reason in stack_plan.reason.split("; "))
             if stack_plan.state != "done" and wave.gate is not None and not wave.gate.open:
                 reasons.extend(f"wave {wave_number}'s gate: {shown(reason)}" for reason in wave.gate.reasons)
     newest = sorted(history, key=lambda r: r.id, reverse=True)[:HISTORY_LIMIT]
