@@ -81,8 +81,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(binaries: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The example fleet after a mock rollout of waves 1 to 4 of 1.4.0 and one failed stack (wave 5,
-    scripted), served by `platform dashboard` in its own process."""
+    """The example fleet after a mock rollout of waves 1 to 4 of 1.4.0, one failed stack (wave 5,
+    scripted) and an approval of wave 7, served by `platform dashboard` in its own process."""
     root = link_program(copy_example(tmp_path_factory.mktemp("browser") / "fleet"))
     ledger = f"sqlite:///{root / '.platform' / 'ledger.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLATFORM_", "TENANTWAVE_TEST"))}
@@ -94,6 +94,8 @@ def served(binaries: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) 
     script.write_text(json.dumps({"stacks": {FAILING: {"outcome": "failed", "error": "Error: <i>quota</i> exceeded"}}}))
     _platform(root, {**env, "TENANTWAVE_TEST_SCRIPT": str(script)}, "--engine", "support.testengine:create",
               "up", "--release", "1.4.0", "--wave", "5", "--yes", ok=(1,))
+    _platform(root, env, "approve", "--release", "1.4.0", "--wave", "7", "--by", "ops-alice", "--comment",
+              "CHG-42 <b>ok</b>")
     port = _free_port()
     server = subprocess.Popen([PLATFORM, "dashboard", "--port", str(port), "--poll", "1"], cwd=root, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -208,7 +210,12 @@ def test_the_release_and_runs_pages(served: Served, driver: Any) -> None:
     assert gates["1"] == "open" and gates["6"] == "closed"
     six = driver.find_element(By.ID, "wave-6").text
     assert "wave 5 has 1 failed stack (staging.silo.helios-bank)" in six
-    assert "approval: none recorded yet" in driver.find_element(By.ID, "wave-7").text
+    seven = driver.find_element(By.ID, "wave-7")
+    approvals = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                 for tr in seven.find_elements(By.CSS_SELECTOR, "table.approvals tbody tr")]
+    assert len(approvals) == 1 and approvals[0][0] == "ops-alice" and approvals[0][2] == "CHG-42 <b>ok</b>"
+    assert approvals[0][1].startswith("20")  # when, as a date and time
+    assert "approval: none recorded yet" in driver.find_element(By.ID, "wave-8").text
     shoot(driver, "release")
     driver.get(served.base + "/runs")
     runs = driver.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
