@@ -1,1 +1,2 @@
-"""CI integration: the GitHub Actions rollout workflow generated from the project's waves (`workflows`)."""
+"""CI integration: the GitHub Actions rollout workflow generated from the project's waves (`workflows`),
+and the scheduled drift workflow, one job per environment and one issue (`driftworkflow`)."""

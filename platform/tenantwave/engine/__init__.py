@@ -6,4 +6,6 @@
 - `mock`      runs the real stack program under Pulumi's mocks; records simulated deployments
 - `simulate`  runs the stack program in-process under mocks and returns what it declares
 - `changes`   what an operation changed (created, updated, deleted, replaced), as `pulumi up` sums it up
+- `drift`     what a refresh preview found different in the cloud (`preview_refresh`), capped and redacted
+- `mockdrift` the mock engine's drift scenario file: which simulated resources drifted
 """

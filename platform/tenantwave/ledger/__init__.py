@@ -12,6 +12,7 @@ ledger that imports it only when the database is really used (see `deferred`).
 - `approvals`   wave approvals and what they cover; `unlocking` releasing a claim by hand
 - `retry`       which errors are an outage worth waiting out; `journal` results the ledger could not take
 - `deferred`    a ledger opened on first use
+- `driftchecks` a drift check's claim and finding; `driftreads` the drift standing on stacks, a run's checks
 - `overview`    the dashboard's reads: a change marker, the releases, runs and their stack counts
 """
 

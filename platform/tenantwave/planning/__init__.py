@@ -20,4 +20,5 @@ Pure over typed data; reads the ledger, never writes it; never imports pulumi.
 - `calendar`    windows and freezes at an instant, on their zone's wall clock (DST included), and when they change
 - `deferral`    which window or freeze holds an eligible stack (deferred), and what an override waives
 - `outlook`     the calendar under a plan: each freeze and window and its next change
+- `driftage`    drift in one phrase: "drifted: 2 resources, 3 days ago"
 """

@@ -19,4 +19,6 @@
 - `commandrun`  a check's or hook's command with bounded time, memory and output
 - `notifications` what a webhook is told of each event (run, gate, approval, drift, rollback), capped
 - `webhooks`    sending notifications on background queues: timeouts, bounded retries, a bounded flush
+- `drift`       `platform drift`: a refresh preview of each deployed stack, claimed and paced like `up`, recorded
+- `driftreport` what a drift run found: per stack, the run's status, JSON, text and the Markdown issue
 """
