@@ -16,9 +16,10 @@ pytestmark = pytest.mark.unit
 
 
 def test_a_process_of_ours_on_this_host_is_alive_and_gone_once_it_exits() -> None:
-    ours = subprocess.Popen([sys.executable, "-c", "import time, sys; sys.argv.append('tenantwave'); time.sleep(60)",
-                             "tenantwave"])
+    ours = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)",
+                             "tenantwave"], stdout=subprocess.PIPE)
     try:
+        assert ours.stdout is not None and ours.stdout.readline() == b"up\n"  # exec'd: its own command line
         assert run_alive(this_host(), ours.pid) is True
     finally:
         ours.kill()
