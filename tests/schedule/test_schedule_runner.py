@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from support.clock import pin_clock
 from support.fleet import write_project
 from support.testengine import ScriptedEngine, Step
 from tenantwave.planning.deferral import Override, Timing
@@ -68,8 +69,12 @@ def test_a_wave_part_deferred_deploys_the_rest_and_ends_deferred(ws: Workspace, 
     )
 
 
-def test_once_the_window_opens_the_rerun_completes_the_wave(ws: Workspace, test_engine: ScriptedEngine) -> None:
+def test_once_the_window_opens_the_rerun_completes_the_wave(
+    ws: Workspace, test_engine: ScriptedEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin_clock(monkeypatch, WEDNESDAY)
     run(ws, test_engine, Timing(WEDNESDAY))
+    pin_clock(monkeypatch, SATURDAY)  # the runner looks at the ledger's clock again before each stack
     report = run(ws, test_engine, Timing(SATURDAY))
     assert [o.stack for o in report.outcomes] == ["production-us.silo.acme"]
     assert report.status == "succeeded"

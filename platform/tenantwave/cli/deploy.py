@@ -108,7 +108,11 @@ def up(app: Application, release: str, wave: int | None, stacks: tuple[str, ...]
     report = app.run(plan, run_options, as_json=as_json)
     if not as_json:
         show_report(report, workspace.engine, limits=run_options.tenant_limits)
-        _say_deferred(plan)
+        planned = {p.stack.name for p in plan.with_state("deferred")}
+        for item in report.plan.with_state("deferred"):  # held by a window or a freeze when its turn came
+            if item.stack.name not in planned:
+                click.echo(printable(f"  deferred {item.stack.name} at its start: {item.reason}", one_line=True))
+        _say_deferred(report.plan)
     app.notifications.approval_ahead(report)
     rollback_plan = plan_auto_rollback(workspace, report)
     rollbacks: Rollbacks | None = None

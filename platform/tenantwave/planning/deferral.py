@@ -80,6 +80,17 @@ def hold(project: Project, stack: Stack, timing: Timing) -> Hold:
     return Hold(tuple(reasons), tuple(waived))
 
 
+def could_hold(project: Project, timing: Timing) -> bool:
+    """Whether anything could hold a stack of `project` under `timing`'s overrides: a freeze not
+    waived, or a maintenance window not waived. False lets a caller skip `hold` altogether."""
+    freezes = bool(project.platform.freezes) and not timing.ignore_freeze
+    if freezes or timing.ignore_windows:
+        return freezes
+    return any(t.config.windows for t in project.tenants.values()) or any(
+        t.config.windows for t in project.tiers.values()
+    )
+
+
 def applicable_freezes(project: Project, stack: Stack, now: datetime) -> list[tuple[str, Freeze]]:
     """The freezes of platform.yaml that apply to `stack` and hold at `now`, by name."""
     return [

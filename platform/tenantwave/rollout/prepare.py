@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from tenantwave.planning.deferral import Timing
+from tenantwave.config.models import Project
+from tenantwave.planning.deferral import Timing, hold
 from tenantwave.planning.gate import GateVerdict
 from tenantwave.planning.inventory import build_inventory
 from tenantwave.planning.plan import StackPlan, check_wave, evaluate, lifecycle_of, wave_gate
@@ -74,7 +76,7 @@ def prepare_rollout(
         project, history, tuple(chosen), allow_removal=allow_removal, offboarding=offboarding, timing=timing
     )
     if force:
-        plans = tuple(_forced(p, release) for p in plans)
+        plans = tuple(_forced(p, release, project, timing) for p in plans)
     gate = None
     if wave is not None and not (targets.stacks or targets.tenants or targets.tiers):
         # a wave split by environment (--env, like --shard) is still that wave: its gate applies
@@ -92,13 +94,23 @@ def prepare_rollout(
     )
 
 
-def _forced(plan: StackPlan, release: str) -> StackPlan:
+def _forced(plan: StackPlan, release: str, project: Project, timing: Timing | None) -> StackPlan:
+    """A done stack redeployed by --force: eligible, unless a window or a freeze holds it (then
+    deferred, like any deployment); what an override waived is added to its reason."""
     if plan.state != "done":
         return plan
+    reasons = [f"already on {release}; redeploy forced with --force"]
+    state: Literal["eligible", "deferred"] = "eligible"
+    if timing is not None:
+        held = hold(project, plan.stack, timing)
+        if held.reasons:
+            state, reasons = "deferred", list(held.reasons)
+        else:
+            reasons += [f"deploys despite: {waived}" for waived in held.waived]
     return StackPlan(
         stack=plan.stack,
-        state="eligible",
-        reason=f"already on {release}; redeploy forced with --force",
+        state=state,
+        reason="; ".join(reasons),
         current=plan.current,
         running=plan.running,
         revision=plan.revision,

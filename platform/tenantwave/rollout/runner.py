@@ -38,6 +38,7 @@ from typing import Any, Literal, cast
 from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJob
 from tenantwave.engine.registry import opened_engine
 from tenantwave.errors import LedgerError, PlatformError, UsageError
+from tenantwave.planning.deferral import Timing, could_hold, hold
 from tenantwave.planning.inventory import Stack
 from tenantwave.planning.revision import Revisions
 from tenantwave.planning.stackconfig import fingerprint, stack_config
@@ -112,6 +113,9 @@ class Runner:
         self._stopped: str | None = None  # why no more stacks start (ledger unusable, internal error)
         self._settled: list[str] = []  # stacks whose stale claims (a run gone silent) this run settled
         self._revisions = Revisions(workspace.project, plan.release)  # what each deployment records
+        # windows and freezes are looked at again right before each stack starts (None: nothing can hold)
+        timing = plan.timing
+        self._timing = timing if timing is not None and could_hold(workspace.project, timing) else None
 
     @property
     def ledger(self) -> Any:
@@ -201,6 +205,9 @@ class Runner:
     def _worker(self, work: WorkQueue, jobs: dict[str, StackJob]) -> None:
         while (stack := work.next()) is not None:
             try:
+                if (held := self._held_now(stack)) is not None:
+                    work.defer(stack, held)
+                    continue
                 outcome = self._deploy(stack, jobs[stack.name])
             except LedgerError as exc:  # its claim could not be written (retries spent): it did not run
                 self._halt(f"the ledger became unusable: {exc.message}", "the ledger became unusable")
@@ -211,6 +218,16 @@ class Runner:
                 outcome = Outcome(stack.name, "not-started", error=f"not started: internal error: {_one_line(exc)}")
             work.finish(outcome)
             self._events.put(("finished", outcome))
+
+    def _held_now(self, stack: Stack) -> str | None:
+        """Why a window or a freeze holds `stack` at the ledger's clock now (None: it may start).
+        The plan judged them when it was made; a stack may start much later (behind a long stack,
+        or waiting for max_tenants_in_flight). The run's overrides still waive what they waive."""
+        if self._timing is None:
+            return None
+        now = self.ledger.now()
+        held = hold(self.workspace.project, stack, Timing(now, self._timing.overrides))
+        return "; ".join(held.reasons) or None
 
     def _deploy(self, stack: Stack, job: StackJob) -> Outcome:
         started = time.monotonic()
@@ -393,11 +410,12 @@ class Runner:
         return held_reason(stack, run_id, holder, now, self.options.stale_after)
 
     def _report(self, outcomes: tuple[Outcome, ...], log_dir: Path | None) -> RunReport:
+        deferred = self._work.deferred if self._work is not None else {}
         return RunReport(
             run_id=self._run_id,
             release=self.plan.release,
             outcomes=outcomes,
-            plan=self.plan,
+            plan=_deferring(self.plan, deferred),
             simulated=self.engine.simulated,
             log_dir=str(log_dir) if log_dir else None,
             cancelled=self.cancel.is_set(),
@@ -405,6 +423,18 @@ class Runner:
             settled=tuple(dict.fromkeys(self._settled)),
             capped=self._work.capped if self._work is not None else None,
         )
+
+
+def _deferring(plan: RolloutPlan, deferred: dict[str, str]) -> RolloutPlan:
+    """The plan with the stacks held at their start (stack -> reason) deferred: the run's report
+    and status count them like the stacks the plan deferred."""
+    if not deferred:
+        return plan
+    stacks = tuple(
+        replace(p, state="deferred", reason=deferred[p.stack.name]) if p.stack.name in deferred else p
+        for p in plan.stacks
+    )
+    return replace(plan, stacks=stacks)
 
 
 def _one_line(exc: BaseException) -> str:

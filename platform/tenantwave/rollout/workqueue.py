@@ -4,8 +4,10 @@ Workers pull the next stack themselves. The queue decides when no new stack may 
 cancelled, halted (say, the display or the ledger failed), its failures exceed the failure budget
 (stacks already running finish), or it exposed as many tenants as `max_tenants_per_run` allows. With
 `max_tenants_in_flight`, a worker waits until the next stack fits beside the running ones
-(rollout/blastradius.py); stacks start in plan order. At the end, every stack that never started
-gets a `not-started` outcome saying why.
+(rollout/blastradius.py); stacks start in plan order. A stack a maintenance window or a freeze
+holds when its turn comes (the runner checks right before it starts) is handed back with `defer`:
+it never starts, gives its tenants back, and is reported as deferred. At the end, every stack that
+never started gets a `not-started` outcome saying why.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class WorkQueue:
         self._admission = Admission(limits) if limits is not None and limits.active else None
         self.capped: str | None = None  # why the run's tenant cap stopped new starts
         self.outcomes: dict[str, Outcome] = {}
+        self.deferred: dict[str, str] = {}  # stack -> why a window or a freeze held it at its start
 
     def next(self) -> Stack | None:
         """The next stack to start (waiting while the tenant cap holds it back), or None: none may."""
@@ -67,6 +70,15 @@ class WorkQueue:
                 self._admission.withdrawn(stack)
             self.outcomes[outcome.stack] = outcome
             self._failures += outcome.status in FAILED_OUTCOMES
+            self._lock.notify_all()
+
+    def defer(self, stack: Stack, reason: str) -> None:
+        """`stack`, taken with `next`, is held by a window or a freeze: it does not start."""
+        with self._lock:
+            self._running.pop(stack.name, None)
+            if self._admission is not None:
+                self._admission.withdrawn(stack)
+            self.deferred[stack.name] = reason
             self._lock.notify_all()
 
     def halt(self, reason: str) -> None:
