@@ -28,6 +28,7 @@ from tenantwave.config.suggestions import did_you_mean
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ScheduleId = Annotated[str, Field(min_length=1, max_length=32)]
+FIRST_YEAR, LAST_YEAR = 1970, 9000  # a freeze's dates: safe to evaluate in every time zone
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
 _WEEKLY = re.compile(r"^([a-z]{3}) (\d{2}:\d{2})$")
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})$")
@@ -174,7 +175,11 @@ class Freeze(_Strict):
     @field_validator("start", "end")
     @classmethod
     def _moment(cls, text: str) -> str:
-        parse_moment(text)
+        moment = parse_moment(text)
+        if isinstance(moment, datetime) and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise ValueError(
+                f"{text!r}: year {moment.year:04d} is out of range: use a year from {FIRST_YEAR} to {LAST_YEAR}"
+            )
         return text
 
     @model_validator(mode="after")

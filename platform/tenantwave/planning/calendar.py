@@ -47,8 +47,17 @@ def instants_of(local: datetime, tz: str) -> list[datetime]:
     return sorted(found)
 
 
+# the first and last instants whose wall clock exists in every zone (offsets are under a day)
+EARLIEST = datetime.min + timedelta(days=2)
+LATEST = datetime.max.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+
+
 def first_instant(local: datetime, tz: str) -> datetime:
-    """The first UTC instant at which `tz`'s wall clock shows `local` or has passed it."""
+    """The first UTC instant at which `tz`'s wall clock shows `local` or has passed it. A moment
+    so near an end of the calendar that UTC cannot hold it is that end (EARLIEST, LATEST):
+    validation refuses such dates, this keeps evaluation from ever overflowing."""
+    if not EARLIEST <= local <= LATEST:
+        return EARLIEST if local < EARLIEST else LATEST
     found = instants_of(local, tz)
     if found:
         return found[0]
