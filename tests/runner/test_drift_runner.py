@@ -151,3 +151,23 @@ def test_a_bug_on_one_stack_fails_that_stack_and_the_others_are_checked(
     assert statuses.pop("production-us.silo.t03") == ("failed", "internal error: RuntimeError: boom")
     assert {status for status, _ in statuses.values()} == {"clean"} and len(statuses) == 12
     assert report.status == "failed"
+
+
+def test_drift_on_an_early_wave_leaves_later_gates_open_and_the_next_up_of_its_wave_deploys_it_again(
+    open_ws: Any, test_engine: ScriptedEngine, wide_fleet: Path
+) -> None:
+    ws = open_ws(wide_fleet)
+    _deploy(ws, test_engine, 1)
+    test_engine.steps["testing.pool.basic"] = DRIFTED
+    assert _drift(ws, test_engine).status == "drifted"
+    test_engine.steps.clear()
+    wave2 = prepare_rollout(ws, RELEASE, wave=2, targets=Targets())
+    assert wave2.gate is not None and wave2.gate.open, wave2.gate.reasons  # the release did complete wave 1
+    _deploy(ws, test_engine, 2)
+    wave1 = prepare_rollout(ws, RELEASE, wave=1, targets=Targets())
+    (again,) = wave1.with_state("eligible")
+    assert again.stack.name == "testing.pool.basic" and "drift found since its deployment" in again.reason
+    test_engine.calls.clear()
+    _deploy(ws, test_engine, 1)
+    assert test_engine.operations("up") == ["testing.pool.basic"]
+    assert ws.ledger.drift_marks() == {}

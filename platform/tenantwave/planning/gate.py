@@ -143,9 +143,10 @@ def _previous_wave(
     number = previous.wave.number
     name = _wave_name(previous, named)
     policy = project.platform.rollout.for_phase(previous.wave.phase, previous.wave.ring)
-    failed = [p.stack.name for p in previous.stacks if p.state != "done" and _failed(results.get(p.stack.name))]
+    # a stack deployed again only because drift was found on it is complete (StackPlan.complete)
+    failed = [p.stack.name for p in previous.stacks if not p.complete and _failed(results.get(p.stack.name))]
     missing = [
-        p.stack.name for p in previous.stacks if p.state != "done" and p.stack.name not in failed
+        p.stack.name for p in previous.stacks if not p.complete and p.stack.name not in failed
     ]
     reasons: list[str] = []
     if missing:

@@ -16,14 +16,15 @@ stack (stack program P, tier parameters X, tenant overrides). A stack S of tier 
 4. S serves a tenant, when `require_tenant` is set;
 5. S is not already on R with the same revision and fingerprint (then it is done), unless drift was
    found on S since that deployment (`platform drift`): then S deploys R again, under rules 1 to 4
-   like a configuration change.
+   like a configuration change, but the release still counts as complete on S (`Verdict.redeploy`:
+   the gates of later waves stay open; drift is an out-of-band change, not a step of the rollout).
 Every stack that is not eligible carries reasons an operator can act on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from tenantwave.config.models import Project
@@ -39,6 +40,7 @@ State = Literal["eligible", "blocked", "deferred", "done"]  # deferred: planning
 class Verdict:
     state: State
     reasons: tuple[str, ...]
+    redeploy: bool = False  # deployed again only because drift was found: the release did complete on it
 
     @property
     def reason(self) -> str:
@@ -192,7 +194,7 @@ class Lifecycle:
                 # drift found since its deployment: deployed again like a changed configuration
                 reason = (f"on {current.revision or release}; drift found since its deployment "
                           f"({_count(drifted.resources, 'resource')}): deploys it again")
-                return self._judged(stack, reason)
+                return replace(self._judged(stack, reason), redeploy=True)
         return self._judged(stack, None, current, target)
 
     def _judged(self, stack: Stack, eligible_because: str | None, current: Deployed | None = None,

@@ -38,6 +38,13 @@ class StackPlan:
     current_revision: str | None = None  # the revision it runs now, when recorded
     removes: tuple[str, ...] = ()  # tenants it serves now that deploying it would take out
     drift: DriftMark | None = None  # drift found since its deployment (`platform drift`), if any
+    redeploy: bool = False  # deployed again only because of that drift (lifecycle.Verdict.redeploy)
+
+    @property
+    def complete(self) -> bool:
+        """The release completed on this stack: done, or to deploy again only because drift was found
+        (drift does not reopen its wave for the gates of later waves)."""
+        return self.state == "done" or self.redeploy
 
     def to_json(self) -> dict[str, Any]:
         s = self.stack
@@ -151,6 +158,7 @@ def evaluate(
                 current_revision=current.revision if current else None,
                 removes=tuple(r.tenant for r in taken),
                 drift=history.drift.get(stack.name),
+                redeploy=verdict.redeploy,
             )
         )
     return tuple(plans)
