@@ -148,3 +148,30 @@ def test_settle_stale_frees_the_stacks_of_silent_runs_only(ledger_url: str) -> N
     assert statuses == {EDGE.name: "abandoned", BASIC.name: "abandoned", "testing.pool.standard": "running"}
     assert [r["stack"] for r in rows(ledger_url, "tw_claims")] == ["testing.pool.standard"]
     assert ledger.settle_stale(STALE_AFTER) == []  # settling is idempotent
+
+
+def test_admit_sees_the_live_claims_of_other_runs_only_and_a_refusal_gives_the_claim_back(ledger_url: str) -> None:
+    """max_tenants_in_flight across runs: the check a claim makes is given the stacks that other live
+    runs claim (not this run's, not a silent run's), and a reason from it leaves the stack unclaimed."""
+    ledger = Ledger(ledger_url)
+    dead = ledger.start_run(release=RELEASE, command="up", engine="test")
+    alive = ledger.start_run(release=RELEASE, command="up", engine="test")
+    mine = ledger.start_run(release=RELEASE, command="up", engine="test")
+    assert claim(ledger, dead, EDGE).granted
+    silence(ledger_url, dead)
+    assert claim(ledger, alive, stack("testing.pool.standard")).granted
+    assert claim(ledger, mine, stack("testing.pool.mine")).granted
+    seen: list[list[str]] = []
+
+    def refuse(claimed: list[str]) -> str:
+        seen.append(sorted(claimed))
+        return "waiting: 1 tenant of testing in flight in other runs, cap 1"
+
+    refused = claim(ledger, mine, admit=refuse)
+    assert refused == Claim(stack=BASIC.name, granted=False, waiting="waiting: 1 tenant of testing in flight "
+                                                                     "in other runs, cap 1")
+    assert seen == [["testing.pool.standard"]]
+    assert BASIC.name not in [r["stack"] for r in rows(ledger_url, "tw_claims")]
+    assert BASIC.name not in [d.stack for d in ledger.deployments()]
+    granted = claim(ledger, mine, admit=lambda claimed: None)
+    assert granted.granted and granted.deployment_id is not None

@@ -31,6 +31,8 @@ from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS
 from tenantwave.ledger.records import Claim
 
 Clock = Callable[[Connection], datetime]
+Admit = Callable[[list[str]], str | None]  # the stacks other live runs claim -> why not now, or None
+ADMISSION_LOCK = 0x7477_6164  # PostgreSQL advisory lock: one admission decision at a time
 _DRIFT_STANDS = text(driftreads.STANDS)
 
 
@@ -49,17 +51,20 @@ class Opening:
     unless_current: str | None
     revision: str | None = None  # <release>+<digest> the deployment puts on the stack
     config: str | None = None  # JSON of that revision's configuration
+    admit: Admit | None = None  # the blast radius across runs (rollout/blastradius.py), or None
 
 
 def claim(conn: Connection, o: Opening, stale_after: timedelta, *, now: Clock, shown_url: str) -> Claim:
     """Take `o.stack` for the run, or take over a stale claim, or report who holds it."""
     name = o.stack.name
     insert_if_free = q.CLAIM_IF_FREE[conn.dialect.name]
+    if o.admit is not None and conn.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE serializes writes
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMISSION_LOCK})
     for _attempt in range(5):
         at = now(conn)
         values = {"stack": name, "run_id": o.run_id, "release": o.release, "claimed_at": at, "heartbeat_at": at}
         if conn.execute(insert_if_free, values).first() is not None:
-            return _open_deployment(conn, o, at, took_over=None)
+            return _refused(conn, o, at, stale_after) or _open_deployment(conn, o, at, took_over=None)
         held = conn.execute(q.CLAIM_ROW, {"b_stack": name}).first()  # locked until commit
         if held is None:
             continue  # released since the insert (PostgreSQL, read committed): try again
@@ -74,8 +79,34 @@ def claim(conn: Connection, o: Opening, stale_after: timedelta, *, now: Clock, s
         if taken != 1:
             continue
         abandon(conn, held.run_id, name, at)
-        return _open_deployment(conn, o, at, took_over=str(held.run_id))
+        return _refused(conn, o, at, stale_after) or _open_deployment(conn, o, at, took_over=str(held.run_id))
     raise LedgerError(f"ledger {shown_url}: the claim on {name} kept changing under this run; retry")
+
+
+def _refused(conn: Connection, o: Opening, at: datetime, stale_after: timedelta) -> Claim | None:
+    """With `o.admit`: the stack, just claimed, does not fit beside other runs' stacks: the claim is
+    given back and the stack reported as waiting (why). None: it may go."""
+    if o.admit is None or not (why := o.admit(claimed_elsewhere(conn, o.run_id, at, stale_after))):
+        return None
+    conn.execute(q.DELETE_CLAIM, {"b_stack": o.stack.name, "b_run": o.run_id})
+    return Claim(stack=o.stack.name, granted=False, waiting=why)
+
+
+def claimed_elsewhere(conn: Connection, run_id: str, at: datetime, stale_after: timedelta) -> list[str]:
+    """The stacks claimed by runs other than `run_id` that are not silent (a dead run's stale
+    claim changes nothing any more): one read of the claims table, which holds one row per stack
+    being changed."""
+    c, r = s.claims.c, s.runs.c
+    rows = conn.execute(
+        select(c.stack, c.heartbeat_at, r.host, r.pid)
+        .select_from(s.claims.outerjoin(s.runs, r.id == c.run_id))
+        .where(c.run_id != run_id)
+    ).all()
+    return [
+        row.stack
+        for row in rows
+        if not is_silent(row.heartbeat_at, at, stale_after, _process_alive(conn, row.host, row.pid))
+    ]
 
 
 def _open_deployment(conn: Connection, o: Opening, now: datetime, took_over: str | None) -> Claim:

@@ -61,6 +61,7 @@ class Claim:
     held_by: str | None = None
     took_over: str | None = None  # the stale run whose claim was settled to grant this one
     already_current: bool = False  # not granted: the stack already runs the release (another run)
+    waiting: str | None = None  # not granted: it does not fit beside other runs' stacks (why)
 
 
 @dataclass(frozen=True)

@@ -360,6 +360,7 @@ class Ledger:
         unless_current: str | None = None,
         revision: str | None = None,
         config: str | None = None,
+        admit: claims.Admit | None = None,
     ) -> Claim:
         """Atomically take `stack` for this run and open its deployment record, in one transaction.
 
@@ -370,10 +371,14 @@ class Ledger:
 
         A claim held by a run whose heartbeat is older than `stale_after` is settled (its
         deployment and run marked abandoned) and taken over; any other claim is reported as held.
+
+        With `admit`, once the stack is free it is given the stacks other live runs claim (read in
+        the same transaction, one admission at a time across runs): a reason it returns gives the
+        claim back and reports the stack as `waiting` (the blast radius across runs).
         """
         opening = claims.Opening(
             run_id, stack, release, operation, fingerprint, commit, simulated, log_path, unless_current, revision,
-            config,
+            config, admit,
         )
         return self._write(
             lambda conn: claims.claim(conn, opening, stale_after, now=self._now, shown_url=self.shown_url)
