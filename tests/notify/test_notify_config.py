@@ -10,7 +10,7 @@ import pytest
 
 from support.fleet import write_project
 from tenantwave.config.loader import load_project
-from tenantwave.config.notify import EVENTS, Webhook
+from tenantwave.config.notify import EVENTS, NOT_REPEATED, Webhook
 from tenantwave.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -74,16 +74,16 @@ def test_a_url_given_as_url_env_is_refused_without_repeating_it(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("hook", "line"),
     [
-        ({"url_env": "ops webhook"}, "platform.yaml: notify[0].url_env: 'ops webhook' is not an environment "
-         "variable name (letters, digits and _, not starting with a digit, e.g. SLACK_WEBHOOK_URL)"),
+        ({"url_env": "ops webhook"}, "platform.yaml: notify[0].url_env: not an environment variable name "
+         f"(letters, digits and _, not starting with a digit, e.g. SLACK_WEBHOOK_URL) {NOT_REPEATED}"),
         ({"url_env": "A", "events": ["run_done"]}, "platform.yaml: notify[0].events[0]: input should be "
-         "'run_started', 'run_finished', 'gate_closed', 'approval_needed', 'drift_found' or 'rollback_done', "
-         "got 'run_done'"),
+         "'run_started', 'run_finished', 'gate_closed', 'approval_needed', 'drift_found' or 'rollback_done' "
+         f"{NOT_REPEATED}"),
         ({"url_env": "A", "events": []}, "platform.yaml: notify[0].events: list at least one event "
          "(run_started, run_finished, gate_closed, approval_needed, drift_found, rollback_done), or leave "
          "events out for all of them"),
         ({"url_env": "A", "format": "teams"}, "platform.yaml: notify[0].format: input should be 'json' or "
-         "'slack', got 'teams'"),
+         f"'slack' {NOT_REPEATED}"),
         ({"url_env": "A", "timeout_seconds": 0}, "platform.yaml: notify[0].timeout_seconds: input should be "
          "greater than 0"),
         ({"url_env": "A", "timeout_seconds": 60}, "platform.yaml: notify[0].timeout_seconds: input should be "
@@ -100,5 +100,6 @@ def test_bad_fields_name_file_field_and_fix(tmp_path: Path, hook: dict[str, Any]
 
 def test_two_webhooks_may_not_share_a_label(tmp_path: Path) -> None:
     assert problems(tmp_path, [{"url_env": "A"}, {"url_env": "A"}]) == [
-        "platform.yaml: notify: two webhooks are called 'A': give each a distinct name",
+        "platform.yaml: notify: notify[1] is called the same as notify[0] (its name, else its url_env): give each "
+        "webhook a distinct name",
     ]

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from tenantwave.config.ids import id_problem
 from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
+from tenantwave.config.notify import SECTION as NOTIFY
+from tenantwave.config.notify import quiet_problem
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.program import ModelError, parameter_model
@@ -347,6 +349,10 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
+            if shown == PLATFORM_FILE and error["loc"][:1] == (NOTIFY,):  # may hold a URL: never repeated
+                loc, message = quiet_problem(error)
+                problems.append(Problem(shown, _field(prefix, loc), message))
+                continue
             problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error, model)))
         return None
 
