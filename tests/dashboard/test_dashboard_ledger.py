@@ -104,3 +104,21 @@ def test_the_snapshot_reads_each_stacks_status_as_status_does(ledger_url: str) -
 
     mine, expected = ledger.read_plain(both)
     assert mine == expected and len(mine) == 2
+
+
+def test_a_drift_run_is_never_a_release(ledger_url: str, tmp_path: Path) -> None:
+    from tenantwave.rollout.drift import RUN_RELEASE
+
+    project = load_project(copy_example(tmp_path / "fleet"))
+    ledger = Ledger(ledger_url)
+    run = ledger.start_run(release=RELEASE, command="up", engine="test", wave=1)
+    deploy(ledger, run, BASIC)
+    ledger.finish_run(run, "succeeded")
+    drift = ledger.start_run(release=RUN_RELEASE, command="drift", engine="test")
+    ledger.finish_run(drift, "succeeded")
+    assert ledger.read_plain(overview.releases) == [RELEASE]  # the drift run came last: still not a release
+    assert Source(project, ledger).current.release == RELEASE
+    from tenantwave.views.runs import run_row
+
+    (latest, *_) = ledger.read_plain(lambda execute: overview.recent_runs(execute, 10))
+    assert latest.id == drift and run_row(latest, {}, latest.started_at).what == "drift"

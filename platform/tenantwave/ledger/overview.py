@@ -29,9 +29,11 @@ CHANGES = (
     "(SELECT count(*) FROM tw_drift WHERE ended_at IS NULL)"
 )
 
+# A drift run (`platform drift`) checks each stack on whatever it runs: its release column is a
+# placeholder ("-"), never a release.
 RELEASES = (
-    "SELECT release, max(started_at) AS latest FROM tw_runs GROUP BY release ORDER BY latest DESC, release "
-    "LIMIT :limit"
+    "SELECT release, max(started_at) AS latest FROM tw_runs WHERE command <> 'drift' "
+    "GROUP BY release ORDER BY latest DESC, release LIMIT :limit"
 )
 
 
@@ -43,7 +45,7 @@ def change_marker(execute: Execute) -> str:
 
 
 def releases(execute: Execute, limit: int = 50) -> list[str]:
-    """The releases runs were recorded for, the most recently run first."""
+    """The releases runs were recorded for, the most recently run first (drift runs are no release)."""
     return [str(row[0]) for row in execute(RELEASES, {"limit": limit})]
 
 

@@ -28,6 +28,8 @@ class RunRow:
     @property
     def what(self) -> str:
         wave = f" --wave {self.wave}" if self.wave is not None else ""
+        if self.command == "drift":  # checks each stack on what it runs: no release
+            return f"drift{wave}"
         return f"{self.command} --release {self.release}{wave}"
 
 
