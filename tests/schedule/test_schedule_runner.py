@@ -92,8 +92,10 @@ def test_an_override_is_recorded_on_the_run_even_when_a_stack_fails(
     (record,) = ws.ledger.runs()
     assert record.detail == "--ignore-windows by ops-alice: INC-42: customer asked for the fix now"
     assert report.to_json()["overrides"] == [
-        {"ignored": "windows", "by": "ops-alice", "reason": "INC-42: customer asked for the fix now"}
+        {"ignored": "windows", "by": "ops-alice", "reason": "INC-42: customer asked for the fix now",
+         "waived": True, "recorded": True}
     ]
+    assert record.user == "ops-alice"
 
 
 def test_without_timing_nothing_is_deferred(ws: Workspace, test_engine: ScriptedEngine) -> None:

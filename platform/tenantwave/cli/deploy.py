@@ -152,7 +152,7 @@ def describe_rollout(plan: RolloutPlan) -> None:
         click.echo(printable(f"  deferred {item.stack.name}: {item.reason}", one_line=True))
     if plan.timing is not None:
         for override in plan.timing.overrides:
-            click.echo(printable(f"override: {override.describe()} (recorded on the run)", one_line=True))
+            click.echo(printable(f"override: {override.describe()} ({plan.override_note(override)})", one_line=True))
     if plan.gate is None or plan.gate.open:
         for item in plan.with_state("eligible"):
             click.echo(f"  deploy   {item.stack.name}: {item.reason}")

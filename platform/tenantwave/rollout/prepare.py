@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from tenantwave.config.models import Project
-from tenantwave.planning.deferral import Timing, hold
+from tenantwave.planning.deferral import Override, Timing, hold
 from tenantwave.planning.gate import GateVerdict
 from tenantwave.planning.inventory import build_inventory
 from tenantwave.planning.plan import StackPlan, check_wave, evaluate, lifecycle_of, wave_gate
@@ -39,6 +39,21 @@ class RolloutPlan:
         if self.gate is not None and not self.gate.open:
             return []
         return self.with_state("eligible")
+
+    def waives(self, override: Override) -> bool:
+        """Whether `override` lets an eligible stack deploy that its kind of hold would defer (the
+        stack's reason says `deploys despite: ... (--ignore-windows)`, planning/plan.py)."""
+        marker = f"({override.flag})"
+        return any(marker in p.reason for p in self.with_state("eligible"))
+
+    def override_note(self, override: Override) -> str:
+        """Whether `override` is recorded (only on a run that starts) and whether it waives anything."""
+        if not self.runnable:
+            return "not recorded: nothing ran"
+        if self.waives(override):
+            return "recorded on the run"
+        held = "inside a freeze" if override.what == "freeze" else "outside its maintenance window"
+        return f"recorded on the run; it waives nothing now: no selected stack is {held}"
 
 
 def prepare_rollout(

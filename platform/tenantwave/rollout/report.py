@@ -8,6 +8,8 @@ The run's status is decided here, in the core, from the outcomes and the plan:
                internal error): `stopped` says why;
 - `deferred`   nothing failed, and a selected stack waits for a maintenance window or the end of a
                freeze (docs/windows-and-freezes.md): the wave is not complete, rerun later;
+- `capped`     nothing failed, and max_tenants_per_run left stacks unstarted (`capped` says why):
+               the wave is not complete, run the same command again to continue;
 - `blocked`    nothing succeeded and something was held back (wave gate closed, lifecycle, a stack
                claimed by another run);
 - `succeeded`  otherwise (also when every selected stack was already done).
@@ -37,7 +39,7 @@ RECORD_NOTES: dict[str, str] = {
     "taken-over": "not recorded: another run took over this stack's claim while this run deployed it "
     "(the ledger records it as abandoned)",
 }
-RunStatus = Literal["succeeded", "failed", "deferred", "blocked", "cancelled"]
+RunStatus = Literal["succeeded", "failed", "capped", "deferred", "blocked", "cancelled"]
 FAILED_OUTCOMES = ("failed", "unhealthy")
 
 
@@ -120,6 +122,8 @@ class RunReport:
             return "failed"
         if any(o.status in (*FAILED_OUTCOMES, "cancelled") for o in self.outcomes):
             return "failed"
+        if self.capped is not None:
+            return "capped"
         if self.plan.with_state("deferred"):
             return "deferred"
         if self.count("succeeded") == 0 and self.blocked_anything:
@@ -139,7 +143,7 @@ class RunReport:
             "settled": list(self.settled),
             "tenants_exposed": list(self.exposed),
             "capped": self.capped,
-            "overrides": _overrides_json(self.plan),
+            "overrides": _overrides_json(self.plan, recorded=self.run_id is not None),
             "stacks": [
                 {
                     "name": o.stack,
@@ -170,7 +174,7 @@ def unrun_json(plan: RolloutPlan, simulated: bool) -> dict[str, Any]:
         "simulated": simulated,
         "gate": gate_json(plan.gate),
         "stacks": [],
-        "overrides": _overrides_json(plan),
+        "overrides": _overrides_json(plan, recorded=False),
         "tenants_exposed": [],
         "capped": None,
         **_held_back_json(plan),
@@ -202,6 +206,8 @@ def _held_back_json(plan: RolloutPlan) -> dict[str, Any]:
     }
 
 
-def _overrides_json(plan: RolloutPlan) -> list[dict[str, str]]:
-    """`--ignore-windows` / `--ignore-freeze`: what was waived, by whom and why."""
-    return [o.to_json() for o in plan.timing.overrides] if plan.timing is not None else []
+def _overrides_json(plan: RolloutPlan, *, recorded: bool) -> list[dict[str, Any]]:
+    """`--ignore-windows` / `--ignore-freeze`: what was ignored, by whom and why, whether it waived
+    a hold of a selected stack, and whether it is recorded on a run (only a run that started)."""
+    overrides = plan.timing.overrides if plan.timing is not None else ()
+    return [{**o.to_json(), "waived": plan.waives(o), "recorded": recorded} for o in overrides]

@@ -130,6 +130,12 @@ class Runner:
             parts += [override.describe() for override in self.plan.timing.overrides]
         return "; ".join(parts) or None
 
+    @property
+    def _overrider(self) -> str | None:
+        """Who overrode windows or freezes (the identity `approve` uses), the run's user; None: the default."""
+        overrides = self.plan.timing.overrides if self.plan.timing is not None else ()
+        return overrides[0].by if overrides else None
+
     def run(self, command: str = "up") -> RunReport:
         runnable_plans = self.plan.runnable
         runnable = [p.stack for p in runnable_plans]
@@ -144,6 +150,7 @@ class Runner:
             commit=self.options.commit,
             wave=self.plan.wave,
             simulated=self.engine.simulated,
+            user=self._overrider,
             detail=self._detail,
         )
         self._recorder = Recorder(self.ledger, self.workspace.state_dir, self._run_id)
