@@ -5,6 +5,7 @@ wait, every failure in the summary and the log, never the URL."""
 from __future__ import annotations
 
 import threading
+import urllib.error
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def test_the_end_of_the_command_waits_a_bounded_time(tmp_path: Path, server: Web
     [
         ({}, "HOOK is not set (it holds the webhook's URL): nothing sent"),
         ({"HOOK": "  "}, "HOOK is not set (it holds the webhook's URL): nothing sent"),
-        ({"HOOK": "ftp://example.com/x"}, "HOOK does not hold an http:// or https:// URL: nothing sent"),
+        ({"HOOK": "ftp://example.com/x"}, "HOOK is not a valid http(s) URL: nothing sent"),
     ],
 )
 def test_a_missing_or_odd_url_is_a_failure_to_notify(tmp_path: Path, env: dict[str, str], error: str) -> None:
@@ -154,3 +155,76 @@ def test_the_url_is_masked_wherever_it_would_show(tmp_path: Path, server: Webhoo
     url = server.url("/token-abcdef123456")
     notifier(tmp_path, {"url_env": "HOOK"}, env={"HOOK": url})
     assert redact(f"posting to {url}") == "posting to [redacted]"
+
+
+BAD_URLS = [
+    "http://127.0.0.1:18901/a b<c>",
+    "http://127.0.0.1:18901/a\x07bell-secret-part",
+    "http://127.0.0.1:18901/a\x1b[31mred-secret-part",
+    "http://127.0.0.1:18901/tab\there-secret-part",
+    "http://127.0.0.1:18901/nl\nhere-secret-part",
+    "http://127.0.0.1:notaport/secret-part-xyz",
+    "http://[::1/secret-part-xyz",
+    "http:///secret-part-xyz",
+    "https:/secret-part-xyz",
+    "ftp://example.com/secret-part-xyz",
+    "hooks.slack.com/services/T1/B2/secret-part-xyz",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_url_that_is_not_a_valid_http_url_is_refused_without_any_part_of_it(
+    tmp_path: Path, url: str
+) -> None:
+    def post(url: str, data: bytes, timeout: float) -> int:
+        raise AssertionError("an invalid URL must not be tried")
+
+    sender = Notifier([Webhook(url_env="HOOK")], {"HOOK": url}, project="fleet", log_path=tmp_path / "n.log",
+                      post=post, backoff=0.01)
+    sender.notify(FINISHED)
+    summary = sender.flush(timeout=5)
+    assert summary.failed == (
+        Delivery("HOOK", "run_finished", False, 0, "HOOK is not a valid http(s) URL: nothing sent"),
+    )
+    shown = "\n".join(summary.lines()) + repr(summary.to_json()) + (tmp_path / "n.log").read_text()
+    for part in ("a b", "<c>", "bell", "red-", "here", "secret", "notaport", "slack"):
+        assert part not in shown
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        lambda url: ValueError(f"URL can't contain control characters. {url[20:]!r}"),
+        lambda url: __import__("http.client").client.InvalidURL(f"nonnumeric port: {url}"),
+        lambda url: RuntimeError(url),
+        lambda url: OSError(f"cannot reach {url}"),
+        lambda url: urllib.error.URLError(f"bad {url}"),
+    ],
+    ids=["ValueError", "InvalidURL", "RuntimeError", "OSError", "URLError"],
+)
+def test_no_failure_of_an_attempt_repeats_the_url_or_a_part_of_it(tmp_path: Path, error: Any) -> None:
+    url = "https://user:pa55word-xyz@hooks.example.com/services/T1/B2/SECRETXYZSECRETXYZ?token=tok-123456789"
+
+    def post(url: str, data: bytes, timeout: float) -> int:
+        raise error(url)
+
+    sender = Notifier([Webhook(url_env="HOOK", retries=0)], {"HOOK": url}, project="fleet",
+                      log_path=tmp_path / "n.log", post=post, backoff=0.01)
+    sender.notify(FINISHED)
+    summary = sender.flush(timeout=5)
+    (failed,) = summary.failed
+    assert failed.attempts == 1 and failed.error
+    shown = "\n".join(summary.lines()) + repr(summary.to_json()) + (tmp_path / "n.log").read_text()
+    for part in ("pa55word", "hooks.example.com", "SECRETXYZ", "tok-123", "/services"):
+        assert part not in shown, shown
+
+
+def test_the_parts_of_the_url_are_masked_too(tmp_path: Path) -> None:
+    from tenantwave.privacy.redaction import redact
+
+    url = "https://ops:pa55word-abc@hooks.example.com/services/T9/B9/PARTSECRETPARTSECRET?token=tok-abcdefgh"
+    Notifier([Webhook(url_env="HOOK")], {"HOOK": url}, project="fleet")
+    assert redact("path /services/T9/B9/PARTSECRETPARTSECRET") == "path [redacted]"
+    assert redact("segment PARTSECRETPARTSECRET") == "segment [redacted]"
+    assert redact("query token=tok-abcdefgh") == "query [redacted]"
+    assert redact("user ops:pa55word-abc") == "user [redacted]"

@@ -10,8 +10,10 @@ not followed (a POST must not turn into a GET somewhere else).
 queues to empty, then stops them: what was not delivered by then is reported as such. Nothing here
 raises to its caller; every failure (a variable that is not set, a refused connection, HTTP 500
 after the retries, still queued at the deadline) is a `Delivery` in the summary and a line in the
-notifications log (private, redacted). The URL is registered with the redactor the moment it is
-read: it never appears in output, logs or bodies.
+notifications log (private, redacted). The URL, and its path, query and user info, are registered
+with the redactor the moment it is read; a URL that is not a valid http(s) URL (no host, another
+scheme, whitespace or control characters, a bad port) is not tried, and no failure's reason is made
+from an exception's text that could carry the URL: it never appears in output, logs or bodies.
 
 Only the commands that deploy import this module (never the planning path).
 """
@@ -24,6 +26,7 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +43,8 @@ FLUSH_SECONDS = 10.0  # the longest the end of a command waits for notifications
 BACKOFF = 0.5  # seconds before the first retry; doubled before each next one
 RETRY_STATUSES = frozenset({408, 429})
 USER_AGENT = "tenantwave-notify/1"
+MIN_PART = 8  # characters of a part of the URL (path, query, user info) masked on its own
+MIN_SEGMENT = 16  # characters of one segment of its path masked on its own (a token, not a word)
 
 # POST `data` to `url` within `timeout` seconds: the HTTP status (raises OSError when no answer came)
 Post = Callable[[str, bytes, float], int]
@@ -148,8 +153,8 @@ class Notifier:
                 continue
             try:
                 channel.put(notification)
-            except Exception as exc:  # a bug here must not cost a deployment
-                self._record([channel.failed(notification.event, f"internal error: {exc}")])
+            except Exception as exc:  # a bug here must not cost a deployment; its text may hold the URL
+                self._record([channel.failed(notification.event, f"internal error: {type(exc).__name__}")])
 
     def flush(self, timeout: float = FLUSH_SECONDS) -> NotifySummary:
         """Wait at most `timeout` seconds for what is queued, stop every queue, and say what became
@@ -190,7 +195,7 @@ class _Channel:
         self.owner = owner
         self.hook = hook
         self.url = url.strip()
-        register([self.url])
+        register([self.url, *_url_parts(self.url)])
         self.post = post
         self.backoff = backoff
         self.problem = _url_problem(hook.url_env, self.url)
@@ -249,8 +254,8 @@ class _Channel:
                 continue
             try:
                 delivery = self._send(event, data)
-            except Exception as exc:  # never let a bug end the thread silently
-                delivery = self.failed(event, f"internal error: {exc}")
+            except Exception as exc:  # never let a bug end the thread silently (its text may hold the URL)
+                delivery = self.failed(event, f"internal error: {type(exc).__name__}")
             with owner._lock:
                 self.sending = None
                 owner._pending -= 1
@@ -281,17 +286,46 @@ class _Channel:
             return _network_error(exc.reason, self.hook.timeout_seconds), True
         except OSError as exc:  # TimeoutError, ConnectionRefusedError, ...
             return _network_error(exc, self.hook.timeout_seconds), True
+        except Exception as exc:  # ValueError, http.client.InvalidURL, ...: their text may quote the URL
+            return f"cannot send: {type(exc).__name__}", False
         if 200 <= status < 300:
             return None, False
         return f"HTTP {status}", status >= 500 or status in RETRY_STATUSES
 
 
 def _url_problem(variable: str, url: str) -> str | None:
+    """Why `url` (stripped) cannot be posted to, never quoting any part of it; None when it can."""
     if not url:
         return f"{variable} is not set (it holds the webhook's URL): nothing sent"
-    if not url.lower().startswith(("https://", "http://")):
-        return f"{variable} does not hold an http:// or https:// URL: nothing sent"
+    if not _valid_url(url):
+        return f"{variable} is not a valid http(s) URL: nothing sent"
     return None
+
+
+def _valid_url(url: str) -> bool:
+    """http or https, a host, a valid port if any; no whitespace or control character anywhere."""
+    if any(char.isspace() or ord(char) < 32 or 127 <= ord(char) < 160 for char in url):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _url_parts(url: str) -> list[str]:
+    """The parts of `url` that may show up on their own in an error (path, query, user info, a long
+    path segment), to be masked like the URL itself."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        found = [parts.path, parts.query, parts.fragment, parts.netloc.rpartition("@")[0],
+                 parts.password or "", parts.username or ""]
+    except ValueError:
+        return []
+    found = [part for part in found if len(part) >= MIN_PART]
+    found += [segment for segment in parts.path.split("/") if len(segment) >= MIN_SEGMENT]
+    return found + [urllib.parse.unquote(part) for part in found]
 
 
 def _network_error(reason: object, timeout: float) -> str:
