@@ -94,3 +94,104 @@ def test_ci_github_workflow_drift_writes_and_checks(tmp_path: Path, platform: Pl
     )
     wrong = platform("ci", "github", "--schedule", "0 1 * * *")
     assert (wrong.exit_code, wrong.stderr) == (2, "error: --schedule is for --workflow drift\n")
+
+
+@pytest.mark.parametrize("bad", ["61 5 * * *", "0 24 * * *", "0 5 0 * *", "0 5 32 * *", "0 5 * 13 *", "0 5 * * 7",
+                                 "30-10 * * * *", "*/0 * * * *", "0 5 * * MON"])
+def test_cron_fields_are_checked_against_their_ranges(bad: str) -> None:
+    with pytest.raises(UsageError, match=r"out of range|not a cron field"):
+        drift_workflow(load_project(EXAMPLE), bad)
+
+
+def test_cron_fields_within_their_ranges_are_taken() -> None:
+    for good in ("59 23 31 12 6", "0,30 1-3/2 1 1,6 0", "*/15 * * * 1-5", "5/15 * * * *"):
+        assert _load(drift_workflow(load_project(EXAMPLE), good))["on"]["schedule"] == [{"cron": good}]
+
+
+@pytest.mark.cli
+def test_check_keeps_the_schedule_the_file_was_generated_with(tmp_path: Path, platform: Platform,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from support.fleet import copy_example
+
+    root = copy_example(tmp_path / "fleet")
+    monkeypatch.chdir(root)
+    out = root / DRIFT_WORKFLOW_PATH
+    written = platform("ci", "github", "--workflow", "drift", "--schedule", "0 1 * * *", "--output", str(out))
+    assert written.exit_code == 0
+    assert platform("ci", "github", "--workflow", "drift", "--check").stdout == f"{out} matches the environments\n"
+    other = platform("ci", "github", "--workflow", "drift", "--schedule", "0 2 * * *", "--check")
+    assert (other.exit_code, other.stderr) == (
+        1, f'{out} is out of date: run `platform ci github --workflow drift --schedule "0 2 * * *" --output {out}`\n'
+    )
+    out.write_text(out.read_text().replace("- name: Keep", "- name: Kept"))
+    stale = platform("ci", "github", "--workflow", "drift", "--check")
+    assert (stale.exit_code, stale.stderr) == (
+        1, f'{out} is out of date: run `platform ci github --workflow drift --schedule "0 1 * * *" --output {out}`\n'
+    )
+    bad = platform("ci", "github", "--workflow", "drift", "--schedule", "61 5 * * *")
+    assert bad.exit_code == 2 and "the minute field '61' is out of range" in bad.stderr
+
+
+_NODE_HARNESS = """
+const calls = [];
+const github = {
+  paginate: async () => JSON.parse(process.env.OPEN_ISSUES),
+  rest: {issues: {listForRepo: null,
+                  update: async (a) => { calls.push({update: a.state, body: a.body}); },
+                  create: async (a) => { calls.push({create: a.title, body: a.body}); }}},
+};
+const context = {repo: {owner: 'o', repo: 'r'}, serverUrl: 'https://github.com', runId: 7};
+(async () => {
+  await (async () => {
+SCRIPT
+  })();
+  console.log(JSON.stringify(calls));
+})();
+"""
+
+
+def _report_job(tmp_path: Path, checks: str, reports: dict[str, dict[str, Any]], issue_open: bool) -> list[Any]:
+    """Run the report job's script under node, with the legs' reports and a fake GitHub API."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    step = _load(drift_workflow(load_project(EXAMPLE)))["jobs"]["report"]["steps"][-1]
+    (tmp_path / "reports").mkdir(parents=True)
+    for env, document in reports.items():
+        (tmp_path / "reports" / f"drift-{env}.json").write_text(json.dumps(document))
+        (tmp_path / "reports" / f"drift-{env}.md").write_text(f"<!-- tenantwave-drift -->\n## {env}\n")
+    issues = [{"number": 1, "user": {"login": "github-actions[bot]"}, "body": "<!-- tenantwave-drift -->\nold"}]
+    env = {**os.environ, **step["env"], "CHECKS": checks, "OPEN_ISSUES": json.dumps(issues if issue_open else [])}
+    (tmp_path / "run.js").write_text(_NODE_HARNESS.replace("SCRIPT", step["with"]["script"]))
+    done = subprocess.run([node, "run.js"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    return list(json.loads(done.stdout))
+
+
+ENVIRONMENTS = ("testing", "staging", "production-us", "production-eu")
+
+
+def _document(status: str, drifted: int = 0) -> dict[str, Any]:
+    return {"status": status, "counts": {"drifted": drifted}}
+
+
+def test_the_issue_is_closed_only_when_every_leg_succeeded_and_nothing_drifted(tmp_path: Path) -> None:
+    clean = {env: _document("clean") for env in ENVIRONMENTS}
+    assert [c.get("update") for c in _report_job(tmp_path / "a", "success", clean, True)] == ["closed"]
+    # a leg failed before writing its report: no drift read, but the issue stays open and says where
+    partial = {env: _document("clean") for env in ENVIRONMENTS[:3]}
+    (call,) = _report_job(tmp_path / "b", "failure", partial, True)
+    assert call["update"] == "open"
+    assert "**Not every environment could be checked**: production-eu." in call["body"]
+    # a leg that could not check a stack (exit 1) or was held (exit 3) wrote a report but is not a check
+    held = {**clean, "staging": _document("held")}
+    (call,) = _report_job(tmp_path / "c", "failure", held, True)
+    assert call["update"] == "open" and "could be checked**: staging." in call["body"]
+    drifted = {**clean, "testing": _document("drifted", 2)}
+    (call,) = _report_job(tmp_path / "d", "success", drifted, False)
+    assert call["create"] == "Drift found in 2 stack(s)"
+    assert _report_job(tmp_path / "e", "failure", partial, False) == []  # no drift known, no issue to update

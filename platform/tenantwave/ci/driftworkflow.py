@@ -5,8 +5,9 @@ schedule (and by hand), one job per environment (a matrix leg each, with that en
 region, cluster, role) runs `platform drift --env E`, which records each stack's finding in the
 shared ledger and writes a Markdown report and a JSON document; then one `report` job joins the
 environments' reports into ONE GitHub issue, opened when drift is found, updated on every run while
-it is open (found by its `<!-- tenantwave-drift -->` marker), closed with a last update when a run
-finds no drift anywhere.
+it is open (found by its `<!-- tenantwave-drift -->` marker), closed with a last update only when
+every leg succeeded (`needs.check.result == 'success'`) and none found drift; otherwise it stays open
+and says which environments could not be checked (a missing report is never "no drift").
 
 Credentials: the legs run in no GitHub environment, so the required reviewers that protect the
 rollout's production environments never hold a scheduled check; they assume the target's
@@ -29,7 +30,10 @@ from tenantwave.planning.waves import Wave, build_waves
 DRIFT_WORKFLOW_PATH = ".github/workflows/drift.yml"
 DEFAULT_SCHEDULE = "17 5 * * *"  # every day at 05:17 UTC (off the hour: GitHub delays on-the-hour crons)
 _CRON = re.compile(r"\A(\S+ ){4}\S+\Z")
-_CRON_FIELD = re.compile(r"\A[0-9*/,\-]+\Z")
+_CRON_ITEM = re.compile(r"\A(?:\*|(\d+)(?:-(\d+))?)(?:/(\d+))?\Z")  # *, 5, 1-5, */15, 1-30/5
+_CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+                ("day of week", 0, 6))
+_SCHEDULE_LINE = re.compile(r'^    - cron: "([^"\n]*)"$', re.MULTILINE)
 
 _HEADER = """\
 # Drift check of the fleet on a schedule: one job per environment, then one GitHub issue.
@@ -143,18 +147,30 @@ _STEPS = """\
               const path = `reports/${{name}}`;
               return fs.existsSync(path) ? fs.readFileSync(path, 'utf8') : null;
             }};
+            const parse = (text) => {{
+              try {{ return JSON.parse(text); }} catch (e) {{ return null; }}
+            }};
             let drifted = 0;
+            const unchecked = [];  // no report, or not every stack checked (exit 1 or 3)
             const parts = [];
             for (const env of process.env.ENVIRONMENTS.split(' ')) {{
               const json = read(`drift-${{env}}.json`);
               const markdown = read(`drift-${{env}}.md`);
-              if (json !== null) drifted += JSON.parse(json).counts.drifted;
-              parts.push(markdown === null ? `## ${{env}}: no report (its job failed: see the run)\\n`
+              const found = json === null ? null : parse(json);
+              if (found !== null) drifted += found.counts.drifted;
+              if (found === null || !['clean', 'drifted'].includes(found.status)) unchecked.push(env);
+              parts.push(markdown === null ? `## ${{env}}: no report (its job failed before it wrote one)\\n`
                                            : markdown.split(marker).join('').trim() + '\\n');
             }}
             const checks = process.env.CHECKS;
+            // closed only when every leg succeeded, every environment was checked, and none drifted
+            const complete = checks === 'success' && unchecked.length === 0;
+            const close = complete && drifted === 0;
+            const missing = complete ? '' : `\\n\\n**Not every environment could be checked**` +
+              (unchecked.length ? `: ${{unchecked.join(', ')}}` : '') +
+              '. This issue stays open until a run checks every environment and finds no drift.';
             let body = `${{marker}}\\n# Drift report\\n\\nLast checked by [this run](${{run}}) (jobs: ${{checks}}).`
-                       + '\\n\\n' + parts.join('\\n');
+                       + missing + '\\n\\n' + parts.join('\\n');
             if (body.length > 65000) body = body.slice(0, 65000) + '\\n\\n**Truncated:** see the run\\'s artifacts.\\n';
             const open = await github.paginate(github.rest.issues.listForRepo,
                                                {{owner, repo, state: 'open', labels: 'drift'}});
@@ -162,7 +178,7 @@ _STEPS = """\
             const mine = open.find(i => bot(i) && (i.body || '').startsWith(marker));
             if (mine) {{
               await github.rest.issues.update({{owner, repo, issue_number: mine.number, body,
-                                                state: drifted > 0 ? 'open' : 'closed'}});
+                                                state: close ? 'closed' : 'open'}});
             }} else if (drifted > 0) {{
               await github.rest.issues.create({{owner, repo, title: `Drift found in ${{drifted}} stack(s)`, body,
                                                 labels: ['drift']}});
@@ -176,10 +192,35 @@ def drift_generator_command(schedule: str) -> str:
 
 
 def check_schedule(schedule: str) -> str:
-    """A five-field cron expression (digits, `*`, `/`, `,`, `-`), as GitHub's `schedule` takes it."""
-    if not _CRON.match(schedule) or not all(_CRON_FIELD.match(part) for part in schedule.split()):
+    """A five-field cron expression as GitHub's `schedule` takes it: each field a list of `*`, a
+    number or a range `a-b`, each with an optional step `/n`, numbers within the field's range
+    (minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6)."""
+    if not _CRON.match(schedule):
         raise UsageError(f"--schedule {schedule!r}: five cron fields, e.g. \"17 5 * * *\" (every day at 05:17 UTC)")
+    for part, (name, low, high) in zip(schedule.split(), _CRON_RANGES, strict=True):
+        for item in part.split(","):
+            match = _CRON_ITEM.match(item)
+            if match is None:
+                raise UsageError(f"--schedule {schedule!r}: five cron fields, e.g. \"17 5 * * *\" "
+                                 f"(every day at 05:17 UTC); {part!r} is not a cron field")
+            start, end, step = (int(v) if v is not None else None for v in match.groups())
+            numbers = [v for v in (start, end) if v is not None]
+            if (any(not low <= v <= high for v in numbers) or (start is not None and end is not None and end < start)
+                    or step == 0):
+                raise UsageError(f"--schedule {schedule!r}: the {name} field {part!r} is out of range "
+                                 f"({low}-{high}, a range low to high, a step of at least 1)")
     return schedule
+
+
+def schedule_in(text: str) -> str | None:
+    """The schedule a generated drift.yml runs on (None: none found, or not a valid one)."""
+    match = _SCHEDULE_LINE.search(text)
+    if match is None:
+        return None
+    try:
+        return check_schedule(match.group(1))
+    except UsageError:
+        return None
 
 
 def drift_workflow(project: Project, schedule: str = DEFAULT_SCHEDULE) -> str:

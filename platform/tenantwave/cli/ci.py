@@ -35,7 +35,8 @@ def ci() -> None:
     "--workflow", type=click.Choice(["rollout", "drift"]), default="rollout", show_default=True,
     help="rollout: one job per wave on a release tag; drift: a scheduled drift check, one job per environment.",
 )
-@click.option("--schedule", metavar="CRON", help='The drift workflow\'s cron schedule (default "17 5 * * *", daily).')
+@click.option("--schedule", metavar="CRON",
+              help='The drift workflow\'s cron schedule (default "17 5 * * *", daily; with --check, the file\'s).')
 @common_options
 @click.pass_obj
 def github(app: Application, output: Path | None, shards: int, check: bool, workflow: str,
@@ -45,17 +46,20 @@ def github(app: Application, output: Path | None, shards: int, check: bool, work
     With --workflow drift, .github/workflows/drift.yml: `platform drift` on a schedule, one job per
     environment, and one GitHub issue with the drift report, updated on every run.
     """
-    from tenantwave.ci.driftworkflow import DEFAULT_SCHEDULE, DRIFT_WORKFLOW_PATH, drift_workflow
+    from tenantwave.ci.driftworkflow import DEFAULT_SCHEDULE, DRIFT_WORKFLOW_PATH, drift_workflow, schedule_in
     from tenantwave.ci.workflows import DEFAULT_SHARDS, WORKFLOW_PATH, rollout_workflow
 
     if schedule is not None and workflow != "drift":
         raise UsageError("--schedule is for --workflow drift")
     project = app.project()
     drifting = workflow == "drift"
+    target = output if output is not None else project.root / (DRIFT_WORKFLOW_PATH if drifting else WORKFLOW_PATH)
+    current = target.read_text(encoding="utf-8") if check and target.is_file() else None
+    if drifting and schedule is None and current is not None:
+        schedule = schedule_in(current)  # --check keeps the schedule the file was generated with
+        schedule = None if schedule == DEFAULT_SCHEDULE else schedule
     text = drift_workflow(project, schedule or DEFAULT_SCHEDULE) if drifting else rollout_workflow(project, shards)
     if check:
-        target = output if output is not None else project.root / (DRIFT_WORKFLOW_PATH if drifting else WORKFLOW_PATH)
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current != text:
             again = "platform ci github" + (f" --shards {shards}" if shards != DEFAULT_SHARDS else "")
             if drifting:
