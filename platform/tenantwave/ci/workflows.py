@@ -218,7 +218,7 @@ def _report_steps(wave: Wave) -> list[str]:
         f"      - name: Fleet report after wave {wave.number}",
         "        if: ${{ !cancelled() }}",
         "        continue-on-error: true",
-        f'        run: platform report --html "{folder}/index.html"',
+        f'        run: platform report --html "{folder}/index.html" --release "$RELEASE"',
         f"      - name: Upload the fleet report of wave {wave.number}",
         "        if: ${{ !cancelled() }}",
         "        continue-on-error: true",
