@@ -162,27 +162,56 @@ def test_every_text_is_capped() -> None:
 
 
 SECRET = "QX7RZ2KD9WV4MT8N"  # capitals and digits: the generated text below has none, so any part seen is a leak
-TEXT = st.text(alphabet="abcdefgh <>&*_\n\"\\é", max_size=700)
+CONTROL = "\x00\x07\x08\x0b\x0c\r\x1b\x7f\x85\x9b"  # C0 (but \n and \t), DEL and C1: never in a body
+TEXT = st.text(alphabet="abcdefgh <>&*_\n\t\"\\é" + CONTROL, max_size=700)
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (key, *strings(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in strings(item)]
+    return []
 
 
 @given(
     before=st.lists(TEXT, max_size=30),
     at=st.integers(min_value=0, max_value=700),
+    split=st.sampled_from(["", *CONTROL]),  # a control character inside the secret hides it from a redactor run first
     form=st.sampled_from(["json", "slack"]),
 )
 @settings(max_examples=150, deadline=None)
-def test_no_body_carries_any_part_of_a_secret_or_exceeds_its_caps(before: list[str], at: int, form: str) -> None:
+def test_no_body_carries_any_part_of_a_secret_or_a_control_character_or_exceeds_its_caps(
+    before: list[str], at: int, split: str, form: str
+) -> None:
     redaction.register([SECRET])
     lines = [*before]
     host = (lines.pop(0) if lines else "") + "x" * 300
-    lines.insert(0, host[:at] + SECRET + host[at:])  # anywhere, also across the cut of the line
-    notification = Notification("run_finished", host[:at] + SECRET, tuple(lines), {"reason": lines[0], "all": lines})
-    raw = body(notification, form, "fleet").decode()
-    assert all(SECRET[i:i + 4] not in raw for i in range(len(SECRET) - 3))
+    hidden = SECRET[:7] + split + SECRET[7:]
+    lines.insert(0, host[:at] + hidden + host[at:])  # anywhere, also across the cut of the line
+    notification = Notification("run_finished", host[:at] + hidden, tuple(lines),
+                                {"reason": lines[0], "all": lines, lines[0]: "a key"})
+    raw = body(notification, form, "fleet\x1b[31m").decode()
     document = json.loads(raw)
+    texts = strings(document)
+    assert all(SECRET[i:i + 4] not in text for text in texts for i in range(len(SECRET) - 3))
+    assert not any(char in text for text in texts for char in CONTROL)
     if form == "slack":
         assert len(document["text"]) <= MAX_TEXT
         return
     assert len(document["title"]) <= MAX_LINE and len(document["text"]) <= MAX_TEXT
     assert len(document["lines"]) <= MAX_LINES and all(len(line) <= MAX_LINE for line in document["lines"])
     assert len(document["details"]["reason"]) <= MAX_LINE
+
+
+def test_control_characters_are_taken_out_of_outside_text_before_it_is_cut() -> None:
+    reason = "\x1b[31mError:\x07 quota\texceeded\x1b[0m\r\n" + "\x1b" * 400 + "end"
+    finished = notifications.run_finished("up", report(Outcome("staging.silo.\x9bx", "failed", error=reason)))
+    document = as_json(finished)
+    assert document["details"]["failures"] == [
+        {"stack": "staging.silo.x", "result": "failed", "reason": "[31mError: quota\texceeded[0m\nend"}
+    ]
+    assert document["lines"] == ["staging.silo.x: failed: [31mError: quota\texceeded[0m\nend"]
+    assert "\\u001b" not in body(finished, "slack", "fleet").decode()

@@ -13,8 +13,11 @@ Events (platform.yaml `notify[].events`):
 
 Bodies: `json` is a generic document (`source`, `project`, `event`, `title`, `text`, `lines`,
 `details`); `slack` is Slack-compatible (`{"text": ...}` in Slack's markup, `&`, `<`, `>` escaped).
-Every text is redacted (the one redactor) BEFORE it is capped, so a cut never leaves part of a
-secret: a line at most `MAX_LINE` characters, at most `MAX_LINES` lines, the text at most
+Every text (outside text included: error strings, stack, tenant and property names) loses its
+control characters (C0 but newline and tab, DEL, C1: a terminal's escapes, a bell) and is redacted
+(the one redactor, before and after, so a control character inside a secret does not hide it)
+BEFORE it is capped, so a cut never leaves part of a secret: a line at most `MAX_LINE`
+characters, at most `MAX_LINES` lines, the text at most
 `MAX_TEXT`, every string of the details at most `MAX_LINE` and every list at most `MAX_ITEMS`.
 Pure: nothing here sends anything (`rollout.webhooks` does).
 """
@@ -22,6 +25,7 @@ Pure: nothing here sends anything (`rollout.webhooks` does).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +33,7 @@ from typing import Any
 from tenantwave.config.models import Project
 from tenantwave.config.notify import NotifyEvent
 from tenantwave.planning.inventory import Stack
-from tenantwave.privacy.redaction import redact, redact_data
+from tenantwave.privacy.redaction import redact
 from tenantwave.rollout.driftreport import DriftFound
 from tenantwave.rollout.prepare import RolloutPlan
 from tenantwave.rollout.report import RunReport
@@ -40,6 +44,7 @@ MAX_LINES = 20
 MAX_TEXT = 3000  # Slack shows a section of up to 3000 characters
 MAX_ITEMS = 50
 PROBLEMS = ("failed", "unhealthy", "cancelled", "not-started", "held")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but \t and \n, DEL, C1
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,8 @@ class Notification:
 
 def body(notification: Notification, form: str, project: str) -> bytes:
     """The request body for a webhook of format `form` (`json` or `slack`): redacted, capped, UTF-8."""
-    title = cap(redact(notification.title))
-    lines = [cap(redact(line)) for line in notification.lines]
+    title = cap(clean(notification.title))
+    lines = [cap(clean(line)) for line in notification.lines]
     if len(lines) > MAX_LINES:
         lines = [*lines[: MAX_LINES - 1], f"... and {len(lines) - MAX_LINES + 1} more"]
     if form == "slack":
@@ -63,14 +68,19 @@ def body(notification: Notification, form: str, project: str) -> bytes:
         return _dumps({"text": cap(text, MAX_TEXT)})
     document = {
         "source": "tenantwave",
-        "project": cap(redact(project)),
+        "project": cap(clean(project)),
         "event": notification.event,
         "title": title,
         "text": cap("\n".join([title, *lines]), MAX_TEXT),
         "lines": lines,
-        "details": _capped(redact_data(dict(notification.details))),
+        "details": _capped(dict(notification.details)),
     }
     return _dumps(document)
+
+
+def clean(text: str) -> str:
+    """Outside text fit for a body: without control characters (but newline and tab), redacted."""
+    return redact(CONTROL.sub("", redact(text)))
 
 
 def cap(text: str, limit: int = MAX_LINE) -> str:
@@ -212,10 +222,11 @@ def _slack(text: str) -> str:
 
 
 def _capped(value: Any) -> Any:
+    """The details: every string (keys too) cleaned and capped, every list cut to MAX_ITEMS."""
     if isinstance(value, str):
-        return cap(value)
+        return cap(clean(value))
     if isinstance(value, Mapping):
-        return {str(key): _capped(item) for key, item in value.items()}
+        return {cap(clean(str(key))): _capped(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         items = [_capped(item) for item in value[:MAX_ITEMS]]
         return items + ([f"... and {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else [])
