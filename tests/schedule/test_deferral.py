@@ -137,7 +137,9 @@ def test_an_override_waives_only_what_it_names(project: Any) -> None:
     freeze = Override("freeze", "ops", "why")
     frozen = "freeze black-friday until Tue 00:00 UTC (in 5 d 2 h)"
     outside = "acme's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)"
-    assert reasons(p, "production-us.pool.basic") == (frozen, outside)
+    assert reasons(p, "production-us.pool.basic") == (
+        frozen, outside, "no hold from 2026-12-05 02:00 Europe/Berlin (in 9 d 3 h)"  # it opens inside the freeze
+    )
     assert reasons(p, "production-us.pool.basic", WEDNESDAY, windows) == (frozen,)
     assert reasons(p, "production-us.pool.basic", WEDNESDAY, freeze) == (outside,)
     both = hold(p, stack(p, "production-us.pool.basic"), Timing(WEDNESDAY, (windows, freeze)))

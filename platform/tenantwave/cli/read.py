@@ -49,7 +49,7 @@ def without_cycle_collection(command: Callable[P, R]) -> Callable[P, R]:
 def validate(app: Application, as_json: bool) -> None:
     """Check platform.yaml, tiers/ and tenants/; report every problem at once."""
     from tenantwave.ledger.deferred import utcnow
-    from tenantwave.planning.deferral import pool_window_warnings
+    from tenantwave.planning.deferral import never_free_warnings, pool_window_warnings
     from tenantwave.planning.inventory import build_inventory
     from tenantwave.planning.waves import build_waves
 
@@ -62,7 +62,9 @@ def validate(app: Application, as_json: bool) -> None:
         raise SystemExit(EXIT_USAGE) from None
     stacks = build_inventory(project)
     waves = build_waves(project, stacks)
-    warnings = [*project.warnings, *pool_window_warnings(project, stacks, utcnow())]
+    now = utcnow()
+    schedule = [*pool_window_warnings(project, stacks, now), *never_free_warnings(project, stacks, now)]
+    warnings = [*project.warnings, *schedule]
     counts = {
         "tiers": len(project.tiers),
         "tenants": len(project.tenants),

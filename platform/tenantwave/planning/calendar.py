@@ -170,6 +170,15 @@ def freeze_active(freeze: Freeze, instant: datetime) -> bool:
     return first_instant(start, freeze.tz) <= instant < first_instant(end, freeze.tz)
 
 
+def freeze_end_candidates(freeze: Freeze, now: datetime) -> set[datetime]:
+    """The instants within the horizon from `now` at which the freeze may stop holding."""
+    end = parse_moment(freeze.end)
+    if isinstance(end, datetime):
+        ends = first_instant(end, freeze.tz)
+        return {ends} if now < ends <= now + HORIZON else set()
+    return wall_candidates(now, freeze.tz, (end.at,))
+
+
 def freeze_end(freeze: Freeze, now: datetime) -> datetime | None:
     """When the freeze, active at `now`, next stops holding (None: not within the horizon)."""
     end = parse_moment(freeze.end)
