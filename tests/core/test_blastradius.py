@@ -178,3 +178,46 @@ def test_the_work_queue_gives_back_the_tenants_of_a_held_stack_and_says_why_it_s
         "not started: max_tenants_per_run 2 reached (1 tenant exposed by this run); run the same command again "
         "to continue"
     )
+
+
+def test_a_stack_withdrawn_after_the_run_stopped_at_its_cap_lets_the_run_go_on() -> None:
+    """The run stopped at max_tenants_per_run counting a stack that then changed nothing (held by
+    another run): the stop no longer holds, so the run goes on and never says it reached its cap."""
+    from tenantwave.engine.base import CancelToken
+    from tenantwave.rollout.report import Outcome
+    from tenantwave.rollout.workqueue import WorkQueue
+
+    stacks = [_stack(0, "production", frozenset("ab")), _stack(1, "production", frozenset("c"))]
+    queue = WorkQueue(stacks, 0, CancelToken(), TenantLimits(per_run=2))
+    first = queue.next()
+    assert first is stacks[0]
+    assert queue.next() is None and queue.capped is not None  # a, b and c would be 3
+    queue.finish(Outcome(first.name, "held", error="in progress by run R"))  # deployed nothing after all
+    assert queue.capped is None
+    assert queue.next() is stacks[1]
+    queue.finish(Outcome(stacks[1].name, "succeeded"))
+    assert queue.next() is None and queue.capped is None
+    queue.settle_unstarted()
+    assert [o.status for o in queue.outcomes.values()] == ["held", "succeeded"]
+
+
+def test_only_a_stack_that_succeeded_deployed_alone() -> None:
+    """A stack over its phase's cap that succeeded "deployed alone"; one that failed "ran alone"; a
+    cancelled or unstarted one is not said to have gone alone at all."""
+    from tenantwave.planning.plan import StackPlan
+    from tenantwave.planning.selection import Targets
+    from tenantwave.rollout.blastradius import exposure_lines
+    from tenantwave.rollout.prepare import RolloutPlan
+    from tenantwave.rollout.report import Outcome, RunReport
+
+    stacks = [_stack(n, "production", frozenset(f"{n}a{n}b{n}c".split(str(n))[1:])) for n in range(5)]
+    plan = RolloutPlan("1.4.0", 1, Targets(), None, tuple(StackPlan(s, "eligible", "", None) for s in stacks), None, 1)
+    statuses = ("succeeded", "failed", "unhealthy", "cancelled", "not-started")
+    report = RunReport("run-1", "1.4.0", tuple(Outcome(s.name, st) for s, st in zip(stacks, statuses, strict=True)),
+                       plan, False, None)
+    alone = [line for line in exposure_lines(report, TenantLimits(in_flight={"production": 2})) if "alone" in line]
+    assert alone == [
+        "  s0 serves 3 tenants, more than max_tenants_in_flight 2 of phase production: it deployed alone",
+        "  s1 serves 3 tenants, more than max_tenants_in_flight 2 of phase production: it ran alone (failed)",
+        "  s2 serves 3 tenants, more than max_tenants_in_flight 2 of phase production: it ran alone (unhealthy)",
+    ]

@@ -141,31 +141,3 @@ def test_workflows_are_valid_against_the_github_schema() -> None:
         [checker, "--builtin-schema", "vendor.github-workflows", *files], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_a_phase_with_a_tenant_cap_runs_its_legs_one_at_a_time(tmp_path: Path) -> None:
-    """max_tenants_in_flight counts within one `platform up`: the legs of a capped phase's wave run one
-    after the other (max-parallel: 1), so two legs never each deploy up to the cap at once."""
-    tenants = {f"t{i:02d}": {"tier": "premium", "environments": ["staging", "production-us", "production-eu"]}
-               for i in range(6)}
-    root = write_project(
-        tmp_path / "p",
-        {"premium": {"model": "silo", "wave": 1}},
-        tenants,
-        [{"phase": "staging", "environments": ["staging"]},
-         {"phase": "production", "environments": ["production-us", "production-eu"]}],
-        rollout={"concurrency": 2, "phases": {"production": {"max_tenants_in_flight": 2}}},
-    )
-    text = rollout_workflow(load_project(root), shards=3)
-    jobs = _load(text)["jobs"]
-    assert len(jobs["wave-1"]["strategy"]["matrix"]["include"]) == 3  # staging: no cap, three shards at once
-    assert "max-parallel" not in jobs["wave-1"]["strategy"]
-    assert len(jobs["wave-2"]["strategy"]["matrix"]["include"]) == 6  # two environments, three shards each
-    assert jobs["wave-2"]["strategy"]["max-parallel"] == 1
-    checker = shutil.which("check-jsonschema", path=str(Path(__import__("sys").executable).parent))
-    if checker is not None:
-        path = tmp_path / "rollout.yml"
-        path.write_text(text)
-        done = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(path)],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout + done.stderr

@@ -15,8 +15,6 @@ which keeps the wave gate. Each leg runs in the GitHub environment named after i
 - waves of a phase whose policy asks for an approval wait for the GitHub environment's required
   reviewers (protect the environments of those phases), then record the approval in the ledger
   (`platform approve`) so the tool's own gate opens.
-- a wave of a phase with `max_tenants_in_flight` runs its legs one at a time (`max-parallel: 1`):
-  each leg is its own `platform up`, and the cap counts the tenants one run changes at once;
 - after the wave, whatever its outcome, `platform report --html` writes the fleet and the release
   as one static file, uploaded as the leg's artifact (`fleet-report-wave-N-<job index>`).
 
@@ -157,11 +155,8 @@ def _legs(project: Project, wave: Wave, shards: int) -> list[dict[str, str]]:
     return legs
 
 
-def _matrix(legs: list[dict[str, str]], one_at_a_time: bool = False) -> list[str]:
-    lines = ["    strategy:", "      fail-fast: false"]
-    if one_at_a_time and len(legs) > 1:
-        lines.append("      max-parallel: 1")
-    lines += ["      matrix:", "        include:"]
+def _matrix(legs: list[dict[str, str]]) -> list[str]:
+    lines = ["    strategy:", "      fail-fast: false", "      matrix:", "        include:"]
     for leg in legs:
         lines.append("          - {" + ", ".join(f"{key}: {_scalar(value)}" for key, value in leg.items()) + "}")
     return lines
@@ -186,10 +181,7 @@ def _job(project: Project, wave: Wave, previous: Wave | None, shards: int) -> st
     if previous is not None:
         lines.append(f"    needs: wave-{previous.number}")
     lines.append("    environment: ${{ matrix.environment }}")
-    # max_tenants_in_flight counts the tenants one `platform up` changes: legs run side by side would
-    # each change up to the cap, so the legs of a capped phase's wave run one after the other
-    capped = project.platform.rollout.for_phase(wave.phase, wave.ring).max_tenants_in_flight is not None
-    lines += _matrix(legs, one_at_a_time=capped)
+    lines += _matrix(legs)
     lines += ["    steps:", _SETUP.format(python=PYTHON_VERSION, wave=wave.number).rstrip("\n")]
     lines += _bake_step(project, previous)
     if policy.approval:

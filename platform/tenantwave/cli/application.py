@@ -34,12 +34,13 @@ if TYPE_CHECKING:
     from tenantwave.tenants.operations import TenantPlan
 
 EXIT_CODES: dict[str, int] = {"succeeded": EXIT_OK, "failed": EXIT_FAILED, "cancelled": EXIT_FAILED,
-                              "blocked": EXIT_BLOCKED, "deferred": EXIT_BLOCKED}
+                              "blocked": EXIT_BLOCKED, "deferred": EXIT_BLOCKED, "capped": EXIT_BLOCKED}
 
 
 def exit_code(status: RunStatus) -> int:
-    """The documented exit code of a run's status: 0 succeeded, 1 failed or cancelled, 3 blocked or
-    deferred (a maintenance window or a freeze holds a selected stack: rerun later)."""
+    """The documented exit code of a run's status: 0 succeeded, 1 failed or cancelled, 3 blocked,
+    deferred (a maintenance window or a freeze holds a selected stack: rerun later) or capped
+    (max_tenants_per_run left stacks unstarted: run the same command again)."""
     return EXIT_CODES[status]
 
 

@@ -6,7 +6,9 @@ one tenant, an untenanted stack nobody. Two caps, both off by default:
 - `max_tenants_in_flight` (rollout, or per phase): at most that many distinct tenants of a phase are
   being changed at once. A stack waits (in plan order: nothing overtakes it) until it fits beside
   the stacks of its phase still running. A stack that serves more tenants than the cap still
-  deploys, alone in its phase: a cap never makes a stack impossible to deploy.
+  deploys, alone in its phase: a cap never makes a stack impossible to deploy. The cap holds across
+  runs: the claim of a stack also counts the stacks of its phase other live runs claim in the ledger
+  (`beside_other_runs`); `max_tenants_per_run` is per run.
 - `max_tenants_per_run` (rollout): one run starts no stack that would take the distinct tenants it
   exposes over the cap; the rest are not started, and running the same command again continues.
   The first stack that exposes anyone always starts, however many tenants it serves.
@@ -18,7 +20,7 @@ one tenant, an untenanted stack nobody. Two caps, both off by default:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -101,20 +103,51 @@ class Admission:
         )
 
 
+def beside_other_runs(
+    stack: Stack, cap: int, known: Mapping[str, Stack], mine: Callable[[], Iterable[Stack]]
+) -> Callable[[list[str]], str | None]:
+    """The check a claim on `stack` makes across runs (ledger `claim(admit=...)`): given the stacks
+    other live runs claim, why `stack` must wait (None: it may go). Their stacks of its phase (named
+    in `known`, the inventory) count with the ones this run is changing (`mine`, `stack` included):
+    it waits if they all change more than `cap` tenants together, so a stack over the cap goes alone
+    only when nothing else of its phase is in flight in any run."""
+
+    def admit(claimed: list[str]) -> str | None:
+        theirs = [known[name] for name in claimed if name in known and known[name].phase == stack.phase]
+        if not theirs:
+            return None
+        elsewhere = set().union(*(s.tenants for s in theirs))
+        here = [s.tenants for s in mine() if s.phase == stack.phase]
+        if len(elsewhere.union(stack.tenants, *here)) <= cap:
+            return None
+        count = f"{len(elsewhere)} tenant{'s' if len(elsewhere) != 1 else ''}"
+        return f"waiting: {count} of {stack.phase} in flight in other runs, cap {cap}"
+
+    return admit
+
+
 def exposure_lines(report: RunReport, limits: TenantLimits) -> list[str]:
     """What `up` says of its blast radius: the tenants it exposed, each stack that deployed alone
-    because it serves more tenants than its phase's cap, and why stacks were not started."""
+    because it serves more tenants than its phase's cap (or ran alone and failed: never one that was
+    cancelled or did not start), and why stacks were not started."""
     names = report.exposed
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     lines = [f"tenants exposed: {len(names)}" + (f" ({shown})" if names else "")]
-    ran = {o.stack for o in report.outcomes if o.status not in ("not-started", "held", "skipped")}
+    went = {o.stack: _alone(o.status) for o in report.outcomes if _alone(o.status)}
     for plan in report.plan.stacks:
         cap = limits.in_flight.get(plan.stack.phase)
-        if plan.stack.name in ran and cap is not None and len(plan.stack.tenants) > cap:
+        if plan.stack.name in went and cap is not None and len(plan.stack.tenants) > cap:
             lines.append(
                 f"  {plan.stack.name} serves {len(plan.stack.tenants)} tenants, more than max_tenants_in_flight "
-                f"{cap} of phase {plan.stack.phase}: it deployed alone"
+                f"{cap} of phase {plan.stack.phase}: it {went[plan.stack.name]}"
             )
     if report.capped:
         lines.append(f"{report.count('not-started')} stack(s) not started: {report.capped}")
     return lines
+
+
+def _alone(status: str) -> str:
+    """How a stack over its phase's cap went, by its outcome ("": it is not said to have gone alone)."""
+    if status == "succeeded":
+        return "deployed alone"
+    return f"ran alone ({status})" if status in ("failed", "unhealthy") else ""

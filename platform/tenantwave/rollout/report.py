@@ -8,6 +8,8 @@ The run's status is decided here, in the core, from the outcomes and the plan:
                internal error): `stopped` says why;
 - `deferred`   nothing failed, and a selected stack waits for a maintenance window or the end of a
                freeze (docs/windows-and-freezes.md): the wave is not complete, rerun later;
+- `capped`     nothing failed, and max_tenants_per_run left stacks unstarted (`capped` says why):
+               the wave is not complete, run the same command again to continue;
 - `blocked`    nothing succeeded and something was held back (wave gate closed, lifecycle, a stack
                claimed by another run);
 - `succeeded`  otherwise (also when every selected stack was already done).
@@ -37,7 +39,7 @@ RECORD_NOTES: dict[str, str] = {
     "taken-over": "not recorded: another run took over this stack's claim while this run deployed it "
     "(the ledger records it as abandoned)",
 }
-RunStatus = Literal["succeeded", "failed", "deferred", "blocked", "cancelled"]
+RunStatus = Literal["succeeded", "failed", "capped", "deferred", "blocked", "cancelled"]
 FAILED_OUTCOMES = ("failed", "unhealthy")
 
 
@@ -120,6 +122,8 @@ class RunReport:
             return "failed"
         if any(o.status in (*FAILED_OUTCOMES, "cancelled") for o in self.outcomes):
             return "failed"
+        if self.capped is not None:
+            return "capped"
         if self.plan.with_state("deferred"):
             return "deferred"
         if self.count("succeeded") == 0 and self.blocked_anything:

@@ -39,13 +39,13 @@ from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJ
 from tenantwave.engine.registry import opened_engine
 from tenantwave.errors import LedgerError, PlatformError, UsageError
 from tenantwave.planning.deferral import Timing, could_hold, hold
-from tenantwave.planning.inventory import Stack
+from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.revision import Revisions
 from tenantwave.planning.stackconfig import fingerprint, stack_config
 from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy import files
 from tenantwave.privacy.redaction import redact_optional
-from tenantwave.rollout.blastradius import TenantLimits
+from tenantwave.rollout.blastradius import TenantLimits, beside_other_runs
 from tenantwave.rollout.held import held_reason
 from tenantwave.rollout.listener import GuardedListener
 from tenantwave.rollout.listener import QuietListener as QuietListener  # re-exported: its old home
@@ -57,6 +57,7 @@ from tenantwave.rollout.stackhealth import SKIPPED_HOOKS, after_deploy, before_d
 from tenantwave.rollout.workqueue import WorkQueue
 
 Operation = Literal["up", "destroy", "rollback"]
+WAIT_FOR_OTHER_RUNS = 0.25  # seconds before a stack that waits for other runs' stacks asks again
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Runner:
         self._stopped: str | None = None  # why no more stacks start (ledger unusable, internal error)
         self._settled: list[str] = []  # stacks whose stale claims (a run gone silent) this run settled
         self._revisions = Revisions(workspace.project, plan.release)  # what each deployment records
+        self._known: dict[str, Stack] | None = None  # the inventory by name, for max_tenants_in_flight across runs
+        self._waiting: dict[str, str] = {}  # stack -> why it last waited for other runs' stacks
         # windows and freezes are looked at again right before each stack starts (None: nothing can hold)
         timing = plan.timing
         self._timing = timing if timing is not None and could_hold(workspace.project, timing) else None
@@ -216,6 +219,8 @@ class Runner:
                     work.defer(stack, held)
                     continue
                 outcome = self._deploy(stack, jobs[stack.name])
+                if outcome is None:  # it waits for other runs' stacks (max_tenants_in_flight): requeued
+                    continue
             except LedgerError as exc:  # its claim could not be written (retries spent): it did not run
                 self._halt(f"the ledger became unusable: {exc.message}", "the ledger became unusable")
                 error = f"not started: the ledger cannot be used: {exc.message}"
@@ -236,7 +241,8 @@ class Runner:
         held = hold(self.workspace.project, stack, Timing(now, self._timing.overrides))
         return "; ".join(held.reasons) or None
 
-    def _deploy(self, stack: Stack, job: StackJob) -> Outcome:
+    def _deploy(self, stack: Stack, job: StackJob) -> Outcome | None:
+        """Claim and deploy `stack`; None: it waits for other runs' stacks and is back in the queue."""
         started = time.monotonic()
         destroying = self.options.operation == "destroy"
         revision = None if destroying else self._revisions.of(stack)
@@ -253,7 +259,11 @@ class Runner:
             unless_current=None if self.options.force or destroying else self.plan.release,
             revision=revision.id if revision else None,
             config=revision.config_json() if revision else None,
+            **self._across_runs(stack),
         )
+        if claim.waiting is not None:
+            self._wait_for_others(stack, claim.waiting)
+            return None
         if claim.already_current:
             return Outcome(stack.name, "skipped", error=f"already on {self.plan.release} (deployed by another run)")
         if not claim.granted:
@@ -279,6 +289,24 @@ class Runner:
             removed=tuple(result.resource_changes),
             record=record,
         )
+
+    def _across_runs(self, stack: Stack) -> dict[str, Any]:
+        """The claim's check of max_tenants_in_flight across runs, when the stack's phase has one."""
+        limits = self.options.tenant_limits
+        cap = limits.in_flight.get(stack.phase) if limits is not None else None
+        if cap is None or self._work is None:
+            return {}
+        if self._known is None:
+            self._known = {s.name: s for s in build_inventory(self.workspace.project)}
+        return {"admit": beside_other_runs(stack, cap, self._known, lambda: self._work.in_flight if self._work else [])}
+
+    def _wait_for_others(self, stack: Stack, why: str) -> None:
+        """Back in the queue for a while; the progress says why (once each time the reason changes)."""
+        assert self._work is not None
+        if self._waiting.get(stack.name) != why:
+            self._waiting[stack.name] = why
+            self._progress(Progress(stack.name, 0, None, message=why))
+        self._work.requeue(stack, WAIT_FOR_OTHER_RUNS)
 
     def _engine_call(self, job: StackJob) -> Result:
         """The hook and the engine call; a bug in either fails the stack, never the run."""

@@ -13,6 +13,7 @@ never started gets a `not-started` outcome saying why.
 from __future__ import annotations
 
 import threading
+import time
 
 from tenantwave.engine.base import CancelToken
 from tenantwave.planning.inventory import Stack
@@ -35,6 +36,7 @@ class WorkQueue:
         self._failures = 0
         self._halted: str | None = None
         self._running: dict[str, Stack] = {}
+        self._not_before = 0.0  # monotonic time: a stack waits for other runs' (requeue)
         self._admission = Admission(limits) if limits is not None and limits.active else None
         self.capped: str | None = None  # why the run's tenant cap stopped new starts
         self.outcomes: dict[str, Outcome] = {}
@@ -48,6 +50,9 @@ class WorkQueue:
                     return None
                 if self._failures > self._budget:
                     return None
+                if (pause := self._not_before - time.monotonic()) > 0:
+                    self._lock.wait(min(pause, 0.1))
+                    continue
                 stack = self._pending[-1]
                 verdict = self._admission.verdict(stack, self._running.values()) if self._admission else "start"
                 if verdict == "start":
@@ -66,8 +71,8 @@ class WorkQueue:
     def finish(self, outcome: Outcome) -> None:
         with self._lock:
             stack = self._running.pop(outcome.stack, None)
-            if self._admission is not None and stack is not None and outcome.status in UNCHANGED:
-                self._admission.withdrawn(stack)
+            if stack is not None and outcome.status in UNCHANGED:
+                self._give_back(stack)
             self.outcomes[outcome.stack] = outcome
             self._failures += outcome.status in FAILED_OUTCOMES
             self._lock.notify_all()
@@ -76,10 +81,26 @@ class WorkQueue:
         """`stack`, taken with `next`, is held by a window or a freeze: it does not start."""
         with self._lock:
             self._running.pop(stack.name, None)
-            if self._admission is not None:
-                self._admission.withdrawn(stack)
+            self._give_back(stack)
             self.deferred[stack.name] = reason
             self._lock.notify_all()
+
+    def requeue(self, stack: Stack, pause: float) -> None:
+        """`stack`, taken with `next`, waits for stacks of other runs (max_tenants_in_flight across
+        runs): it is next again, after `pause` seconds, and gives its tenants back meanwhile."""
+        with self._lock:
+            self._running.pop(stack.name, None)
+            self._give_back(stack)
+            self._pending.append(stack)
+            self._not_before = time.monotonic() + pause
+            self._lock.notify_all()
+
+    def _give_back(self, stack: Stack) -> None:
+        """(Under the lock.) `stack` changed nothing: its tenants no longer count against the run's
+        cap, and a stop at the cap that counted them is judged again by the next `next`."""
+        if self._admission is not None:
+            self._admission.withdrawn(stack)
+            self.capped = None
 
     def halt(self, reason: str) -> None:
         """No stack starts from now on; `reason` is what the unstarted ones say."""
