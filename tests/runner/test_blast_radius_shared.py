@@ -56,10 +56,12 @@ def tenants_of(call: Call) -> set[str]:
 def run_both(ws_us: Any, ws_eu: Any, engine: ScriptedEngine) -> tuple[list[Any], list[Notes]]:
     reports: list[Any] = [None, None]
     notes = [Notes(), Notes()]
+    together = threading.Barrier(2, timeout=30)  # both prepared: the runs start at the same time
 
     def one(index: int, ws: Any, env: str) -> None:
         plan = prepare_rollout(ws, RELEASE, wave=1, targets=Targets(environments=(env,)))
         options = RunOptions(concurrency=4, heartbeat_seconds=0.05, tenant_limits=tenant_limits(ws.project))
+        together.wait()
         reports[index] = Runner(ws, engine, plan, options, notes[index]).run()
 
     legs = ((ws_us, US), (ws_eu, EU))
