@@ -135,3 +135,19 @@ def test_truncated_below_githubs_limit_with_a_note(tmp_path: Path) -> None:
 def test_small_limit_keeps_the_summary(tmp_path: Path) -> None:
     markdown = preview_markdown(_big(tmp_path, count=3, rows=2), limit=3000)
     assert len(markdown) <= 3000 and "### Per environment" in markdown and "**Truncated:**" in markdown
+
+
+def test_outside_text_is_inert_in_the_comment(tmp_path: Path) -> None:
+    project = load_project(write_project(tmp_path / "p", TINY_TIERS, TINY_TENANTS, TINY_LIFECYCLE))
+    (stack,) = build_inventory(project)
+    evil = "see [here](https://evil.example) ![x](https://evil.example/x.png) @octocat <script>x</script> \x1b[31m\x07"
+    affected = AffectedStack(stack.name, stack, stack, (evil,))
+    change = ResourceChange("change", "aws:s3/bucket:Bucket", "**b**_`c`", "urn:b",
+                            (PropertyChange("tags.@team", "[a](https://evil.example)", None),))
+    diff = StackDiff((change,), same=0)
+    preview = _preview(tmp_path / "q", [StackPreview(affected, "changed", diff.counts(), diff=diff)])
+    markdown = preview_markdown(preview)
+    assert "](" not in markdown and "<script" not in markdown and "\x1b" not in markdown and "\x07" not in markdown
+    assert "@octocat" not in markdown and "@\u200doctocat" in markdown and "@\u200dteam" in markdown
+    assert "- see [here&#93;(https://evil.example) ![x&#93;(https://evil.example/x.png)" in markdown
+    assert "<code>&#42;&#42;b&#42;&#42;&#95;&#96;c&#96;</code>" in markdown

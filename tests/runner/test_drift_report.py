@@ -80,3 +80,43 @@ def test_text_lines_list_what_is_not_clean_and_the_tenants_affected() -> None:
         "run run-1: 1 drifted, 1 clean, 1 held",
         "tenants affected: acme, beta",
     ]
+
+
+def test_a_huge_first_section_is_capped_and_every_stack_is_named() -> None:
+    props = tuple(f"property_{j}_" + "x" * 150 for j in range(20))
+    huge = tuple(DriftedResource("update", "aws:s3/bucket:Bucket", f"b{i}" + "y" * 150, props) for i in range(100))
+    stacks = [StackDrift("production.silo.big", "production", ("big",), "drifted", "1.4.0", 140, huge),
+              *(_stack(f"production.silo.t{i}", "drifted", findings=2) for i in range(3))]
+    markdown = drift_markdown(_report(*stacks), limit=20_000)
+    assert len(markdown) <= 20_000
+    for name in ("production.silo.big", "production.silo.t0", "production.silo.t1", "production.silo.t2"):
+        assert f"<summary><code>{name}</code>" in markdown  # each section is there, the big one capped
+    assert "| | and 130 more | see the JSON document or the log |" in markdown
+    assert "and 12 more" in markdown  # properties of one finding beyond the cap
+
+
+def test_every_stack_that_is_not_clean_is_named_even_when_sections_are_cut() -> None:
+    stacks = [_stack(f"production.silo.t{i:03d}", "drifted", findings=10) for i in range(40)]
+    markdown = drift_markdown(_report(*stacks), limit=12_000)
+    assert len(markdown) <= 12_000 and "**Truncated:**" in markdown
+    assert all(f"<code>production.silo.t{i:03d}</code> (drifted)" in markdown for i in range(40))
+    many = drift_markdown(_report(*(_stack(f"production.silo.t{i:04d}", "drifted") for i in range(2000))))
+    assert len(many) <= 65_536 and "more (the JSON document has every stack)" in many
+
+
+def test_outside_text_in_the_issue_is_inert() -> None:
+    evil = DriftedResource("update", "aws:s3/bucket:Bucket", "[x](https://evil.example)", ("@octocat",))
+    report = _report(
+        StackDrift("production.silo.acme", "production", ("acme",), "drifted", "1.4.0", 1, (evil,)),
+        _stack("production.silo.b", "failed", error="- ![i](https://evil.example/i.png) <b>x</b> \x1b[2J\x07"),
+    )
+    markdown = drift_markdown(report)
+    assert "](" not in markdown and "<b>" not in markdown and "\x1b" not in markdown and "\x07" not in markdown
+    assert "@octocat" not in markdown and "@\u200doctocat" in markdown
+    assert "**Reason:** - ![i&#93;(https://evil.example/i.png) &lt;b&gt;x&lt;/b&gt; [2J" in markdown
+
+
+def test_the_text_lists_at_most_ten_findings_per_stack() -> None:
+    lines = drift_lines(_report(_stack("production.silo.a", "drifted", findings=40)))
+    assert len([line for line in lines if line.startswith("    aws:")]) == 10
+    assert "    and 30 more (see --json or the log)" in lines

@@ -12,7 +12,6 @@ stack secret shows `[redacted]`.
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from tenantwave.planning.inventory import build_inventory
 from tenantwave.planning.waves import Wave, build_waves
 from tenantwave.preview.build import Preview, StackPreview
+from tenantwave.privacy.markdown import markdown_text
 from tenantwave.privacy.redaction import redact, redact_data
 
 FORMAT = 1
@@ -145,7 +145,8 @@ def _stack_json(stack: StackPreview, wave: int | None) -> dict[str, Any]:
 
 
 def _text(value: object) -> str:
-    return html.escape(str(value), quote=False).replace("|", "&#124;")
+    """Outside text, inert in the comment: no link, image, mention, HTML or control character."""
+    return markdown_text(value)
 
 
 def _code(value: object) -> str:

@@ -5,6 +5,7 @@
 - `files`: `.platform/` and what the tool writes there (logs, ledger, markers), mode 0700/0600
   whatever the umask.
 - `streams`: stdout and stderr through the redactor (installed by the CLI).
+- `markdown`: outside text made inert in a GitHub Markdown body (no link, mention, HTML).
 
 The bottom layer: it imports nothing else of tenantwave, so every layer may use it.
 """

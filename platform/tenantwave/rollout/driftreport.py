@@ -22,17 +22,21 @@ nothing drifted (rollout.notifications.drift_found takes them).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from tenantwave.engine.drift import DriftedResource
+from tenantwave.privacy.markdown import markdown_text
 from tenantwave.privacy.redaction import redact, redact_data
 
 FORMAT = 1
 MARKER = "<!-- tenantwave-drift -->"
 ISSUE_LIMIT = 65_536
+SECTION_RESOURCES = 10  # findings per stack in the issue (the JSON document has them all)
+SECTION_PROPERTIES = 8  # properties per finding in the issue
+TEXT_RESOURCES = 10  # findings per stack in the command's text
+NAMES_SHARE = 4  # the list of stacks that are not clean takes at most 1/4 of the issue
 DriftStatus = Literal["drifted", "clean", "failed", "cancelled", "held", "not-started", "not-deployed"]
 RunDriftStatus = Literal["clean", "drifted", "failed", "held"]
 PROBLEMS = ("failed", "cancelled", "not-started")
@@ -159,9 +163,10 @@ def drift_lines(report: DriftReport) -> list[str]:
         unrecorded = "" if found.recorded else " (NOT RECORDED: the ledger did not take it)"
         if found.status == "drifted":
             lines.append(f"DRIFTED {found.stack}: {_resources(found.resources)}" + _served(found.tenants) + unrecorded)
-            lines += [f"    {f.describe()}" for f in found.findings]
-            if found.resources > len(found.findings):
-                lines.append(f"    and {found.resources - len(found.findings)} more (see the log)")
+            lines += [f"    {f.describe()}" for f in found.findings[:TEXT_RESOURCES]]
+            shown = min(len(found.findings), TEXT_RESOURCES)
+            if found.resources > shown:
+                lines.append(f"    and {found.resources - shown} more (see --json or the log)")
         else:
             lines.append(f"{found.status} {found.stack}: {found.error or found.status}{unrecorded}")
     lines.append(f"run {report.run_id or '-'}: {report.summary.split(': ', 1)[1]}")
@@ -182,7 +187,8 @@ def _served(tenants: Sequence[str]) -> str:
 
 
 def _text(value: object) -> str:
-    return html.escape(str(value), quote=False).replace("|", "&#124;")
+    """Outside text, inert in the issue: no link, image, mention, HTML or control character."""
+    return markdown_text(value)
 
 
 def _code(value: object) -> str:
@@ -190,9 +196,12 @@ def _code(value: object) -> str:
 
 
 def drift_markdown(report: DriftReport, limit: int = ISSUE_LIMIT) -> str:
-    """The drift issue's body: at most `limit` characters, per-stack sections cut first (with a note)."""
-    head = redact("\n".join(_header(report)) + "\n")
+    """The drift issue's body: at most `limit` characters. Every stack that is not clean is named
+    in the list under the totals (capped to a quarter of the limit, then "and N more"); then one
+    section per stack (at most SECTION_RESOURCES findings of SECTION_PROPERTIES properties each),
+    sections cut last-first with a note naming where."""
     shown = [s for s in report.stacks if s.status not in ("clean", "not-deployed")]
+    head = redact("\n".join(_header(report)) + _names(shown, limit // NAMES_SHARE) + "\n")
     sections = [(s.stack, redact(_section(s))) for s in shown]
     body = head + ("### Stacks\n\n" if sections else "")
     for index, (name, section) in enumerate(sections):
@@ -204,6 +213,20 @@ def drift_markdown(report: DriftReport, limit: int = ISSUE_LIMIT) -> str:
             break
         body += section
     return body if len(body) <= limit else body[: limit - 40] + "\n\n**Truncated.**\n"
+
+
+def _names(shown: Sequence[StackDrift], budget: int) -> str:
+    """`**Not clean:** `a` (drifted), `b` (failed), ...` within `budget` characters."""
+    if not shown:
+        return ""
+    line = f"**Not clean ({len(shown)}):** "
+    for index, found in enumerate(shown):
+        item = f"{'' if index == 0 else ', '}{_code(found.stack)} ({_text(found.status)})"
+        more = f", and {len(shown) - index} more (the JSON document has every stack)"
+        if len(line) + len(item) + len(more) > budget and index < len(shown) - 1:
+            return line + (more if index else more[2:]) + "\n\n"
+        line += item
+    return line + "\n\n"
 
 
 def _header(report: DriftReport) -> list[str]:
@@ -237,12 +260,16 @@ def _section(found: StackDrift) -> str:
     lines = [f"<details><summary><code>{_text(found.stack)}</code>: {what} ({tenants})</summary>", ""]
     if found.status == "drifted":
         lines += ["| | resource | properties changed outside Pulumi |", "|---|---|---|"]
-        for f in found.findings:
-            props = "deleted" if f.op == "delete" else ", ".join(_code(p) for p in f.properties) or "—"
+        for f in found.findings[:SECTION_RESOURCES]:
+            props = ", ".join(_code(p) for p in f.properties[:SECTION_PROPERTIES]) or "—"
+            if len(f.properties) > SECTION_PROPERTIES:
+                props += f" and {len(f.properties) - SECTION_PROPERTIES} more"
+            props = "deleted" if f.op == "delete" else props
             lines.append(f"| {'-' if f.op == 'delete' else '~'} | {_code(f.type)} {_code(f.name)} | {props} |")
-        if found.resources > len(found.findings):
-            lines.append(f"| | and {found.resources - len(found.findings)} more | see the log |")
+        listed = min(len(found.findings), SECTION_RESOURCES)
+        if found.resources > listed:
+            lines.append(f"| | and {found.resources - listed} more | see the JSON document or the log |")
     else:
-        lines.append(_text(found.error or found.status))
+        lines.append(f"**Reason:** {_text(found.error or found.status)}")
     lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n"
