@@ -37,18 +37,19 @@ def test_report_of_another_release_and_of_an_unknown_one(rolled_out: Rollout, pl
 def test_dashboard_warns_when_it_binds_beyond_loopback(
     rolled_out: Rollout, platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    served: list[tuple[str, int, float]] = []
+    served: list[tuple[str, int, float, tuple[str, ...]]] = []
     monkeypatch.setattr("tenantwave.web.serve.serve",
-                        lambda source, host, port, poll: served.append((host, port, poll)))
+                        lambda source, host, port, poll, hosts: served.append((host, port, poll, hosts)))
     quiet = platform("dashboard", "--ledger", rolled_out.ledger)
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
     assert "dashboard: http://127.0.0.1:8080/ (14 stacks" in quiet.stderr
-    exposed = platform("dashboard", "--host", "0.0.0.0", "--port", "9000", "--ledger", rolled_out.ledger)
+    exposed = platform("dashboard", "--host", "0.0.0.0", "--port", "9000", "--ledger", rolled_out.ledger,
+                       "--allowed-host", "fleet.example.com", "--allowed-host", "fleet")
     assert exposed.exit_code == 0
     assert exposed.stderr.startswith(
         "warning: the dashboard binds to 0.0.0.0: anyone who can reach this machine on that address can read")
     assert "behind an authenticating reverse proxy" in exposed.stderr
-    assert served == [("127.0.0.1", 8080, 2.0), ("0.0.0.0", 9000, 2.0)]
+    assert served == [("127.0.0.1", 8080, 2.0, ()), ("0.0.0.0", 9000, 2.0, ("fleet.example.com", "fleet"))]
 
 
 def test_without_the_extra_the_commands_say_how_to_install_it(

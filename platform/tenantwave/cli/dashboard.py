@@ -39,11 +39,14 @@ def _source(app: Application) -> Source:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (loopback by default; anything else is reachable from other machines).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Another host name requests may give in their Host header (the name a reverse proxy "
+                   "passes on); repeatable. Others are refused, against DNS rebinding.")
 @click.option("--poll", type=click.FloatRange(0.5, 60), default=2.0, show_default=True, metavar="SECONDS",
               help="How often pages check for changes (the snapshot is refreshed twice as often).")
 @common_options
 @click.pass_obj
-def dashboard(app: Application, host: str, port: int, poll: float) -> None:
+def dashboard(app: Application, host: str, port: int, poll: float, allowed_hosts: tuple[str, ...]) -> None:
     """Serve the read-only fleet dashboard: fleet, release, runs; live while runs go on."""
     _require_extra()
     from tenantwave.web.serve import check_address, exposure_warning, serve
@@ -59,7 +62,7 @@ def dashboard(app: Application, host: str, port: int, poll: float) -> None:
         f"{source.current.seconds:.2f} s); read-only; Ctrl-C stops it",
         err=True,
     )
-    serve(source, host, port, poll)
+    serve(source, host, port, poll, allowed_hosts)
 
 
 @click.command()

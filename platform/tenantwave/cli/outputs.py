@@ -4,6 +4,7 @@ produces them, so a bad path fails at once instead of after a long preview."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from tenantwave.errors import UsageError
@@ -20,6 +21,13 @@ def prepare_output(path: Path, option: str) -> None:
         raise UsageError(f"{option} {path}: is a directory; name a file")
     if not os.access(path if path.exists() else path.parent, os.W_OK):
         raise UsageError(f"{option} {path}: not writable")
+    try:  # access() says yes to root anywhere (/proc, a read-only mount): open it for real, write nothing
+        if path.exists():
+            path.open("ab").close()
+        else:
+            tempfile.TemporaryFile(dir=path.parent).close()
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: not writable ({exc.strerror or exc})") from None
 
 
 def write_output(path: Path, text: str, option: str) -> None:

@@ -43,11 +43,11 @@ class Row:
     """A tenant (or, `pool`, a tier's pool stacks): one cell per column, None where not connected."""
 
     key: str  # the tenant id, or the tier id for a pool row
-    name: str | None
+    name: str | None  # redacted: the search matches what the page shows, never a secret's characters
     tier: str
     pool: bool
     cells: tuple[Cell | None, ...]  # aligned with FleetTable.environments
-    tags: tuple[tuple[str, str], ...] = ()  # the tenant's tags (its ring: ("ring", "early")), sorted
+    tags: tuple[tuple[str, str], ...] = ()  # the tenant's tags (its ring: ("ring", "early")), sorted, redacted
     ring: str | None = None  # the ring its tags name
 
     @property
@@ -98,8 +98,10 @@ class FleetPage:
     query: FleetQuery
 
 
-def cell_of(stack: Stack, status: StackStatus | None, plan: StackPlan | None, running: bool) -> Cell:
-    """The cell of one stack from its ledger status and its plan (None: no release looked at)."""
+def cell_of(stack: Stack, status: StackStatus | None, plan: StackPlan | None, running: bool,
+            gate: str | None = None) -> Cell:
+    """The cell of one stack from its ledger status and its plan (None: no release looked at);
+    `gate`: why its wave's gate is closed (None: open, or no release)."""
     last = status.last if status is not None else None
     drift = plan.drift if plan is not None else None
     state = cell_state(
@@ -107,12 +109,15 @@ def cell_of(stack: Stack, status: StackStatus | None, plan: StackPlan | None, ru
         last_status=last.status if last is not None else None,
         plan_state=plan.state if plan is not None else None,
         drifted=drift is not None,
+        gate_closed=gate is not None,
     )
     if state in ("failed", "unhealthy") and last is not None:
         reason = shown(last.error) or f"{last.operation} {last.status}"
     elif drift is not None and state == "drifted":
         reason = (f"drift found since its deployment: {drift.resources} resource(s), "
                   f"checked {_iso(drift.found_at)}")
+    elif state == "blocked" and gate is not None and plan is not None and plan.state != "blocked":
+        reason = shown(f"its wave's gate is closed: {gate}")
     else:
         reason = shown(plan.reason) if plan is not None and state in ("blocked", "deferred", "pending") else ""
     return Cell(
@@ -135,12 +140,16 @@ def fleet_table(
     plans: Mapping[str, StackPlan],
     running: Mapping[str, str],
     release: str | None,
+    gates: Mapping[str, str] | None = None,
 ) -> FleetTable:
-    """Every row of the fleet. `plans` are the plan's StackPlans by stack name (empty: no release)."""
+    """Every row of the fleet. `plans` are the plan's StackPlans by stack name (empty: no release),
+    `gates` why the gate of each stack's wave is closed (stacks of open waves are not in it)."""
+    gates = gates or {}
     environments = project.environments_in_use
     column = {env: index for index, env in enumerate(environments)}
     cells = {
-        stack.name: cell_of(stack, statuses.get(stack.name), plans.get(stack.name), stack.name in running)
+        stack.name: cell_of(stack, statuses.get(stack.name), plans.get(stack.name), stack.name in running,
+                            gates.get(stack.name))
         for stack in stacks
     }
     serving: dict[str, list[Cell | None]] = {}
@@ -163,8 +172,9 @@ def fleet_table(
             tenant_cells = serving.get(tenant_id, [None] * len(environments))
             tenant = project.tenants[tenant_id]
             rows.append(
-                Row(key=tenant_id, name=tenant.config.name, tier=tier, pool=False, cells=tuple(tenant_cells),
-                    tags=tuple(sorted(tenant.config.tags.items())), ring=tenant.ring_tag)
+                Row(key=tenant_id, name=shown(tenant.config.name) or None, tier=tier, pool=False,
+                    cells=tuple(tenant_cells), ring=tenant.ring_tag,
+                    tags=tuple(sorted((key, shown(value)) for key, value in tenant.config.tags.items())))
             )
     counts: dict[CellState, int] = dict.fromkeys(STATES, 0)
     for cell in cells.values():

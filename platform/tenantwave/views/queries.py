@@ -6,6 +6,7 @@ fleet needs comes from the snapshot."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from tenantwave.ledger import Ledger
 
 RUNS_SHOWN = 50
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII digits only (str.isdigit takes '²', which int() refuses)
 
 
 def fleet_query(params: Mapping[str, str], snapshot: Snapshot) -> FleetQuery:
@@ -53,7 +55,7 @@ def fleet_query(params: Mapping[str, str], snapshot: Snapshot) -> FleetQuery:
 def _number(text: str | None, name: str, default: int, highest: int) -> int:
     if not text:
         return default
-    if not text.isdigit() or not 1 <= int(text) <= highest:
+    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= highest:
         raise UsageError(f"{name} {text!r}: a whole number from 1 to {highest}")
     return int(text)
 

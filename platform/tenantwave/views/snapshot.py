@@ -104,7 +104,10 @@ def build_snapshot(project: Project, read: LedgerRead, now: datetime, signature:
     inventory = [p.stack for wave in plan.waves for p in wave.stacks] if plan else build_inventory(project)
     plans: dict[str, StackPlan] = {p.stack.name: p for wave in plan.waves for p in wave.stacks} if plan else {}
     running = dict(history.running) if history is not None else {}
-    table = fleet_table(project, inventory, read.statuses, plans, running, history.release if history else None)
+    gates = {p.stack.name: wave.gate.reason for wave in (plan.waves if plan else ())
+             if wave.gate is not None and not wave.gate.open for p in wave.stacks}
+    table = fleet_table(project, inventory, read.statuses, plans, running, history.release if history else None,
+                        gates)
     cells = {cell.stack: cell for row in table.rows for cell in row.cells if cell is not None}
     return Snapshot(
         project=project,

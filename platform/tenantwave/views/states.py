@@ -7,7 +7,8 @@ A cell's state, for the release the dashboard looks at (`cell_state`), first mat
   `failed`, with the recorded status in the detail);
 - `drifted`    `platform drift` found its resources changed since its deployment (drift stands);
 - `succeeded`  it runs the release (the plan says done);
-- `blocked`    the lifecycle or a removal holds it (the plan's reason says why);
+- `blocked`    the lifecycle, its wave's closed gate or a removal holds it (the plan's or the gate's
+  reason says why);
 - `deferred`   it may deploy but a maintenance window or a freeze holds it for now;
 - `pending`    it may deploy the release in its wave (the plan says eligible);
 - `deployed`   no release is looked at (an empty ledger, no runs): its last attempt succeeded;
@@ -34,7 +35,7 @@ MEANINGS: Final[dict[CellState, str]] = {
     "failed": "its last attempt failed, was cancelled or abandoned",
     "unhealthy": "its last deployment failed its health checks",
     "drifted": "its resources changed since it was deployed (platform drift)",
-    "blocked": "the lifecycle holds it back: see why on its page",
+    "blocked": "the lifecycle, a gate or a removal holds it back: see why on its page",
     "deferred": "a maintenance window or a freeze holds it for now",
     "pending": "it may deploy the release in its wave",
     "succeeded": "it runs the release",
@@ -49,10 +50,13 @@ def cell_state(
     last_status: str | None,
     plan_state: str | None,
     drifted: bool = False,
+    gate_closed: bool = False,
 ) -> CellState:
     """The state shown for a stack: `last_status` is its last attempt's (None: never attempted),
     `plan_state` the plan's for the release looked at (None: no release), `drifted` whether drift
-    found since its deployment stands."""
+    found since its deployment stands, `gate_closed` whether its wave's gate is closed (a stack the
+    plan finds eligible is then blocked: it cannot start until the gate opens; a deferred one stays
+    deferred, its window or freeze named)."""
     if running or last_status == "running":
         return "running"
     if last_status in FAILED_STATUSES:
@@ -63,7 +67,7 @@ def cell_state(
         return "drifted"
     if plan_state == "done":
         return "succeeded"
-    if plan_state == "blocked":
+    if plan_state == "blocked" or (gate_closed and plan_state == "eligible"):
         return "blocked"
     if plan_state == "deferred":
         return "deferred"

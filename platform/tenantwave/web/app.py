@@ -1,7 +1,8 @@
 """The dashboard as a Starlette app: read-only (GET routes only; approvals stay in the CLI), every
 page built from the current snapshot (views.snapshot), every outside value redacted by the views and
 escaped by the templates. Responses carry a Content-Security-Policy that allows only the app's own
-stylesheet and script.
+stylesheet and script. Requests naming another host than the allowed ones are refused (400), so a
+page of another site cannot reach the dashboard through DNS rebinding.
 
 Routes: `/` fleet (`?tier=&env=&state=&ring=&q=&page=&per=&release=`), `/stacks/{name}`,
 `/release` (`?release=`), `/runs`, `/runs/{id}`, `/deployments/{id}/log` (one stack deployment's
@@ -10,17 +11,19 @@ log), `/api/changes` (the snapshot's change marker, polled by the pages), `/stat
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tenantwave.errors import UsageError
+from tenantwave.errors import LedgerError, UsageError
 from tenantwave.views import queries
 from tenantwave.views.snapshot import Snapshot, Source
 from tenantwave.web import pages
@@ -36,6 +39,11 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")  # Host header names of a loopback-bound dashboard
+LARGEST_ID = 2**63 - 1  # a deployment id beyond this is in no ledger (SQLite would overflow)
+
+log = logging.getLogger("tenantwave.dashboard")
+
 
 class _Headers(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -45,8 +53,9 @@ class _Headers(BaseHTTPMiddleware):
         return response
 
 
-def create_app(source: Source, *, poll: float = 2.0) -> Starlette:
-    """The app over `source`; refreshing the source is the caller's (serve.py runs a thread for it)."""
+def create_app(source: Source, *, poll: float = 2.0, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS) -> Starlette:
+    """The app over `source`; refreshing the source is the caller's (serve.py runs a thread for it).
+    `allowed_hosts`: the host names (IPv6 in brackets) a request's Host header may name."""
 
     def snapshot_of(request: Request) -> tuple[Snapshot, str | None]:
         release = request.query_params.get("release") or None
@@ -84,7 +93,10 @@ def create_app(source: Source, *, poll: float = 2.0) -> Starlette:
 
     def deployment_log(request: Request) -> Response:
         snapshot = source.current
-        found = queries.deployment_log(snapshot, source.ledger, request.path_params["deployment_id"])
+        deployment_id = request.path_params["deployment_id"]
+        if not 1 <= deployment_id <= LARGEST_ID:
+            return _not_found("no such deployment, or it recorded no log")
+        found = queries.deployment_log(snapshot, source.ledger, deployment_id)
         if found is None:
             return _not_found("no such deployment, or it recorded no log")
         return HTMLResponse(pages.log_html(snapshot, found[0], found[1], poll=poll))
@@ -95,6 +107,11 @@ def create_app(source: Source, *, poll: float = 2.0) -> Starlette:
 
     async def bad_input(request: Request, exc: Exception) -> Response:
         return PlainTextResponse(f"bad request: {exc}", status_code=400)
+
+    async def ledger_away(request: Request, exc: Exception) -> Response:
+        line = " ".join(str(exc).split())[:500]
+        log.warning("%s %s: 503: %s", request.method, request.url.path, line)
+        return PlainTextResponse(f"the ledger cannot be read now: {line}\n", status_code=503)
 
     routes = [
         Route("/", fleet),
@@ -108,8 +125,8 @@ def create_app(source: Source, *, poll: float = 2.0) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(_Headers)],
-        exception_handlers={UsageError: bad_input},
+        middleware=[Middleware(_Headers), Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))],
+        exception_handlers={UsageError: bad_input, LedgerError: ledger_away},
     )
 
 

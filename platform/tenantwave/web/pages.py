@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import jinja2
 
 from tenantwave.privacy.redaction import redact
-from tenantwave.views.fleet import FleetPage, FleetQuery
+from tenantwave.views.fleet import PER_PAGE, FleetPage, FleetQuery
 from tenantwave.views.release import ReleaseView
 from tenantwave.views.runs import DeploymentRow, RunRow
 from tenantwave.views.snapshot import Snapshot
@@ -66,7 +66,7 @@ def seconds(value: int) -> str:
 def render(template: str, snapshot: Snapshot, *, live: bool = True, poll: float = 2.0, root: str = "/",
            release: str | None = None, inline_css: str = "", **context: Any) -> str:
     """`template` with what every page has: the snapshot, the navigation, the live-update settings."""
-    keep = urlencode({"release": release}) if release else ""
+    keep = "?" + urlencode({"release": release}) if release else ""  # no stray "?" without a release
     return _env().get_template(template).render(
         snapshot=snapshot,
         live=live,
@@ -89,7 +89,8 @@ def fleet_html(snapshot: Snapshot, page: FleetPage, *, release: str | None = Non
         query: FleetQuery = page.query
         items = {
             "release": release, "tier": query.tier, "env": query.environment, "state": query.state,
-            "ring": query.ring, "q": query.search, "page": number,
+            "ring": query.ring, "q": query.search,
+            "per": query.per_page if query.per_page != PER_PAGE else None, "page": number,
         }  # fmt: skip
         return urlencode({key: value for key, value in items.items() if value})
 

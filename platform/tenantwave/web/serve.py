@@ -9,6 +9,7 @@ import logging
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 
 from tenantwave.errors import UsageError
 from tenantwave.views.snapshot import Source
@@ -24,6 +25,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def allowed_hosts(host: str, extra: Sequence[str]) -> tuple[str, ...]:
+    """The names a request's Host header may give (port aside): the bound address (an IPv6 one in
+    brackets, as in a URL), localhost, 127.0.0.1 and [::1] when bound to loopback, and `extra`
+    (`--allowed-host`, the name a reverse proxy passes on), lower case."""
+    names = [f"[{host.strip('[]')}]" if ":" in host else host]
+    if is_loopback(host):
+        names += ["127.0.0.1", "localhost", "[::1]"]
+    names += list(extra)
+    return tuple(dict.fromkeys(name.lower() for name in names))
 
 
 def exposure_warning(host: str) -> str | None:
@@ -86,7 +98,7 @@ class Refresher:
                 log.warning("the dashboard could not refresh its snapshot: %s", self.error)
 
 
-def serve(source: Source, host: str, port: int, poll: float) -> None:
+def serve(source: Source, host: str, port: int, poll: float, hosts: Sequence[str] = ()) -> None:
     """Run the dashboard until interrupted."""
     import uvicorn
 
@@ -101,7 +113,7 @@ def serve(source: Source, host: str, port: int, poll: float) -> None:
     refresher = Refresher(source, max(0.5, poll / 2))
     refresher.start()
     try:
-        uvicorn.run(create_app(source, poll=poll), host=host, port=port, log_level="warning",
-                    server_header=False, access_log=False)
+        app = create_app(source, poll=poll, allowed_hosts=allowed_hosts(host, hosts))
+        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, access_log=False)
     finally:
         refresher.stop()

@@ -1,0 +1,148 @@
+"""The dashboard against hostile or broken input (issue 22 review): Host header checked (DNS
+rebinding), security headers on every response, bad ids and page numbers answered 400/404, a ledger
+failing mid-serve answered 503 in one line, search over redacted text only, paging links that keep
+every filter, a closed gate shown as blocked."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from dashboard_helpers import Rollout
+
+from tenantwave.errors import LedgerError
+from tenantwave.planning.workspace import open_workspace
+from tenantwave.views.snapshot import Source
+
+pytestmark = pytest.mark.integration
+starlette_testclient = pytest.importorskip("starlette.testclient")
+
+
+@pytest.fixture
+def source(rolled_out: Rollout) -> Source:
+    workspace = open_workspace(rolled_out.root, rolled_out.ledger)
+    return Source(workspace.project, workspace.ledger)
+
+
+def _client(source: Source, **options: object) -> starlette_testclient.TestClient:
+    from tenantwave.web.app import create_app
+
+    return starlette_testclient.TestClient(create_app(source, **options), base_url="http://127.0.0.1:8080")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(source: Source) -> starlette_testclient.TestClient:
+    return _client(source)
+
+
+def test_a_foreign_host_header_is_refused_dns_rebinding(source: Source) -> None:
+    client = _client(source)
+    assert client.get("/runs", headers={"Host": "attacker.example"}).status_code == 400
+    assert client.get("/runs", headers={"Host": "attacker.example:8080"}).status_code == 400
+    for host in ("127.0.0.1:8080", "localhost:8080", "[::1]:8080", "localhost"):
+        assert client.get("/runs", headers={"Host": host}).status_code == 200, host
+    proxied = _client(source, allowed_hosts=("127.0.0.1", "fleet.example.com"))
+    assert proxied.get("/runs", headers={"Host": "fleet.example.com"}).status_code == 200
+    assert proxied.get("/runs", headers={"Host": "localhost"}).status_code == 400
+
+
+def test_the_allowed_hosts_follow_the_bound_address() -> None:
+    from tenantwave.web.serve import allowed_hosts
+
+    loopback = ("127.0.0.1", "localhost", "[::1]")
+    assert set(allowed_hosts("127.0.0.1", ())) == set(loopback)
+    assert set(allowed_hosts("::1", ())) == set(loopback)
+    assert set(allowed_hosts("127.0.0.2", ("fleet.example.com",))) == {*loopback, "127.0.0.2", "fleet.example.com"}
+    assert set(allowed_hosts("10.1.2.3", ())) == {"10.1.2.3"}
+    assert set(allowed_hosts("fe80::1", ("Fleet.Example.com",))) == {"[fe80::1]", "fleet.example.com"}
+
+
+def test_every_response_carries_the_security_headers(client: starlette_testclient.TestClient) -> None:
+    answers = [
+        client.get("/"), client.get("/runs"), client.get("/api/changes"), client.get("/static/dashboard.css"),
+        client.get("/stacks/nosuch"), client.get("/?tier=gold"), client.post("/"),
+        client.get("/", headers={"Host": "attacker.example"}),
+    ]  # fmt: skip
+    for answer in answers:
+        headers = answer.headers
+        csp = headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["cache-control"] == "no-store"
+    assert "<script>" not in client.get("/").text  # no inline script: the CSP needs no hash
+
+
+def test_ids_out_of_range_are_not_found_and_page_numbers_are_ascii_digits(
+    client: starlette_testclient.TestClient,
+) -> None:
+    for path in ("/deployments/99999999999999999999999/log", "/deployments/0/log",
+                 "/deployments/9223372036854775808/log"):
+        assert client.get(path).status_code == 404, path
+    for params in ({"page": "²"}, {"per": "²"}, {"page": "\u0661"}, {"per": "0"}, {"per": "501"}, {"page": "+1"},
+                   {"page": " 1"}, {"page": "9" * 40}):
+        answer = client.get("/", params=params)
+        assert answer.status_code == 400, params
+        assert "a whole number" in answer.text
+
+
+def test_a_ledger_failing_mid_serve_is_a_503_in_one_line(
+    source: Source, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _client(source)
+
+    def broken(*_: object, **__: object) -> object:
+        raise LedgerError("the ledger at sqlite:///x cannot be read: database is locked\nretry later")
+
+    monkeypatch.setattr(source.ledger, "read_plain", broken)
+    with caplog.at_level(logging.WARNING, logger="tenantwave.dashboard"):
+        answer = client.get("/runs")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert answer.text.count("\n") <= 1 and "database is locked" in answer.text
+    assert "retry later" in answer.text  # its second line joined to the first
+    records = [r for r in caplog.records if r.name == "tenantwave.dashboard"]
+    assert len(records) == 1 and "\n" not in records[0].getMessage() and records[0].exc_info is None
+
+
+def test_search_matches_only_what_the_page_shows_redacted(rolled_out: Rollout, secret: str) -> None:
+    tenant = rolled_out.root / "tenants" / "juniper-retail.yaml"
+    tenant.write_text(tenant.read_text().replace("name: Juniper Retail", f"name: Juniper {secret}"))
+    workspace = open_workspace(rolled_out.root, rolled_out.ledger)
+    client = _client(Source(workspace.project, workspace.ledger))
+    assert 'data-key="juniper-retail"' in client.get("/", params={"q": "juniper"}).text
+    for probe in (secret, secret[:4], secret[-6:]):
+        page = client.get("/", params={"q": probe}).text
+        assert "0 row(s) match" in page, probe
+
+
+def test_paging_links_keep_every_filter_and_the_page_size(client: starlette_testclient.TestClient) -> None:
+    page = client.get("/", params={"per": "2", "page": "2"}).text
+    links = re.findall(r'href="(/\?[^"]*)" rel="(?:prev|next)"', page)
+    assert sorted(links) == ["/?per=2&amp;page=1", "/?per=2&amp;page=3"]
+    filtered = client.get("/", params={"per": "1", "page": "1", "tier": "basic", "q": "a"}).text
+    assert re.search(r'href="/\?tier=basic&amp;q=a&amp;per=1&amp;page=2" rel="next"', filtered)
+    assert 'href="/?"' not in page and 'href="/release?"' not in page
+
+
+def test_a_stack_behind_a_closed_gate_is_blocked_not_pending(client: starlette_testclient.TestClient) -> None:
+    release = client.get("/release").text
+    closed = re.findall(r'data-wave="(\d+)" data-gate="closed"', release)
+    assert closed
+    page = client.get("/", params={"state": "pending"}).text
+    for stack in re.findall(r'data-state="pending" data-stack="([^"]+)"', page):
+        view = client.get(f"/stacks/{stack}").text
+        assert not re.search(r'data-gate="closed"', view), stack
+    assert 'data-state="blocked" data-stack="production-us.pool.basic"' in client.get("/").text
+
+
+def test_the_report_refuses_an_unwritable_path_before_reading_anything(tmp_path: Path) -> None:
+    from tenantwave.cli.outputs import prepare_output
+    from tenantwave.errors import UsageError
+
+    with pytest.raises(UsageError):
+        prepare_output(Path("/proc/x.html"), "--html")
