@@ -28,13 +28,13 @@ def _report(*stacks: StackDrift, cancelled: bool = False) -> DriftReport:
         (("clean", "not-deployed"), "clean"),
         (("clean", "drifted"), "drifted"),
         (("clean", "held"), "held"),
-        (("drifted", "held"), "drifted"),
+        (("drifted", "held"), "held"),  # exit 3: not every stack was checked, even with drift found
         (("drifted", "failed"), "failed"),
         (("clean", "not-started"), "failed"),
         (("clean", "cancelled"), "failed"),
     ],
 )
-def test_the_run_status_puts_checks_that_failed_first_then_drift_then_held(
+def test_the_run_status_puts_checks_that_failed_first_then_held_then_drift(
     statuses: tuple[str, ...], expected: str
 ) -> None:
     report = _report(*(_stack(f"s{i}", status, findings=1 if status == "drifted" else 0)
@@ -120,3 +120,10 @@ def test_the_text_lists_at_most_ten_findings_per_stack() -> None:
     lines = drift_lines(_report(_stack("production.silo.a", "drifted", findings=40)))
     assert len([line for line in lines if line.startswith("    aws:")]) == 10
     assert "    and 30 more (see --json or the log)" in lines
+
+
+def test_drift_found_with_a_stack_held_is_held_and_says_both() -> None:
+    report = _report(_stack("production.silo.a", "drifted", findings=1),
+                     _stack("production.silo.b", "held", error="held by run r2: checked next time"))
+    assert report.status == "held" and report.found() is not None
+    assert drift_markdown(report).startswith(MARKER + "\n## Drift found (some stacks not checked): the fleet\n")

@@ -5,11 +5,14 @@ Per stack (`StackDrift.status`): `drifted` (resources differ from what was deplo
 `up` or another check holds it: checked next time), `not-started`, `not-deployed` (nothing to
 compare). The run's status (`DriftReport.status`) decides the exit code (docs/commands.md):
 
-    clean    0  every stack checked, none drifted
-    drifted  4  drift found (and every stack was checked)
     failed   1  a stack could not be checked or the run stopped early, or it was cancelled
                 (drift found elsewhere is still reported and recorded)
-    held     3  no drift, but a stack was held by another run and not checked
+    held     3  otherwise, a stack was held by another run and not checked (with or without
+                drift found elsewhere: reported and recorded all the same)
+    drifted  4  otherwise, drift found: every stack was checked
+    clean    0  every stack checked, none drifted
+
+The first that applies wins: 4 and 0 always mean every selected deployed stack was checked.
 
 The Markdown is a GitHub issue body like the preview comment: a marker line (`MARKER`) for the
 workflow to find its issue, totals, tenants affected, then one collapsible section per drifted or
@@ -114,9 +117,9 @@ class DriftReport:
     def status(self) -> RunDriftStatus:
         if self.cancelled or self.stopped or self.with_status(*PROBLEMS):
             return "failed"
-        if self.drifted:
-            return "drifted"
-        return "held" if self.with_status("held") else "clean"
+        if self.with_status("held"):  # not every stack was checked: outranks drift found
+            return "held"
+        return "drifted" if self.drifted else "clean"
 
     @property
     def run_status(self) -> str:
@@ -232,6 +235,8 @@ def _names(shown: Sequence[StackDrift], budget: int) -> str:
 def _header(report: DriftReport) -> list[str]:
     title = {"clean": "No drift", "drifted": "Drift found", "failed": "Drift check incomplete",
              "held": "No drift (some stacks not checked)"}[report.status]
+    if report.status == "held" and report.drifted:
+        title = "Drift found (some stacks not checked)"
     simulated = " (simulated by the mock engine)" if report.simulated else ""
     lines = [MARKER, f"## {title}: {_text(report.scope)}{simulated}", ""]
     counts = report.to_json()["counts"]
