@@ -215,3 +215,48 @@ def test_control_characters_are_taken_out_of_outside_text_before_it_is_cut() -> 
     ]
     assert document["lines"] == ["staging.silo.x: failed: [31mError: quota\texceeded[0m\nend"]
     assert "\\u001b" not in body(finished, "slack", "fleet").decode()
+
+
+def deferring(*held: tuple[str, str]) -> RolloutPlan:
+    from tenantwave.planning.plan import StackPlan
+
+    stacks = tuple(StackPlan(stack(name), "deferred", reason, None) for name, reason in held)
+    return RolloutPlan("1.4.0", 3, Targets(), None, stacks, None, 4)
+
+
+def test_a_wave_deferred_whole_names_each_stack_and_why() -> None:
+    held = deferring(("production.pool.basic", "freeze weekend until Mon 08:00 Europe/Berlin (in 2 d 5 h)"),
+                     ("production.silo.acme", "acme's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)"))
+    notification = notifications.run_deferred("up", held)
+    assert notification is not None
+    document = as_json(notification)
+    assert document["event"] == "run_deferred"
+    assert document["title"] == (
+        "up 1.4.0 wave 3 deferred: nothing deployed, 2 stacks wait for a maintenance window or the end of a freeze"
+    )
+    assert document["lines"] == [
+        "production.pool.basic: freeze weekend until Mon 08:00 Europe/Berlin (in 2 d 5 h)",
+        "production.silo.acme: acme's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)",
+        "to go on, run the same command again when the window opens or the freeze ends",
+    ]
+    assert document["details"] == {
+        "command": "up", "release": "1.4.0", "wave": 3, "status": "deferred",
+        "deferred": [
+            {"stack": "production.pool.basic", "reason": "freeze weekend until Mon 08:00 Europe/Berlin (in 2 d 5 h)"},
+            {"stack": "production.silo.acme", "reason": "acme's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)"},
+        ],
+    }
+    assert notifications.run_deferred("up", plan(3)) is None  # nothing deferred: no event
+
+
+def test_a_run_that_ended_deferred_names_the_stacks_it_left() -> None:
+    held = deferring(("production.silo.acme", "freeze weekend began (at its start)"))
+    finished = notifications.run_finished("up", RunReport(
+        "RUN1", "1.4.0", (Outcome("production.pool.basic", "succeeded"),), held, simulated=False, log_dir=None,
+    ))
+    document = as_json(finished)
+    assert document["title"] == "up 1.4.0 wave 3 deferred: 1 succeeded (run RUN1)"
+    assert document["lines"] == ["production.silo.acme: deferred: freeze weekend began (at its start)"]
+    assert document["details"]["deferred"] == [
+        {"stack": "production.silo.acme", "reason": "freeze weekend began (at its start)"}
+    ]

@@ -279,3 +279,42 @@ def test_a_literal_url_in_platform_yaml_is_refused_before_anything_runs(
         "environment variable and name the variable instead (url_env: SLACK_WEBHOOK_URL)\n"
     )
     assert test_engine.calls == []
+
+
+def test_a_wave_deferred_whole_is_told_with_each_stack_and_why(
+    tmp_path: Path, server: WebhookServer, test_engine: ScriptedEngine, platform: Platform,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """up of a wave whose every stack waits for a maintenance window: nothing runs (exit 3), and the
+    webhooks that want it hear run_deferred (no run: no run_started nor run_finished)."""
+    from datetime import datetime
+
+    from support.clock import pin_clock
+
+    monkeypatch.setenv("OPS_HOOK", server.url("/hook"))
+    monkeypatch.setenv("QUIET_HOOK", server.url("/quiet"))
+    window = {"days": ["sat", "sun"], "start": "02:00", "end": "06:00", "tz": "Europe/Berlin"}
+    write_project(
+        tmp_path / "p",
+        tiers={"basic": {"model": "pool", "wave": 1}},
+        tenants={"acme": {"tier": "basic", "environments": ["staging"], "windows": [window]}},
+        lifecycle=[{"phase": "staging", "environments": ["staging"]}],
+        notify=[{"url_env": "OPS_HOOK"}, {"url_env": "QUIET_HOOK", "events": ["run_finished"]}],
+    )
+    monkeypatch.chdir(tmp_path / "p")
+    pin_clock(monkeypatch, datetime(2026, 11, 25, 22, 0))  # a Wednesday night: the window is closed
+    result = platform("up", "--release", "1.4.0", "--wave", "1", "--yes")
+    assert result.exit_code == 3
+    assert result.stdout.endswith("notifications: 1 sent\n")
+    assert test_engine.calls == []
+    (deferred,) = server.bodies("/hook")
+    assert deferred["event"] == "run_deferred"
+    reason = "acme's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)"
+    assert deferred["title"] == (
+        "up 1.4.0 wave 1 deferred: nothing deployed, 1 stack waits for a maintenance window or the end of a freeze"
+    )
+    assert deferred["details"]["deferred"] == [{"stack": STAGING, "reason": reason}]
+    assert server.bodies("/quiet") == []
+    as_json = platform("up", "--release", "1.4.0", "--wave", "1", "--yes", "--json")
+    assert as_json.exit_code == 3
+    assert as_json.json()["notifications"] == {"sent": 1, "failed": []}

@@ -77,11 +77,11 @@ def test_a_url_given_as_url_env_is_refused_without_repeating_it(tmp_path: Path) 
         ({"url_env": "ops webhook"}, "platform.yaml: notify[0].url_env: not an environment variable name "
          f"(letters, digits and _, not starting with a digit, e.g. SLACK_WEBHOOK_URL) {NOT_REPEATED}"),
         ({"url_env": "A", "events": ["run_done"]}, "platform.yaml: notify[0].events[0]: input should be "
-         "'run_started', 'run_finished', 'gate_closed', 'approval_needed', 'drift_found' or 'rollback_done' "
-         f"{NOT_REPEATED}"),
+         "'run_started', 'run_finished', 'run_deferred', 'gate_closed', 'approval_needed', 'drift_found' or "
+         f"'rollback_done' {NOT_REPEATED}"),
         ({"url_env": "A", "events": []}, "platform.yaml: notify[0].events: list at least one event "
-         "(run_started, run_finished, gate_closed, approval_needed, drift_found, rollback_done), or leave "
-         "events out for all of them"),
+         "(run_started, run_finished, run_deferred, gate_closed, approval_needed, drift_found, rollback_done), "
+         "or leave events out for all of them"),
         ({"url_env": "A", "format": "teams"}, "platform.yaml: notify[0].format: input should be 'json' or "
          f"'slack' {NOT_REPEATED}"),
         ({"url_env": "A", "timeout_seconds": 0}, "platform.yaml: notify[0].timeout_seconds: input should be "

@@ -42,8 +42,8 @@ def validate(platform: Platform, root: Path, *options: str) -> CliResult:
          "notify[0].url_env: not an environment variable name (letters, digits and _, not starting with a digit, "
          f"e.g. SLACK_WEBHOOK_URL) {NOT_REPEATED}"),
         ([{"url_env": "A", "events": [URL]}],
-         "notify[0].events[0]: input should be 'run_started', 'run_finished', 'gate_closed', 'approval_needed', "
-         f"'drift_found' or 'rollback_done' {NOT_REPEATED}"),
+         "notify[0].events[0]: input should be 'run_started', 'run_finished', 'run_deferred', 'gate_closed', "
+         f"'approval_needed', 'drift_found' or 'rollback_done' {NOT_REPEATED}"),
         ([{"url_env": "A", "events": {URL: 1}}], f"notify[0].events: input should be a valid list {NOT_REPEATED}"),
         ([{"url_env": "A", "format": URL}], f"notify[0].format: input should be 'json' or 'slack' {NOT_REPEATED}"),
         ([{"url_env": [URL]}], f"notify[0].url_env: input should be a valid string {NOT_REPEATED}"),

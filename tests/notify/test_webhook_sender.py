@@ -228,3 +228,21 @@ def test_the_parts_of_the_url_are_masked_too(tmp_path: Path) -> None:
     assert redact("segment PARTSECRETPARTSECRET") == "segment [redacted]"
     assert redact("query token=tok-abcdefgh") == "query [redacted]"
     assert redact("user ops:pa55word-abc") == "user [redacted]"
+
+
+def test_failures_are_listed_by_webhook_then_time(tmp_path: Path) -> None:
+    sender = notifier(tmp_path, {"name": "first", "url_env": "FIRST"}, {"name": "second", "url_env": "SECOND"},
+                      env={})
+    sender.notify(STARTED)
+    sender.notify(FINISHED)
+    summary = sender.flush(timeout=1)
+    assert [(d.webhook, d.event) for d in summary.failed] == [
+        ("first", "run_started"), ("first", "run_finished"), ("second", "run_started"), ("second", "run_finished"),
+    ]
+    assert [f["webhook"] for f in summary.to_json()["failed"]] == ["first", "first", "second", "second"]
+    assert summary.lines()[1:] == [
+        "  first: run_started not delivered: FIRST is not set (it holds the webhook's URL): nothing sent",
+        "  first: run_finished not delivered: FIRST is not set (it holds the webhook's URL): nothing sent",
+        "  second: run_started not delivered: SECOND is not set (it holds the webhook's URL): nothing sent",
+        "  second: run_finished not delivered: SECOND is not set (it holds the webhook's URL): nothing sent",
+    ]

@@ -90,11 +90,13 @@ class Notifications:
         self.emit("run_finished", lambda: notifications.run_finished(command, report))
 
     def gate(self, plan: RolloutPlan) -> None:
-        """`up` of a wave whose gate is closed: why, and the approval it needs if that is one reason."""
+        """`up`'s plan before it runs: a closed gate (why, and the approval it needs if that is one
+        reason), or an open one with nothing to run because of windows or freezes (run_deferred)."""
         from tenantwave.rollout import notifications
 
         self.emit("gate_closed", lambda: notifications.gate_closed(plan))
         self.emit("approval_needed", lambda: notifications.approval_needed(self._workspace().project, plan))
+        self.emit("run_deferred", lambda: notifications.run_deferred("up", plan))
 
     def approval_ahead(self, report: RunReport) -> None:
         """After a wave's run succeeded: the approval the next wave needs, if its phase asks for one."""

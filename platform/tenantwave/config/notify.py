@@ -21,7 +21,9 @@ from pydantic_core import ErrorDetails
 
 from tenantwave.config.suggestions import did_you_mean
 
-NotifyEvent = Literal["run_started", "run_finished", "gate_closed", "approval_needed", "drift_found", "rollback_done"]
+NotifyEvent = Literal[
+    "run_started", "run_finished", "run_deferred", "gate_closed", "approval_needed", "drift_found", "rollback_done"
+]
 EVENTS: tuple[NotifyEvent, ...] = get_args(NotifyEvent)
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 URL_FIX = "put it in an environment variable and name the variable"

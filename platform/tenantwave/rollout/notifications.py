@@ -3,7 +3,10 @@
 Events (platform.yaml `notify[].events`):
 
 - `run_started`     a run of `up`, `destroy` or `rollback` started: release, wave, its stacks;
-- `run_finished`    it ended: status, counts, each stack that did not succeed with its reason;
+- `run_finished`    it ended: status, counts, each stack that did not succeed with its reason (and
+                    each one deferred at its start or before, by a window or a freeze);
+- `run_deferred`    `up` deployed nothing because every stack it could deploy waits for a maintenance
+                    window or the end of a freeze (exit 3, no run): each one and why;
 - `gate_closed`     `up --wave N` deployed nothing because the wave gate is closed: every reason;
 - `approval_needed` a wave waits for an approval (its gate is closed for want of one, or the wave
                     before it just finished): the exact `platform approve ...` command to run;
@@ -108,6 +111,8 @@ def run_finished(command: str, report: RunReport) -> Notification:
     shown = ", ".join(f"{number} {status}" for status, number in counts.items()) or "nothing ran"
     problems = [o for o in report.outcomes if o.status in PROBLEMS]
     lines = [f"{o.stack}: {o.status}" + (f": {o.error}" if o.error else "") for o in problems]
+    deferred = report.plan.with_state("deferred")
+    lines += [f"{p.stack.name}: deferred: {p.reason}" for p in deferred]
     if report.stopped:
         lines.insert(0, f"stopped early: {report.stopped}")
     return Notification(
@@ -118,7 +123,26 @@ def run_finished(command: str, report: RunReport) -> Notification:
             "command": command, "release": report.release, "wave": report.plan.wave, "run": report.run_id,
             "status": report.status, "counts": counts, "stopped": report.stopped, "simulated": report.simulated,
             "failures": [{"stack": o.stack, "result": o.status, "reason": o.error} for o in problems],
+            "deferred": [{"stack": p.stack.name, "reason": p.reason} for p in deferred],
         },
+    )
+
+
+def run_deferred(command: str, plan: RolloutPlan) -> Notification | None:
+    """None unless the plan's gate is open (a closed one is `gate_closed`), nothing in it can run and
+    some stack is deferred by a window or a freeze: `up` deploys nothing and exits 3."""
+    deferred = plan.with_state("deferred")
+    if plan.runnable or not deferred or (plan.gate is not None and not plan.gate.open):
+        return None
+    waits = "waits" if len(deferred) == 1 else "wait"
+    return Notification(
+        "run_deferred",
+        f"{_what(command, plan)} deferred: nothing deployed, {_count(len(deferred), 'stack')} {waits} for a "
+        "maintenance window or the end of a freeze",
+        (*(f"{p.stack.name}: {p.reason}" for p in deferred),
+         "to go on, run the same command again when the window opens or the freeze ends"),
+        {"command": command, "release": plan.release, "wave": plan.wave, "status": "deferred",
+         "deferred": [{"stack": p.stack.name, "reason": p.reason} for p in deferred]},
     )
 
 

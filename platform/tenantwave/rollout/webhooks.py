@@ -167,8 +167,9 @@ class Notifier:
             self._stop.set()
             abandoned = [channel.failed(event, late) for channel in self._channels for event in channel.abandon()]
         self._record(abandoned)
-        with self._lock:
-            return NotifySummary(tuple(self._deliveries))
+        order = {channel.hook.label: index for index, channel in enumerate(self._channels)}
+        with self._lock:  # by webhook (as platform.yaml lists them), then in the order they happened
+            return NotifySummary(tuple(sorted(self._deliveries, key=lambda d: order.get(d.webhook, len(order)))))
 
     # -- for the channels (under the lock: a notification is recorded once, by its thread or by flush) --
 
