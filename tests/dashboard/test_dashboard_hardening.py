@@ -146,3 +146,24 @@ def test_the_report_refuses_an_unwritable_path_before_reading_anything(tmp_path:
 
     with pytest.raises(UsageError):
         prepare_output(Path("/proc/x.html"), "--html")
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("\x1b]0;owned title\x07after", "after"),  # OSC ended by BEL
+        ("a\x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\b", "alinkb"),  # OSC 8 hyperlink, ST-ended
+        ("x\x1bP1$qm\x1b\\y", "xy"),  # DCS
+        ("x\x1b_apc payload\x1b\\y", "xy"),  # APC
+        ("x\x1b[?25ly\x1b(Bz", "xyz"),  # private CSI, a charset designation
+        ("x\x1bcy\x1b7z", "xyz"),  # two-character escapes (reset, save cursor)
+        ("x\x9b31my\x9d0;t\x9cz", "xyz"),  # C1 controls: CSI, OSC, ST as single code points
+        ("x\x1b]0;never ended", "x"),  # an unterminated OSC swallows the rest, never shows it
+        ("tabs\tand\nnewlines", "tabs\tand\nnewlines"),
+    ],
+)
+def test_escape_sequences_and_control_characters_are_fully_stripped(raw: str, clean: str) -> None:
+    from tenantwave.views.outside import log_tail, shown
+
+    assert shown(raw) == clean
+    assert log_tail(raw) == clean

@@ -9,7 +9,14 @@ from tenantwave.privacy.redaction import redact
 
 TEXT_LIMIT = 2_000  # characters of one error or reason
 LOG_LIMIT = 64_000  # characters of a log shown on a page (its end)
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x9c]*?(?:\x07|\x1b\\|\x9c|\Z)"  # OSC, DCS, SOS, PM, APC
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI (colours, cursor, private modes)
+    r"|\x1b[ -/]+[0-~]"  # nF: charset designations (ESC ( B)
+    r"|\x1b[0-~]"  # two-character escapes (ESC c, ESC 7)
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]",  # what is left: C0 but tab and newline, DEL, C1
+    re.DOTALL,
+)
 
 
 def shown(text: str | None, limit: int = TEXT_LIMIT) -> str:
