@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from dashboard_helpers import Rollout
 
+from support.clirunner import Platform
 from tenantwave.errors import LedgerError
 from tenantwave.planning.workspace import open_workspace
 from tenantwave.views.snapshot import Source
@@ -167,3 +168,31 @@ def test_escape_sequences_and_control_characters_are_fully_stripped(raw: str, cl
 
     assert shown(raw) == clean
     assert log_tail(raw) == clean
+
+
+def test_the_address_check_gives_the_real_port_and_names_what_is_wrong() -> None:
+    import socket
+
+    from tenantwave.errors import UsageError
+    from tenantwave.web.serve import check_address
+
+    assert 1024 <= check_address("127.0.0.1", 0) <= 65535  # --port 0: the port the system chose
+    with pytest.raises(UsageError, match=r"^--host 10\.255\.255\.1: not an address of this machine"):
+        check_address("10.255.255.1", 8080)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(UsageError, match="choose another --port"):
+            check_address("127.0.0.1", port)
+
+
+def test_port_zero_is_announced_as_the_port_it_listens_on(
+    rolled_out: Rollout, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[int] = []
+    monkeypatch.setattr("tenantwave.web.serve.serve", lambda source, host, port, poll, hosts: served.append(port))
+    result = platform("dashboard", "--port", "0", "--ledger", rolled_out.ledger)
+    assert result.exit_code == 0, result.stderr
+    found = re.search(r"dashboard: http://127\.0\.0\.1:(\d+)/ ", result.stderr)
+    assert found is not None and int(found.group(1)) == served[0] != 0

@@ -51,7 +51,7 @@ def dashboard(app: Application, host: str, port: int, poll: float, allowed_hosts
     _require_extra()
     from tenantwave.web.serve import check_address, exposure_warning, serve
 
-    check_address(host, port)
+    port = check_address(host, port)  # --port 0: the port the system chose
     warning = exposure_warning(host)
     if warning:
         click.echo(warning, err=True)

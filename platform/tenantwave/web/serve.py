@@ -3,6 +3,7 @@ thread every `poll` seconds (pages poll the app for the snapshot's marker, never
 
 from __future__ import annotations
 
+import errno
 import gc
 import ipaddress
 import logging
@@ -49,9 +50,9 @@ def exposure_warning(host: str) -> str | None:
     )
 
 
-def check_address(host: str, port: int) -> None:
-    """UsageError (exit 2) now, before the snapshot is built, when the address cannot be listened on
-    (in use, not this machine's)."""
+def check_address(host: str, port: int) -> int:
+    """The port to listen on (`port`, or the one the system picks for 0); UsageError (exit 2) now,
+    before the snapshot is built, when the address cannot be listened on (in use, not this machine's)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -62,10 +63,14 @@ def check_address(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(f"--host {host}: not an address of this machine; "
+                                 "name one of its own (127.0.0.1 by default)") from None
             raise UsageError(
                 f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
                 "choose another --port, or stop what uses it"
             ) from None
+        return int(probe.getsockname()[1])
 
 
 class Refresher:
