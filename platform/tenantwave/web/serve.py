@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from tenantwave.errors import UsageError
 from tenantwave.views.snapshot import Source
@@ -73,13 +74,42 @@ def check_address(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
+class Freezer:
+    """Keeps the snapshots out of the collector's full passes (gc.freeze after each rebuild) without
+    keeping garbage forever: a reference cycle that happens to be alive when the heap is frozen is
+    never collected while frozen, so once the frozen heap has grown by `growth` since the last
+    clean-up (leaked cycles, or a bigger fleet), it is unfrozen, collected once and frozen again.
+    That bounds what can leak to a quarter of the heap, for one full pass every so many rebuilds."""
+
+    def __init__(self, growth: float = 1.25, collector: Any = gc) -> None:
+        self.growth = growth
+        self._gc = collector
+        self._baseline = 0
+        self.cleanups = 0
+
+    def clean(self) -> None:
+        """Collect everything once (the frozen part too), then freeze what is left."""
+        self._gc.unfreeze()
+        self._gc.collect()
+        self._gc.freeze()
+        self._baseline = self._gc.get_freeze_count()
+        self.cleanups += 1
+
+    def after_rebuild(self) -> None:
+        """Freeze the new snapshot; clean up instead when the frozen heap has grown too much."""
+        self._gc.freeze()
+        if self._gc.get_freeze_count() > self._baseline * self.growth:
+            self.clean()
+
+
 class Refresher:
     """Calls `source.refresh()` every `every` seconds on a daemon thread until stopped. An error
     (the ledger unreachable for a while) is logged and tried again next time."""
 
-    def __init__(self, source: Source, every: float) -> None:
+    def __init__(self, source: Source, every: float, freezer: Freezer | None = None) -> None:
         self.source = source
         self.every = every
+        self.freezer = freezer
         self.error = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="dashboard-refresh", daemon=True)
@@ -95,8 +125,8 @@ class Refresher:
         while not self._stop.wait(self.every):
             try:
                 before = self.source.current
-                if self.source.refresh() is not before:
-                    gc.freeze()  # the new snapshot: out of the collector's full passes (see serve)
+                if self.source.refresh() is not before and self.freezer is not None:
+                    self.freezer.after_rebuild()  # the new snapshot: out of the collector's full passes
                 self.error = ""
             except Exception as exc:  # the ledger may be away for a while: keep serving the last snapshot
                 self.error = f"{type(exc).__name__}: {exc}"
@@ -112,10 +142,12 @@ def serve(source: Source, host: str, port: int, poll: float, hosts: Sequence[str
     # A rebuild makes a snapshot's worth of objects while requests are served: the collector's full
     # passes over every live object (a 10,000-tenant snapshot is millions) would stall requests for
     # most of a second each. Snapshots hold no reference cycles, so they are frozen out of those passes
-    # (their objects are still freed, by reference counting, when the next snapshot replaces them).
-    gc.freeze()
+    # (their objects are still freed, by reference counting, when the next snapshot replaces them);
+    # what else was frozen with them is collected now and then (Freezer).
+    freezer = Freezer()
+    freezer.clean()
     sys.setswitchinterval(0.001)  # requests take the interpreter from a rebuilding refresh thread sooner
-    refresher = Refresher(source, max(0.5, poll / 2))
+    refresher = Refresher(source, max(0.5, poll / 2), freezer)
     refresher.start()
     try:
         app = create_app(source, poll=poll, allowed_hosts=allowed_hosts(host, hosts))
