@@ -126,3 +126,41 @@ def test_the_quick_read_of_a_sqlite_ledger_finds_the_same_drift(tmp_path) -> Non
     marks = deferred.drift_marks()
     assert deferred._real is None  # answered with the standard library's sqlite3
     assert marks == Ledger(url).drift_marks() and marks[POOL].resources == 3
+
+
+@pytest.mark.parametrize("how", ["settle_stale", "taken_over", "unclaimed"])
+def test_the_checks_of_a_drift_run_that_died_are_settled(ledger_url: str, how: str) -> None:
+    from support.ledgertools import silence
+
+    ledger = Ledger(ledger_url)
+    _deploy(ledger)
+    dead = ledger.start_run(release="drift", command="drift", engine="test")
+    claim = ledger.claim_check(run_id=dead, stack=stack(POOL), stale_after=STALE_AFTER)
+    assert claim.granted
+    if how == "unclaimed":  # its claim is gone already (released), the run and its row are not
+        raw = rows(ledger_url, "tw_claims")
+        assert [c["stack"] for c in raw] == [POOL]
+        ledger.finish_check(run_id=dead, check_id=-1, stack=POOL, status="failed", resources=None, findings=None,
+                            error=None, log_path=None)  # releases the claim only: no such check
+    silence(ledger_url, dead)
+    if how == "taken_over":
+        _check(ledger, "clean")
+    else:
+        ledger.settle_stale(STALE_AFTER)
+    (row, *_) = [r for r in rows(ledger_url, "tw_drift") if r["stack"] == POOL]
+    assert (row["run_id"], row["status"]) == (dead, "abandoned") and row["ended_at"] is not None
+    assert ledger.held() == [] and [r.status for r in ledger.runs() if r.id == dead] == ["abandoned"]
+
+
+def test_unlocking_a_drift_check_abandons_its_row_and_records_no_release(ledger_url: str) -> None:
+    from tenantwave.ledger import overview
+
+    ledger = Ledger(ledger_url)
+    _deploy(ledger)
+    run = ledger.start_run(release="-", command="drift", engine="test")
+    assert ledger.claim_check(run_id=run, stack=stack(POOL), stale_after=STALE_AFTER).granted
+    released, _ = ledger.unlock(ledger.held(run_id=run), by="ops", whole_run=True)
+    assert released == [POOL]
+    (row,) = [r for r in rows(ledger_url, "tw_drift") if r["run_id"] == run]
+    assert (row["status"], row["error"]) == ("abandoned", "released by hand (platform unlock) by ops")
+    assert ledger.read_plain(overview.releases) == [RELEASE]

@@ -171,3 +171,22 @@ def test_drift_on_an_early_wave_leaves_later_gates_open_and_the_next_up_of_its_w
     _deploy(ws, test_engine, 1)
     assert test_engine.operations("up") == ["testing.pool.basic"]
     assert ws.ledger.drift_marks() == {}
+
+
+def test_a_bug_after_the_claim_fails_the_stack_records_it_and_releases_its_claim(
+    fleet: Any, test_engine: ScriptedEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tenantwave.rollout.drift as drift_module
+
+    def buggy(found: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(drift_module, "bounded", buggy)
+    test_engine.steps["testing.pool.basic"] = DRIFTED
+    report = _drift(fleet, test_engine, targets=Targets(environments=("testing",)))
+    (found,) = report.stacks
+    assert (found.status, found.error, found.recorded) == ("failed", "internal error: RuntimeError: boom", True)
+    assert fleet.ledger.held() == []  # released now, not once stale
+    (check,) = fleet.ledger.drift_checks(report.run_id)
+    assert (check.status, check.error) == ("failed", "internal error: RuntimeError: boom")
+    assert "RuntimeError: boom" in Path(found.log_path or "").read_text()

@@ -164,9 +164,18 @@ def heartbeat(conn: Connection, run_id: str, *, now: Clock) -> None:
 
 
 def abandon(conn: Connection, stale_run: str, stack: str, now: datetime) -> None:
-    """The stale run's deployment of `stack` and the run itself are abandoned (claim already gone)."""
+    """The stale run's deployment or drift check of `stack` and the run itself are abandoned (claim
+    already gone)."""
     conn.execute(q.ABANDON_DEPLOYMENTS, {"b_stale_run": stale_run, "b_stack": stack, "b_now": now})
+    _abandon_checks(conn, [stale_run], now, stack)
     conn.execute(q.ABANDON_RUN, {"b_stale_run": stale_run, "b_now": now})
+
+
+def _abandon_checks(conn: Connection, runs: list[str], now: datetime, stack: str | None = None) -> None:
+    """The drift checks (tw_drift) of silent runs still `running` are abandoned: they found nothing."""
+    f = s.drift.c
+    where = [f.run_id.in_(runs), f.status == "running"] + ([f.stack == stack] if stack is not None else [])
+    conn.execute(update(s.drift).where(*where).values(status="abandoned", ended_at=now, error=q.ABANDONED))
 
 
 def is_silent(heartbeat_at: datetime, at: datetime, stale_after: timedelta, alive: bool | None) -> bool:
@@ -219,6 +228,7 @@ def settle_stale(conn: Connection, stale_after: timedelta, *, now: Clock) -> lis
             .where(d.c.run_id.in_(silent), d.c.status == "running")
             .values(status="abandoned", ended_at=at, error=q.ABANDONED)
         )
+        _abandon_checks(conn, silent, at)
         conn.execute(
             update(r)
             .where(r.c.id.in_(silent), r.c.status == "running")

@@ -76,7 +76,7 @@ class DriftCheck:
     environment: str
     tenants: tuple[str, ...]
     release: str | None
-    status: str  # running | drifted | clean | failed | cancelled
+    status: str  # running | drifted | clean | failed | cancelled | abandoned (its run died, or unlocked)
     resources: int | None
     findings: tuple[Mapping[str, Any], ...]
     started_at: datetime

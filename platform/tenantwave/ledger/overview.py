@@ -30,9 +30,10 @@ CHANGES = (
 )
 
 # A drift run (`platform drift`) checks each stack on whatever it runs: its release column is a
-# placeholder ("-"), never a release.
+# placeholder ("-"), never a release; so is "drift", the release of a drift check's claim that an
+# `unlock` run records when it releases one.
 RELEASES = (
-    "SELECT release, max(started_at) AS latest FROM tw_runs WHERE command <> 'drift' "
+    "SELECT release, max(started_at) AS latest FROM tw_runs WHERE command <> 'drift' AND release <> 'drift' "
     "GROUP BY release ORDER BY latest DESC, release LIMIT :limit"
 )
 

@@ -71,6 +71,9 @@ def unlock(
             .where(d.c.run_id == claim.run_id, d.c.stack == claim.stack, d.c.status == "running")
             .values(status="abandoned", ended_at=at, error=why)
         )
+        f = s.drift.c  # or its drift check
+        conn.execute(update(s.drift).where(f.run_id == claim.run_id, f.stack == claim.stack, f.status == "running")
+                     .values(status="abandoned", ended_at=at, error=why))
     runs = sorted({claim.run_id for claim in released})
     if whole_run:
         conn.execute(update(r).where(r.c.id.in_(runs), r.c.status == "running").values(

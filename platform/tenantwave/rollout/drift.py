@@ -197,24 +197,42 @@ class DriftChecker:
             return StackDrift(stack.name, stack.environment, stack.tenants, "held", release,
                               error=f"held by run {claim.held_by}: checked next time")
         self._events.put(("started", stack))
+        assert claim.check_id is not None
+        try:
+            return self._checked(stack, job, claim.check_id, release)
+        except LedgerError:
+            raise
+        except Exception as exc:  # a bug on this side once claimed: this stack fails, its claim is released now
+            with contextlib.suppress(OSError):
+                files.append_text(job.log_path, "".join(traceback.format_exception(exc)))
+            error = f"internal error: {_one_line(exc)}"
+            recorded = self._record(stack, job, claim.check_id, "failed", 0, None, error)
+            return StackDrift(stack.name, stack.environment, stack.tenants, "failed", release, error=error,
+                              log_path=str(job.log_path), recorded=recorded)
+
+    def _checked(self, stack: Stack, job: StackJob, check_id: int, release: str | None) -> StackDrift:
         result = self._call(job)
         status = {"succeeded": "drifted" if drift_count(result.changes) else "clean"}.get(result.status, result.status)
         drifted = bounded(result.drifted) if status == "drifted" else ()
         error = redact_optional(result.error) if status in ("failed", "cancelled") else None
         count = drift_count(result.changes) if status == "drifted" else 0
         findings = json.dumps([d.to_json() for d in drifted]) if drifted else None
-        assert claim.check_id is not None
+        recorded = self._record(stack, job, check_id, status, count, findings, error)
+        return StackDrift(stack.name, stack.environment, stack.tenants, status, release, count, drifted, error,
+                          str(job.log_path), recorded=recorded)
+
+    def _record(self, stack: Stack, job: StackJob, check_id: int, status: str, count: int, findings: str | None,
+                error: str | None) -> bool:
+        """Record the finding and release the claim; False when the ledger did not take it."""
         try:
-            recorded = self.ledger.finish_check(run_id=self._run_id, check_id=claim.check_id, stack=stack.name,
-                                                status=status, resources=count, findings=findings, error=error,
-                                                log_path=str(job.log_path))
+            return bool(self.ledger.finish_check(run_id=self._run_id, check_id=check_id, stack=stack.name,
+                                                 status=status, resources=count, findings=findings, error=error,
+                                                 log_path=str(job.log_path)))
         except LedgerError as exc:  # the finding is reported, not recorded; its claim is settled once stale
             self._stopped = self._stopped or f"the ledger became unusable: {exc.message}"
             if self._work is not None:
                 self._work.halt("the ledger became unusable")
-            recorded = False
-        return StackDrift(stack.name, stack.environment, stack.tenants, status, release, count, drifted, error,
-                          str(job.log_path), recorded=recorded)
+            return False
 
     def _call(self, job: StackJob) -> Result:
         """The engine's refresh preview; a bug in the engine fails this stack, never the run."""
