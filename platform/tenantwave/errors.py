@@ -10,6 +10,7 @@ Exit codes (documented in docs/commands.md):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -53,12 +54,18 @@ class ConfigError(PlatformError):
     exit_code = EXIT_USAGE
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=_in_order)
         count = len(self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the configuration")
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+
+def _in_order(problem: Problem) -> tuple[str, list[str | int], str]:
+    """By file, then field with its indexes in numeric order (`[2]` before `[10]`), then message."""
+    parts = re.split(r"(\d+)", problem.field)
+    return problem.file, [int(p) if n % 2 else p for n, p in enumerate(parts)], problem.message
 
 
 class UsageError(PlatformError):

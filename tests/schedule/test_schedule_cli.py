@@ -181,7 +181,8 @@ def test_freeze_and_window_together_need_both_overrides(
                                                 "with who gave it)"),
         (("--reason", "because"), "--reason TEXT goes with --ignore-windows or --ignore-freeze (say why you "
                                   "override them)"),
-        (("--ignore-windows", "--reason", "a\nb"), "--reason: one line of at most 500 characters"),
+        (("--ignore-windows", "--reason", "a\nb"), "--reason: one line of at most 500 characters, without control "
+                                                  "characters"),
     ],
 )
 def test_override_options_are_checked_before_anything_runs(

@@ -196,8 +196,8 @@ def _overrides(ignore_windows: bool, ignore_freeze: bool, reason: str | None) ->
         raise UsageError(
             f"--ignore-{flags[0]} needs --reason TEXT: say why (recorded on the run with who gave it)"
         )
-    if len(text) > MAX_REASON or "\n" in text:
-        raise UsageError(f"--reason: one line of at most {MAX_REASON} characters")
+    if len(text) > MAX_REASON or any(ord(c) < 32 or ord(c) == 127 for c in text):  # \n, \r, ESC, BEL, ...
+        raise UsageError(f"--reason: one line of at most {MAX_REASON} characters, without control characters")
 
     def resolve(root: Path) -> tuple[Override, ...]:
         if not flags:

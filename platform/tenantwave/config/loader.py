@@ -20,7 +20,7 @@ from tenantwave.config.parameters import merge_overrides, parameter_names, tier_
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.program import ModelError, parameter_model
 from tenantwave.config.rings import ring_problems
-from tenantwave.config.schedulechecks import schedule_problems
+from tenantwave.config.schedulechecks import schedule_problems, schedule_warnings
 from tenantwave.config.suggestions import did_you_mean, known_keys
 from tenantwave.config.targetchecks import missing_targets, reserved_word_problem, unknown_targets, untargeted_warnings
 from tenantwave.errors import ConfigError, Problem, UsageError
@@ -391,7 +391,7 @@ def _warnings(project: Project) -> list[str]:
     from tenantwave.config.reachability import uncompletable_phases, unreachable_phases
     from tenantwave.config.unread import unread_warnings
 
-    return unread_warnings(project.root) + untargeted_warnings(project) + [
+    return unread_warnings(project.root) + untargeted_warnings(project) + schedule_warnings(project) + [
         f"{PLATFORM_FILE}: require_tenant: phase {phase!r} has no connected tenant, "
         "so no deployment can ever reach it; connect a tenant to one of its environments "
         "or make the phase optional"

@@ -50,35 +50,53 @@ def known_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+NOT_LOCATIONS = frozenset({"localtime", "Factory", "posixrules"})  # in the database, but no place's clock
+SHOWN = 80  # characters of a bad value echoed in a message
+
+
+def shown(text: str) -> str:
+    """`text` quoted for a message, capped at SHOWN characters (then `...`)."""
+    return repr(text) if len(text) <= SHOWN else repr(text[:SHOWN]) + "..."
+
+
 def check_zone(name: str) -> str:
-    """A valid IANA time zone name, or a ValueError that names the closest ones."""
+    """A valid IANA time zone name (a location), or a ValueError that names the closest ones."""
+    if name in NOT_LOCATIONS:
+        raise ValueError(f"{shown(name)} is not an IANA location: use an IANA name such as Europe/Berlin or UTC")
     if name in known_zones():
         try:
             zone(name)
             return name
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
-    hint = did_you_mean(name, known_zones())
-    raise ValueError(f"unknown time zone {name!r}{hint}: use an IANA name such as Europe/Berlin or UTC")
+    hint = did_you_mean(name, known_zones() - NOT_LOCATIONS)
+    raise ValueError(f"unknown time zone {shown(name)}{hint}: use an IANA name such as Europe/Berlin or UTC")
 
 
 def parse_clock(text: str, *, end: bool = False) -> time | None:
     """`HH:MM` as a time; None for `24:00` (the end of the day, allowed for an `end`)."""
     match = _CLOCK.match(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a time: write HH:MM, e.g. 02:00" + (" (or 24:00)" if end else ""))
+        raise ValueError(f"{shown(text)} is not a time: write HH:MM, e.g. 02:00" + (" (or 24:00)" if end else ""))
     hours, minutes = int(match[1]), int(match[2])
     if end and (hours, minutes) == (24, 0):
         return None
     if hours > 23 or minutes > 59:
-        raise ValueError(f"{text!r} is not a time: hours 00-23, minutes 00-59" + (" (or 24:00)" if end else ""))
+        raise ValueError(f"{shown(text)} is not a time: hours 00-23, minutes 00-59" + (" (or 24:00)" if end else ""))
     return time(hours, minutes)
 
 
 def check_day(day: str) -> str:
     if day not in DAYS:
-        raise ValueError(f"{day!r} is not a day: use {', '.join(DAYS[:-1])} or {DAYS[-1]}")
+        raise ValueError(f"{shown(day)} is not a day: use {', '.join(DAYS[:-1])} or {DAYS[-1]}")
     return day
+
+
+def non_empty(names: list[str] | None) -> list[str] | None:
+    """A scope (environments, phases, tenants) is left out or names at least one."""
+    if names is not None and not names:
+        raise ValueError("an empty list covers nothing: leave the key out or name at least one")
+    return names
 
 
 class Window(_Strict):
@@ -91,6 +109,7 @@ class Window(_Strict):
     environments: list[ScheduleId] | None = None  # None: every environment of the tenant
 
     _tz = field_validator("tz")(check_zone)
+    _scopes = field_validator("environments")(non_empty)
 
     @field_validator("days")
     @classmethod
@@ -171,6 +190,7 @@ class Freeze(_Strict):
     tenants: list[ScheduleId] | None = None  # only to stacks serving one of these tenants (None: all)
 
     _tz = field_validator("tz")(check_zone)
+    _scopes = field_validator("environments", "phases", "tenants")(non_empty)
 
     @field_validator("start", "end")
     @classmethod
@@ -221,6 +241,6 @@ def parse_moment(text: str) -> WeeklyMoment | datetime:
         assert clock is not None
         return datetime.combine(day, clock)
     raise ValueError(
-        f"{text!r} is neither a date and time (YYYY-MM-DD HH:MM, e.g. 2026-12-18 17:00) "
+        f"{shown(text)} is neither a date and time (YYYY-MM-DD HH:MM, e.g. 2026-12-18 17:00) "
         "nor a day and time (e.g. fri 15:00)"
     )
