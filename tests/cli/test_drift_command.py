@@ -44,7 +44,7 @@ def test_drift_found_exact_output_and_exit_code_4(deployed: ScriptedEngine, plat
         "start testing.pool.basic\n"
         "  testing.pool.basic: 0/4 resources\n"
         "  testing.pool.basic: 4/4 resources\n"
-        "ok testing.pool.basic: +0 ~2 -0 +-0\n"
+        "ok testing.pool.basic: +0 ~1 -1 +-0\n"
         "DRIFTED testing.pool.basic: 2 resources drifted (untenanted)\n"
         "    aws:sqs/queue:Queue jobs: tags, visibilityTimeoutSeconds\n"
         "    aws:dynamodb/table:Table data: deleted outside Pulumi\n"
@@ -94,7 +94,7 @@ def test_nothing_deployed_checks_nothing_and_records_nothing(
     result = platform("drift", "--tier", "basic")
     assert result.exit_code == 0
     assert result.text == LEDGER + "drift check of --tier basic: 0 deployed stack(s), 4 not deployed\n" \
-        "run -: 4 not-deployed\n"
+        "no deployed stack matches --tier basic (4 not deployed): nothing checked\n"
     assert test_engine.calls == []
 
 

@@ -70,3 +70,17 @@ def test_a_broken_scenario_fails_the_stack_with_one_line_naming_the_file(tmp_pat
     missing = _engine(tmp_path, {"PLATFORM_MOCK_DRIFT": "nowhere.json"}).preview_refresh(job, lambda _: None,
                                                                                          CancelToken())
     assert (missing.status, missing.error) == ("failed", "PLATFORM_MOCK_DRIFT=nowhere.json: no such file")
+
+
+def test_a_resource_the_stack_does_not_have_is_reported_as_a_warning(tmp_path: Path, job: StackJob) -> None:
+    scenario = tmp_path / "drift.json"
+    engine = _engine(tmp_path, {"PLATFORM_MOCK_DRIFT": str(scenario)})
+    assert engine.up(job, lambda _: None, CancelToken()).ok
+    scenario.write_text(json.dumps({SILO: {"tablee": ["tags"], "aws:sqs/queue:Queue": "deleted"},
+                                    "*": {"aws:lambda/function:Function": ["code"]}}))  # `*`: any stack's
+    events: list[Progress] = []
+    result = engine.preview_refresh(job, events.append, CancelToken())
+    assert result.ok and {d.type for d in result.drifted} == {"aws:sqs/queue:Queue"}
+    warning = f"warning: the drift scenario names tablee for {SILO}, which has no such resource (ignored)"
+    assert [e.message for e in events if e.message] == [warning]
+    assert warning in job.log_path.read_text()

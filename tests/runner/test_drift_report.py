@@ -76,8 +76,7 @@ def test_text_lines_list_what_is_not_clean_and_the_tenants_affected() -> None:
         "DRIFTED production.pool.basic: 2 resources drifted (tenants: acme, beta)",
         "    aws:sqs/queue:Queue q0: tags",
         "    aws:sqs/queue:Queue q1: tags",
-        "held production.silo.d: held by run r2: checked next time",
-        "run run-1: 1 drifted, 1 clean, 1 held",
+        "run run-1: 1 drifted, 1 clean, 1 held",  # the progress display named the held stack
         "tenants affected: acme, beta",
     ]
 
@@ -127,3 +126,10 @@ def test_drift_found_with_a_stack_held_is_held_and_says_both() -> None:
                      _stack("production.silo.b", "held", error="held by run r2: checked next time"))
     assert report.status == "held" and report.found() is not None
     assert drift_markdown(report).startswith(MARKER + "\n## Drift found (some stacks not checked): the fleet\n")
+
+
+def test_an_empty_selection_says_no_deployed_stack_matches() -> None:
+    assert drift_lines(DriftReport(None, "--env testing --tier premium", (), False, None)) == [
+        "no deployed stack matches --env testing --tier premium: nothing checked"]
+    assert drift_lines(DriftReport(None, "the fleet", (), False, None)) == [
+        "no deployed stack in the fleet: nothing checked"]

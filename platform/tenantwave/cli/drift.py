@@ -38,8 +38,8 @@ def drift(app: Application, wave: int | None, stacks: tuple[str, ...], tenants: 
     """Compare each deployed stack with the cloud (pulumi refresh --preview-only); change nothing.
 
     Drift found is recorded: status, plan and tenant list show it, and the next `up` of the stack's
-    wave deploys it again. Exit codes: 0 no drift, 4 drift found, 1 a stack could not be checked,
-    3 no drift but a stack was held by another run, 2 bad input.
+    wave deploys it again. Exit codes: 0 no drift, 4 drift found (0 and 4: every stack checked),
+    1 a stack could not be checked, 3 a stack was held by another run, 2 bad input.
     """
     from tenantwave.planning.selection import Targets
     from tenantwave.rollout.drift import DriftOptions, plan_drift

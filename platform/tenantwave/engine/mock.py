@@ -200,6 +200,11 @@ class MockEngine:
             except ScenarioError as exc:
                 log.line(f"error: {exc}")
                 return Result("failed", error=str(exc))
+            for name in scenario.unknown(job.name, [(r.type, r.name) for r in resources]):
+                warning = (f"warning: the drift scenario names {name} for {job.name}, "
+                           "which has no such resource (ignored)")
+                log.line(warning)
+                progress(Progress(job.name, 0, len(resources), message=warning))
             changes: dict[str, int] = {}
             for done, resource in enumerate(resources, start=1):
                 found = scenario.drift_of(job.name, resource.type, resource.name)

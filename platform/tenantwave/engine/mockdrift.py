@@ -2,17 +2,18 @@
 
 The file is JSON, at `PLATFORM_MOCK_DRIFT` (relative to the project) or `.platform/mock-drift.json`:
 
-    {"production.silo.acme": {"data": ["billing_mode", "tags"], "queue": "deleted"},
+    {"production.silo.acme": {"table": ["billing_mode", "tags"], "queue": "deleted"},
      "*": {"aws:sqs/queue:Queue": ["visibility_timeout_seconds"]}}
 
 A stack's entry (else the `*` entry) maps a resource's name or type token to the properties changed
-outside Pulumi, or to "deleted" (gone from the cloud). No file: nothing drifts.
+outside Pulumi, or to "deleted" (gone from the cloud). No file: nothing drifts. A name in a stack's
+own entry that the stack has no resource of is reported as a warning (`unknown`), not an error.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ class DriftScenario:
                 if found != "deleted" and not (isinstance(found, list) and all(isinstance(p, str) for p in found)):
                     raise ScenarioError(f'{path}: {stack}.{resource}: a list of property names, or "deleted"')
         return cls(source=str(path), stacks=data)
+
+    def unknown(self, stack: str, resources: Sequence[tuple[str, str]]) -> list[str]:
+        """The names in `stack`'s own entry that match no resource (type, name) of it (the `*` entry
+        names resources of any stack, so none of its names is unknown)."""
+        known = {token for pair in resources for token in pair}
+        return [name for name in self.stacks.get(stack, {}) if name not in known]
 
     def drift_of(self, stack: str, type_token: str, name: str) -> DriftedResource | None:
         entry = self.stacks.get(stack) or self.stacks.get("*") or {}

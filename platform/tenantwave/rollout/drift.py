@@ -288,7 +288,8 @@ def _outcome(found: StackDrift) -> Outcome:
     """What the progress display shows for a checked stack (it speaks `up`'s outcomes)."""
     status = {"drifted": "succeeded", "clean": "succeeded"}.get(found.status, found.status)
     error = found.error if found.status not in ("drifted", "clean") else None
-    changes = {"update": found.resources} if found.status == "drifted" else {}
+    deleted = sum(1 for f in found.findings if f.op == "delete")  # gone from the cloud: `-` in the counts
+    changes = {"update": found.resources - deleted, "delete": deleted} if found.status == "drifted" else {}
     return Outcome(found.stack, status, error=error, log_path=found.log_path, changes=changes)  # type: ignore[arg-type]
 
 

@@ -158,10 +158,12 @@ class DriftReport:
 
 
 def drift_lines(report: DriftReport) -> list[str]:
-    """The command's text: one line per stack that is not clean, its findings indented, then totals."""
+    """The command's text: one line per stack drifted or failed (the progress display already named
+    the held ones), its findings indented, then totals; when nothing was run, which selection had no
+    deployed stack."""
     lines = []
     for found in report.stacks:
-        if found.status in ("clean", "not-deployed"):  # counted in the totals
+        if found.status in ("clean", "not-deployed", "held"):  # counted in the totals; the progress named held ones
             continue
         unrecorded = "" if found.recorded else " (NOT RECORDED: the ledger did not take it)"
         if found.status == "drifted":
@@ -172,7 +174,13 @@ def drift_lines(report: DriftReport) -> list[str]:
                 lines.append(f"    and {found.resources - shown} more (see --json or the log)")
         else:
             lines.append(f"{found.status} {found.stack}: {found.error or found.status}{unrecorded}")
-    lines.append(f"run {report.run_id or '-'}: {report.summary.split(': ', 1)[1]}")
+    if report.run_id is None:  # nothing to check: nothing was run
+        skipped = len(report.with_status("not-deployed"))
+        where = "in the fleet" if report.scope == "the fleet" else f"matches {report.scope}"
+        lines.append(f"no deployed stack {where}" + (f" ({skipped} not deployed)" if skipped else "")
+                     + ": nothing checked")
+    else:
+        lines.append(f"run {report.run_id}: {report.summary.split(': ', 1)[1]}")
     if report.tenants:
         lines.append(f"tenants affected: {', '.join(report.tenants)}")
     return [redact(line) for line in lines]
