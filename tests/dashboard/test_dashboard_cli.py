@@ -90,5 +90,4 @@ def test_dashboard_on_an_address_in_use_exits_2_before_reading_anything(project:
     assert not (project / ".platform").exists()
     elsewhere = platform("dashboard", "--host", "192.0.2.1")  # TEST-NET-1: no address of this machine
     assert (elsewhere.exit_code, elsewhere.stderr) == (2, (
-        "error: --host 192.0.2.1 --port 8080: cannot listen there (Cannot assign requested address); "
-        "choose another --port, or stop what uses it\n"))
+        "error: --host 192.0.2.1: not an address of this machine; name one of its own (127.0.0.1 by default)\n"))

@@ -13,6 +13,7 @@ import pytest
 from dashboard_helpers import Rollout
 
 from support.clirunner import Platform
+from support.testengine import SPEC, ScriptedEngine, Step
 from tenantwave.errors import LedgerError
 from tenantwave.planning.workspace import open_workspace
 from tenantwave.views.snapshot import Source
@@ -264,3 +265,44 @@ def test_a_cycle_frozen_with_a_snapshot_is_collected_at_the_next_cleanup() -> No
         assert alive() is None
     finally:
         gc.unfreeze()
+
+
+def test_a_drift_run_shows_as_a_drift_check_with_its_findings(
+    rolled_out: Rollout, client: starlette_testclient.TestClient, platform: Platform, test_engine: ScriptedEngine,
+) -> None:
+    test_engine.steps["testing.pool.basic"] = Step(drifted=(("update", "aws:sqs/queue:Queue", "jobs", ("tags",)),))
+    drift = platform("drift", "--stack", "testing.pool.basic", "--stack", "staging.pool.basic",
+                     "--ledger", rolled_out.ledger, engine=SPEC)
+    assert drift.exit_code == 4, drift.output
+    runs = client.get("/runs").text
+    row = re.search(r'<tr data-run="([^"]+)" data-status="([a-z]+)" data-kind="drift">(.*?)</tr>', runs, re.S)
+    assert row is not None, runs
+    run_id, status, cells = row.groups()
+    assert status == "drifted"
+    assert "1 clean, 1 drifted" in cells and "none" not in cells and "--release" not in cells
+    page = client.get(f"/runs/{run_id}").text
+    checks = re.search(r'<table class="checks" id="run-checks">(.*?)</table>', page, re.S)
+    assert checks is not None, page
+    found = dict(re.findall(r'<tr data-stack="([^"]+)" data-status="([a-z]+)">', checks.group(1)))
+    assert found == {"testing.pool.basic": "drifted", "staging.pool.basic": "clean"}
+    assert "update aws:sqs/queue:Queue jobs" in checks.group(1)
+    assert 'id="run-stacks"' not in page  # no empty table of deployments for a drift check
+
+
+def test_drift_counts_per_run_on_both_backends(ledger_url: str) -> None:
+    from support.ledgertools import STALE_AFTER, stack
+    from tenantwave.ledger import Ledger
+    from tenantwave.ledger.driftoverview import drift_counts
+
+    ledger = Ledger(ledger_url)
+    run = ledger.start_run(release="-", command="drift", engine="test")
+    for name, status in (("testing.pool.basic", "drifted"), ("staging.pool.basic", "clean"),
+                         ("staging.pool.standard", "clean")):
+        claim = ledger.claim_check(run_id=run, stack=stack(name), stale_after=STALE_AFTER)
+        assert claim.check_id is not None
+        ledger.finish_check(run_id=run, check_id=claim.check_id, stack=name, status=status,
+                            resources=1 if status == "drifted" else 0, findings=None, error=None, log_path=None)
+    ledger.finish_run(run, "succeeded")
+    counts = ledger.read_plain(lambda execute: drift_counts(execute, [run, "nosuch"]))
+    assert counts == {run: {"drifted": 1, "clean": 2}, "nosuch": {}}
+    assert ledger.read_plain(lambda execute: drift_counts(execute, [])) == {}

@@ -14,6 +14,7 @@ ledger that imports it only when the database is really used (see `deferred`).
 - `deferred`    a ledger opened on first use
 - `driftchecks` a drift check's claim and finding; `driftreads` the drift standing on stacks, a run's checks
 - `overview`    the dashboard's reads: a change marker, the releases, runs and their stack counts
+- `driftoverview` the dashboard's count of a drift run's checks by result
 """
 
 from __future__ import annotations

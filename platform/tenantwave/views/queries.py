@@ -11,11 +11,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from tenantwave.errors import UsageError
-from tenantwave.ledger import overview
+from tenantwave.ledger import driftoverview, driftreads, overview
 from tenantwave.ledger.planreads import Execute
 from tenantwave.views.fleet import MAX_PER_PAGE, PER_PAGE, FleetPage, FleetQuery, fleet_page
 from tenantwave.views.release import ReleaseView, release_view
-from tenantwave.views.runs import DeploymentRow, RunRow, deployment_rows, run_row, run_rows
+from tenantwave.views.runs import (
+    CheckRow,
+    DeploymentRow,
+    RunRow,
+    check_rows,
+    deployment_rows,
+    is_drift,
+    run_row,
+    run_rows,
+)
 from tenantwave.views.snapshot import Snapshot
 from tenantwave.views.stack import LastLog, StackView, last_log_path, read_log, stack_view
 from tenantwave.views.states import STATES
@@ -88,19 +97,28 @@ def runs(snapshot: Snapshot, ledger: Ledger, limit: int = RUNS_SHOWN) -> list[Ru
 
     def work(execute: Execute) -> list[RunRow]:
         found = overview.recent_runs(execute, limit)
-        return run_rows(found, overview.run_counts(execute, [r.id for r in found]), snapshot.built_at)
+        counts = overview.run_counts(execute, [r.id for r in found if not is_drift(r)])
+        counts |= driftoverview.drift_counts(execute, [r.id for r in found if is_drift(r)])
+        return run_rows(found, counts, snapshot.built_at)
 
     return ledger.read_plain(work)
 
 
-def run(snapshot: Snapshot, ledger: Ledger, run_id: str) -> tuple[RunRow, list[DeploymentRow]] | None:
+def run(
+    snapshot: Snapshot, ledger: Ledger, run_id: str
+) -> tuple[RunRow, list[DeploymentRow] | list[CheckRow]] | None:
+    """One run and its stacks: its deployments, or for a drift run its drift checks."""
     if not ledger.exists():
         return None
 
-    def work(execute: Execute) -> tuple[RunRow, list[DeploymentRow]] | None:
+    def work(execute: Execute) -> tuple[RunRow, list[DeploymentRow] | list[CheckRow]] | None:
         found = overview.run(execute, run_id)
         if found is None:
             return None
+        if is_drift(found):
+            counts = driftoverview.drift_counts(execute, [run_id]).get(run_id, {})
+            checks = check_rows(driftreads.run_checks(execute, run_id), snapshot.built_at)
+            return run_row(found, counts, snapshot.built_at), checks
         records = overview.deployments(execute, run_id=run_id)
         counts = overview.run_counts(execute, [run_id]).get(run_id, {})
         return run_row(found, counts, snapshot.built_at), deployment_rows(records, snapshot.built_at)

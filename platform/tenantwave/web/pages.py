@@ -15,7 +15,7 @@ import jinja2
 from tenantwave.privacy.redaction import redact
 from tenantwave.views.fleet import PER_PAGE, FleetPage, FleetQuery
 from tenantwave.views.release import ReleaseView
-from tenantwave.views.runs import DeploymentRow, RunRow
+from tenantwave.views.runs import CheckRow, DeploymentRow, RunRow
 from tenantwave.views.snapshot import Snapshot
 from tenantwave.views.stack import LastLog, StackView
 from tenantwave.views.states import MEANINGS, STATES
@@ -113,8 +113,10 @@ def runs_html(snapshot: Snapshot, runs: Sequence[RunRow], *, poll: float = 2.0) 
     return render("runs.html", snapshot, title="Runs", active="runs", runs=runs, poll=poll)
 
 
-def run_html(snapshot: Snapshot, run: RunRow, deployments: Sequence[DeploymentRow], *, poll: float = 2.0) -> str:
-    return render("run.html", snapshot, title=f"Run {run.id}", active="runs", run=run, deployments=deployments,
+def run_html(snapshot: Snapshot, run: RunRow, stacks: Sequence[DeploymentRow] | Sequence[CheckRow], *,
+             poll: float = 2.0) -> str:
+    """A run's page: its deployments, or a drift run's checks (`run.kind == "drift"`)."""
+    return render("run.html", snapshot, title=f"Run {run.id}", active="runs", run=run, deployments=stacks,
                   poll=poll)
 
 
