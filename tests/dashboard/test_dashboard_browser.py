@@ -263,3 +263,27 @@ def test_the_static_report_opens_from_a_file_and_fetches_nothing(served: Served,
     assert len(read(driver, "section.wave", "data-wave")) == 10
     assert read(driver, "script") == []
     shoot(driver, "report")
+
+
+def test_a_page_that_answers_4xx_on_refetch_is_not_fetched_again_every_poll(served: Served, driver: Any) -> None:
+    """The marker moved but the page's own URL now answers 404 (its stack left the configuration):
+    the page says so once and waits for the next change instead of refetching on every poll."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(served.base + "/runs")
+    driver.execute_script("""
+        window.counts = {changes: 0, page: 0};
+        var real = window.fetch;
+        window.fetch = function (url, options) {
+          if (String(url).indexOf("api/changes") >= 0) {
+            window.counts.changes += 1;
+            return Promise.resolve(new Response(JSON.stringify({marker: "moved", release: null}),
+                                                {headers: {"Content-Type": "application/json"}}));
+          }
+          window.counts.page += 1;
+          return Promise.resolve(new Response("no such stack", {status: 404}));
+        };
+    """)
+    WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: d.execute_script("return window.counts.changes") >= 4)
+    assert driver.execute_script("return window.counts.page") == 1
+    assert "no longer" in driver.find_element("id", "live").text

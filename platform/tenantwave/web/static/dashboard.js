@@ -34,7 +34,16 @@
       .then(function (data) {
         if (data.marker === marker) { return null; }
         if (typing()) { say("changes waiting: they show when you leave the form"); return null; }
-        return fetch(location.href, { cache: "no-store" }).then(function (r) { return r.text(); }).then(swap);
+        return fetch(location.href, { cache: "no-store" }).then(function (r) {
+          if (r.ok) { return r.text().then(swap); }
+          if (r.status >= 500) { say("live updates paused: the dashboard answered " + r.status); return null; }
+          // 4xx: this page's URL no longer names anything (a stack or release gone); it will not come back
+          // by asking again, so take the new marker and wait for the next change
+          marker = data.marker;
+          body.dataset.marker = marker;
+          say("this page is no longer in the dashboard (" + r.status + "): open the fleet again");
+          return null;
+        });
       })
       .catch(function () { say("live updates paused: the dashboard cannot be reached"); })
       .then(function () { setTimeout(poll, every); });
