@@ -58,6 +58,7 @@ def test_the_allowed_hosts_follow_the_bound_address() -> None:
     assert set(allowed_hosts("::1", ())) == set(loopback)
     assert set(allowed_hosts("127.0.0.2", ("fleet.example.com",))) == {*loopback, "127.0.0.2", "fleet.example.com"}
     assert set(allowed_hosts("10.1.2.3", ())) == {"10.1.2.3"}
+    assert set(allowed_hosts("0.0.0.0", ("fleet",))) == {*loopback, "0.0.0.0", "fleet"}
     assert set(allowed_hosts("fe80::1", ("Fleet.Example.com",))) == {"[fe80::1]", "fleet.example.com"}
 
 

@@ -31,10 +31,11 @@ def is_loopback(host: str) -> bool:
 
 def allowed_hosts(host: str, extra: Sequence[str]) -> tuple[str, ...]:
     """The names a request's Host header may give (port aside): the bound address (an IPv6 one in
-    brackets, as in a URL), localhost, 127.0.0.1 and [::1] when bound to loopback, and `extra`
+    brackets, as in a URL), localhost, 127.0.0.1 and [::1] when bound to loopback (or to every
+    address), and `extra`
     (`--allowed-host`, the name a reverse proxy passes on), lower case."""
     names = [f"[{host.strip('[]')}]" if ":" in host else host]
-    if is_loopback(host):
+    if is_loopback(host) or host.strip("[]") in ("0.0.0.0", "::"):  # every address: loopback among them
         names += ["127.0.0.1", "localhost", "[::1]"]
     names += list(extra)
     return tuple(dict.fromkeys(name.lower() for name in names))
