@@ -307,3 +307,29 @@ def test_drift_counts_per_run_on_both_backends(ledger_url: str) -> None:
     counts = ledger.read_plain(lambda execute: drift_counts(execute, [run, "nosuch"]))
     assert counts == {run: {"drifted": 1, "clean": 2}, "nosuch": {}}
     assert ledger.read_plain(lambda execute: drift_counts(execute, [])) == {}
+
+
+def test_a_refresh_failing_on_a_multi_line_error_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from tenantwave.web.serve import Refresher
+
+    failed = threading.Event()
+
+    class Broken:
+        current = None
+
+        def refresh(self) -> None:
+            failed.set()
+            raise LedgerError("the ledger cannot be read:\n  (sqlite3.OperationalError) disk I/O error\n[SQL: ...]")
+
+    refresher = Refresher(Broken(), every=0.01)  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, logger="tenantwave.dashboard"):
+        refresher.start()
+        try:
+            assert failed.wait(timeout=30)
+        finally:
+            refresher.stop()
+    messages = [r.getMessage() for r in caplog.records if r.name == "tenantwave.dashboard"]
+    assert messages and all("\n" not in m for m in messages)
+    assert "disk I/O error [SQL: ...]" in messages[0]

@@ -130,7 +130,7 @@ class Refresher:
                     self.freezer.after_rebuild()  # the new snapshot: out of the collector's full passes
                 self.error = ""
             except Exception as exc:  # the ledger may be away for a while: keep serving the last snapshot
-                self.error = f"{type(exc).__name__}: {exc}"
+                self.error = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]  # one log line
                 log.warning("the dashboard could not refresh its snapshot: %s", self.error)
 
 
