@@ -104,7 +104,9 @@ def test_up_skips_a_deferred_stack_with_its_reason_and_exits_3(
     assert test_engine.calls == []
     document = platform("up", "--release", "1.0.0", "--wave", "1", "--json").json()
     assert document["status"] == "deferred"
-    assert document["deferred"] == [{"name": "production-us.pool.basic", "reason": POOL_WAITS}]
+    assert document["deferred"] == [
+        {"name": "production-us.pool.basic", "reason": POOL_WAITS, "until": "2026-11-28T01:00:00Z"}
+    ]
     assert document["overrides"] == []
 
 

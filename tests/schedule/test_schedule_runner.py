@@ -58,7 +58,8 @@ def test_a_wave_part_deferred_deploys_the_rest_and_ends_deferred(ws: Workspace, 
     assert [p.stack.name for p in report.plan.with_state("deferred")] == ["production-us.silo.acme"]
     assert report.status == "deferred"
     assert report.to_json()["deferred"] == [
-        {"name": "production-us.silo.acme", "reason": "acme's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)"}
+        {"name": "production-us.silo.acme", "reason": "acme's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)",
+         "until": "2026-11-28T01:00:00Z"}
     ]
     (record,) = ws.ledger.runs()
     assert (record.status, record.detail) == ("deferred", None)

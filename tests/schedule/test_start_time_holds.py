@@ -86,7 +86,8 @@ def test_a_stack_that_starts_after_a_freeze_began_is_deferred(
     assert [(o.stack, o.status) for o in report.outcomes] == [("production-us.silo.bolt", "succeeded")]
     assert report.status == "deferred"
     assert report.to_json()["deferred"] == [
-        {"name": "production-us.silo.cove", "reason": "freeze late (db migration) until Thu 06:00 UTC (in 6 h 30 min)"}
+        {"name": "production-us.silo.cove", "reason": "freeze late (db migration) until Thu 06:00 UTC (in 6 h 30 min)",
+         "until": "2026-11-26T06:00:00Z"}
     ]
     (record,) = ws.ledger.runs()
     assert record.status == "deferred"

@@ -96,14 +96,15 @@ def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: 
 
     Under it, the calendar: each freeze and maintenance window and when it next changes.
     """
-    from tenantwave.planning.outlook import outlook
+    from tenantwave.planning.outlook import calendar, outlook
     from tenantwave.planning.plan import build_plan
 
     workspace = app.workspace()
     ledger = workspace.ledger  # bakes are counted on the ledger's clock (the server's on PostgreSQL)
     the_plan = build_plan(workspace.project, ledger.release_history(release), wave, now=ledger.now())
     if as_json:
-        app.echo_json(the_plan.to_json())
+        entries, more = calendar(workspace.project, ledger.now())
+        app.echo_json({**the_plan.to_json(), "calendar": [e.to_json() for e in entries], "calendar_more": more})
         return
     render.plan(the_plan, wide=wide, now=ledger.now())
     render.calendar(outlook(workspace.project, ledger.now()))

@@ -39,6 +39,7 @@ class StackPlan:
     removes: tuple[str, ...] = ()  # tenants it serves now that deploying it would take out
     drift: DriftMark | None = None  # drift found since its deployment (`platform drift`), if any
     redeploy: bool = False  # deployed again only because of that drift (lifecycle.Verdict.redeploy)
+    until: datetime | None = None  # deferred: when no window or freeze holds it any more (naive UTC), if known
 
     @property
     def complete(self) -> bool:
@@ -63,6 +64,7 @@ class StackPlan:
             "current_revision": self.current_revision,
             "removes": list(self.removes),
             "drift": self.drift.to_json() if self.drift is not None else None,
+            **({"until": utc_iso(self.until)} if self.state == "deferred" else {}),
         }
 
 
@@ -145,8 +147,9 @@ def evaluate(
             elif state == "eligible":
                 how = "--allow-removal" if unplanned else "offboarding"
                 reasons = (*reasons, f"takes out {', '.join(r.tenant for r in taken)} ({how})")
+        until = None
         if state == "eligible" and timing is not None:
-            state, reasons = _timed(project, stack, timing, reasons)
+            state, reasons, until = _timed(project, stack, timing, reasons)
         plans.append(
             StackPlan(
                 stack=stack,
@@ -159,18 +162,26 @@ def evaluate(
                 removes=tuple(r.tenant for r in taken),
                 drift=history.drift.get(stack.name),
                 redeploy=verdict.redeploy,
+                until=until,
             )
         )
     return tuple(plans)
 
 
-def _timed(project: Project, stack: Stack, timing: Timing, reasons: tuple[str, ...]) -> tuple[State, tuple[str, ...]]:
-    """An eligible stack held by a window or a freeze is deferred (planning/deferral.py); what an
-    override waived is added to its reasons."""
+def _timed(
+    project: Project, stack: Stack, timing: Timing, reasons: tuple[str, ...]
+) -> tuple[State, tuple[str, ...], datetime | None]:
+    """An eligible stack held by a window or a freeze is deferred (planning/deferral.py), with when
+    no hold applies any more; what an override waived is added to its reasons."""
     held = hold(project, stack, timing)
     if held.reasons:
-        return "deferred", held.reasons
-    return "eligible", (*reasons, *(f"deploys despite: {waived}" for waived in held.waived))
+        return "deferred", held.reasons, held.until
+    return "eligible", (*reasons, *(f"deploys despite: {waived}" for waived in held.waived)), None
+
+
+def utc_iso(instant: datetime | None) -> str | None:
+    """A naive UTC instant as `2026-11-28T01:00:00Z` (the JSON documents' times of holds)."""
+    return f"{instant:%Y-%m-%dT%H:%M:%S}Z" if instant is not None else None
 
 
 def build_plan(

@@ -116,10 +116,11 @@ def _forced(plan: StackPlan, release: str, project: Project, timing: Timing | No
         return plan
     reasons = [f"already on {release}; redeploy forced with --force"]
     state: Literal["eligible", "deferred"] = "eligible"
+    until = None
     if timing is not None:
         held = hold(project, plan.stack, timing)
         if held.reasons:
-            state, reasons = "deferred", list(held.reasons)
+            state, reasons, until = "deferred", list(held.reasons), held.until
         else:
             reasons += [f"deploys despite: {waived}" for waived in held.waived]
     return StackPlan(
@@ -131,4 +132,5 @@ def _forced(plan: StackPlan, release: str, project: Project, timing: Timing | No
         revision=plan.revision,
         current_revision=plan.current_revision,
         removes=plan.removes,
+        until=until,
     )

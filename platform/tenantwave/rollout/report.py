@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from tenantwave.engine.changes import ChangeCounts, ResourceChange
 from tenantwave.planning.gate import GateVerdict
+from tenantwave.planning.plan import utc_iso
 from tenantwave.rollout.prepare import RolloutPlan
 
 OutcomeStatus = Literal["succeeded", "failed", "unhealthy", "cancelled", "held", "skipped", "not-started"]
@@ -201,7 +202,9 @@ def gate_json(gate: GateVerdict | None) -> dict[str, Any] | None:
 def _held_back_json(plan: RolloutPlan) -> dict[str, Any]:
     return {
         "blocked": [{"name": p.stack.name, "reason": p.reason} for p in plan.with_state("blocked")],
-        "deferred": [{"name": p.stack.name, "reason": p.reason} for p in plan.with_state("deferred")],
+        "deferred": [
+            {"name": p.stack.name, "reason": p.reason, "until": utc_iso(p.until)} for p in plan.with_state("deferred")
+        ],
         "done": [p.stack.name for p in plan.with_state("done")],
     }
 

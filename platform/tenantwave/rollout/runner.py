@@ -31,14 +31,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJob
 from tenantwave.engine.registry import opened_engine
 from tenantwave.errors import LedgerError, PlatformError, UsageError
-from tenantwave.planning.deferral import Timing, could_hold, hold
+from tenantwave.planning.deferral import Hold, Timing, could_hold, hold
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.revision import Revisions
 from tenantwave.planning.stackconfig import fingerprint, stack_config
@@ -215,8 +215,8 @@ class Runner:
     def _worker(self, work: WorkQueue, jobs: dict[str, StackJob]) -> None:
         while (stack := work.next()) is not None:
             try:
-                if (held := self._held_now(stack)) is not None:
-                    work.defer(stack, held)
+                if (held := self._held_now(stack)).reasons:
+                    work.defer(stack, "; ".join(held.reasons), held.until)
                     continue
                 outcome = self._deploy(stack, jobs[stack.name])
                 if outcome is None:  # it waits for other runs' stacks (max_tenants_in_flight): requeued
@@ -231,15 +231,13 @@ class Runner:
             work.finish(outcome)
             self._events.put(("finished", outcome))
 
-    def _held_now(self, stack: Stack) -> str | None:
+    def _held_now(self, stack: Stack) -> Hold:
         """Why a window or a freeze holds `stack` at the ledger's clock now (None: it may start).
         The plan judged them when it was made; a stack may start much later (behind a long stack,
         or waiting for max_tenants_in_flight). The run's overrides still waive what they waive."""
         if self._timing is None:
-            return None
-        now = self.ledger.now()
-        held = hold(self.workspace.project, stack, Timing(now, self._timing.overrides))
-        return "; ".join(held.reasons) or None
+            return Hold()
+        return hold(self.workspace.project, stack, Timing(self.ledger.now(), self._timing.overrides))
 
     def _deploy(self, stack: Stack, job: StackJob) -> Outcome | None:
         """Claim and deploy `stack`; None: it waits for other runs' stacks and is back in the queue."""
@@ -460,13 +458,15 @@ class Runner:
         )
 
 
-def _deferring(plan: RolloutPlan, deferred: dict[str, str]) -> RolloutPlan:
-    """The plan with the stacks held at their start (stack -> reason) deferred: the run's report
-    and status count them like the stacks the plan deferred."""
+def _deferring(plan: RolloutPlan, deferred: dict[str, tuple[str, datetime | None]]) -> RolloutPlan:
+    """The plan with the stacks held at their start (stack -> reason, until) deferred: the run's
+    report and status count them like the stacks the plan deferred."""
     if not deferred:
         return plan
     stacks = tuple(
-        replace(p, state="deferred", reason=deferred[p.stack.name]) if p.stack.name in deferred else p
+        replace(p, state="deferred", reason=deferred[p.stack.name][0], until=deferred[p.stack.name][1])
+        if p.stack.name in deferred
+        else p
         for p in plan.stacks
     )
     return replace(plan, stacks=stacks)

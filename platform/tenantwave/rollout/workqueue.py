@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 from tenantwave.engine.base import CancelToken
 from tenantwave.planning.inventory import Stack
@@ -40,7 +41,8 @@ class WorkQueue:
         self._admission = Admission(limits) if limits is not None and limits.active else None
         self.capped: str | None = None  # why the run's tenant cap stopped new starts
         self.outcomes: dict[str, Outcome] = {}
-        self.deferred: dict[str, str] = {}  # stack -> why a window or a freeze held it at its start
+        self.deferred: dict[str, tuple[str, datetime | None]] = {}  # stack -> why a window or a freeze held it
+        # at its start, and when no hold applies any more (naive UTC, if known)
 
     def next(self) -> Stack | None:
         """The next stack to start (waiting while the tenant cap holds it back), or None: none may."""
@@ -77,12 +79,12 @@ class WorkQueue:
             self._failures += outcome.status in FAILED_OUTCOMES
             self._lock.notify_all()
 
-    def defer(self, stack: Stack, reason: str) -> None:
+    def defer(self, stack: Stack, reason: str, until: datetime | None = None) -> None:
         """`stack`, taken with `next`, is held by a window or a freeze: it does not start."""
         with self._lock:
             self._running.pop(stack.name, None)
             self._give_back(stack)
-            self.deferred[stack.name] = reason
+            self.deferred[stack.name] = (reason, until)
             self._lock.notify_all()
 
     def requeue(self, stack: Stack, pause: float) -> None:
