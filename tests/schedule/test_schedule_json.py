@@ -64,3 +64,31 @@ def test_up_json_deferred_entries_say_until_when(root: Path, test_engine: Script
          "reason": "acme-labs's window opens Sat 02:00 Europe/Berlin (in 2 d 3 h)",
          "until": "2026-11-28T01:00:00Z"}
     ]
+
+
+def test_up_says_which_stack_a_freeze_deferred_at_its_start(
+    write: Any, monkeypatch: pytest.MonkeyPatch, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    """The freeze begins while the first stack deploys: the second is deferred when its turn comes."""
+    tenants = {t: {"tier": "premium", "environments": ["production-us"]} for t in ("bolt", "cove")}
+    late = {"start": "2026-11-25 23:00", "end": "2026-11-26 06:00", "tz": "UTC"}
+    monkeypatch.chdir(write(TIERS, tenants, LIFECYCLE, freezes={"late": late}))
+    now = [datetime(2026, 11, 25, 22, 0)]
+    for target in ("tenantwave.ledger.store.utcnow", "tenantwave.ledger.deferred.utcnow"):
+        monkeypatch.setattr(target, lambda: now[0])
+    original = test_engine.up
+
+    def up(job: Any, progress: Any, cancel: Any) -> Any:
+        result = original(job, progress, cancel)
+        now[0] = datetime(2026, 11, 25, 23, 30)
+        return result
+
+    monkeypatch.setattr(test_engine, "up", up)
+    result = platform("up", "--release", "1.0.0", "--tier", "premium", "--concurrency", "1", "--yes")
+    assert result.exit_code == 3
+    assert test_engine.operations() == ["production-us.silo.bolt"]
+    assert (
+        "  deferred production-us.silo.cove at its start: freeze late until Thu 06:00 UTC (in 6 h 30 min)\n"
+        in result.stdout
+    )
+    assert "1 stack(s) deferred: run the same command again" in result.stdout
