@@ -16,6 +16,9 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # `support` importable
 
 pytest_plugins = ["support.testengine", "support.postgres", "support.clirunner"]
 
-settings.register_profile("ci", derandomize=True, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# No per-example deadline anywhere: a deadline is a timed assertion, and on a loaded 2-core machine it fails
+# tests whose code is right (speed is measured in bench/, never asserted here).
+settings.register_profile("local", deadline=None)
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else "local")
