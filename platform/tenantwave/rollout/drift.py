@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import threading
 import traceback
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tenantwave.engine.base import CancelToken, Engine, Progress, Result, StackJob
+from tenantwave.engine.base import CancelToken, Engine, Result, StackJob
 from tenantwave.engine.drift import bounded, drift_count
 from tenantwave.engine.registry import opened_engine
 from tenantwave.errors import LedgerError, UsageError
@@ -43,6 +42,7 @@ from tenantwave.privacy import files
 from tenantwave.privacy.redaction import redact_optional
 from tenantwave.rollout.driftreport import DriftReport, StackDrift
 from tenantwave.rollout.listener import GuardedListener, QuietListener, RunListener
+from tenantwave.rollout.relay import EventRelay
 from tenantwave.rollout.report import Outcome
 from tenantwave.rollout.workqueue import WorkQueue
 
@@ -107,7 +107,7 @@ class DriftChecker:
         self.workspace, self.engine, self.plan, self.options = workspace, engine, plan, options
         self.cancel = cancel or CancelToken()
         self.listener = GuardedListener(listener or QuietListener(), self._display_failed)
-        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._relay = EventRelay(self.listener)
         self._results: dict[str, StackDrift] = {}
         self._stopped: str | None = None
         self._work: WorkQueue | None = None
@@ -160,10 +160,10 @@ class DriftChecker:
             while pending := [f for f in futures if not f.done()]:
                 try:
                     wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                    self._drain()
+                    self._relay.drain()
                 except KeyboardInterrupt:
                     self.cancel.cancel()
-        self._drain()
+        self._relay.drain()
         work.settle_unstarted()
         for name, outcome in work.outcomes.items():
             if name not in self._results:
@@ -188,7 +188,7 @@ class DriftChecker:
                                    log_path=str(jobs[stack.name].log_path), recorded=False)
             self._results[stack.name] = found
             work.finish(_outcome(found))
-            self._events.put(("finished", _outcome(found)))
+            self._relay.finished(_outcome(found))
 
     def _check(self, stack: Stack, job: StackJob) -> StackDrift:
         release = self.plan.current.get(stack.name)
@@ -196,7 +196,7 @@ class DriftChecker:
         if not claim.granted:
             return StackDrift(stack.name, stack.environment, stack.tenants, "held", release,
                               error=f"held by run {claim.held_by}: checked next time")
-        self._events.put(("started", stack))
+        self._relay.started(stack)
         assert claim.check_id is not None
         try:
             return self._checked(stack, job, claim.check_id, release)
@@ -239,7 +239,7 @@ class DriftChecker:
         with contextlib.suppress(OSError):
             files.touch(job.log_path)
         try:
-            return self.engine.preview_refresh(job, self._progress, self.cancel)
+            return self.engine.preview_refresh(job, self._relay.progress, self.cancel)
         except Exception as exc:
             with contextlib.suppress(OSError):
                 files.append_text(job.log_path, "".join(traceback.format_exception(exc)))
@@ -251,22 +251,6 @@ class DriftChecker:
         release = self.plan.current[stack.name]
         return StackJob(stack=stack, release=release, config=stack_config(self.workspace.project, stack, release),
                         log_path=log_dir / f"{stack.name}.log")
-
-    def _progress(self, event: Progress) -> None:
-        self._events.put(("progress", event))
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                kind, payload = self._events.get_nowait()
-            except queue.Empty:
-                return
-            if kind == "started":
-                self.listener.stack_started(payload)
-            elif kind == "finished":
-                self.listener.stack_finished(payload)
-            else:
-                self.listener.progress(payload)
 
     def _display_failed(self, exc: Exception) -> None:
         self._stopped = self._stopped or f"the display failed ({_one_line(exc)}): no stack started after it"

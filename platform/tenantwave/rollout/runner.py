@@ -18,13 +18,12 @@ Faults never cost a result or release a stack early:
   ledger that cannot take a claim, stops new starts (`stopped` on the report) while the running
   stacks finish and are recorded. The run's end is always recorded (or journaled).
 
-Worker threads never touch the listener: they put events on a queue that the calling thread drains.
+Worker threads never touch the listener: they post events on an `EventRelay` that the calling thread drains.
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
 import threading
 import time
 import traceback
@@ -52,6 +51,7 @@ from tenantwave.rollout.listener import QuietListener as QuietListener  # re-exp
 from tenantwave.rollout.listener import RunListener as RunListener  # re-exported: its old home
 from tenantwave.rollout.prepare import RolloutPlan
 from tenantwave.rollout.recording import Recorder
+from tenantwave.rollout.relay import EventRelay
 from tenantwave.rollout.report import Outcome, OutcomeStatus, RecordState, RunReport
 from tenantwave.rollout.stackhealth import SKIPPED_HOOKS, after_deploy, before_deploy
 from tenantwave.rollout.workqueue import WorkQueue
@@ -105,7 +105,7 @@ class Runner:
         self.options = options
         self.listener = GuardedListener(listener or QuietListener(), lambda exc: self._stop(exc, "the display failed"))
         self.cancel = cancel or CancelToken()
-        self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._relay = EventRelay(self.listener)
         self._run_id: str | None = None
         self._current: dict[str, str | None] = {}
         self._work: WorkQueue | None = None
@@ -200,7 +200,7 @@ class Runner:
                     # only the workers still running: a finished one would end every wait at once,
                     # and this thread would spin, starving the workers of the GIL for the whole tail
                     wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                    self._drain()
+                    self._relay.drain()
                 except KeyboardInterrupt:  # no signal handler (embedded): an interrupt is a cancellation
                     self.cancel.cancel()
                 except Exception as exc:
@@ -208,7 +208,7 @@ class Runner:
             for future in futures:
                 if (error := future.exception()) is not None:
                     self._stop(error)
-        self._drain()
+        self._relay.drain()
         work.settle_unstarted()
         return [work.outcomes[s.name] for s in stacks if s.name in work.outcomes]
 
@@ -229,7 +229,7 @@ class Runner:
                 self._stop(exc)
                 outcome = Outcome(stack.name, "not-started", error=f"not started: internal error: {_one_line(exc)}")
             work.finish(outcome)
-            self._events.put(("finished", outcome))
+            self._relay.finished(outcome)
 
     def _held_now(self, stack: Stack) -> Hold:
         """Why a window or a freeze holds `stack` at the ledger's clock now (None: it may start).
@@ -268,7 +268,7 @@ class Runner:
             return Outcome(stack.name, "held", error=self._held(stack.name, claim.held_by))
         if claim.took_over:
             self._settled.append(stack.name)
-        self._events.put(("started", stack))
+        self._relay.started(stack)
         result = self._engine_call(job)
         status: str = result.status
         error = result.error
@@ -303,7 +303,7 @@ class Runner:
         assert self._work is not None
         if self._waiting.get(stack.name) != why:
             self._waiting[stack.name] = why
-            self._progress(Progress(stack.name, 0, None, message=why))
+            self._relay.progress(Progress(stack.name, 0, None, message=why))
         self._work.requeue(stack, WAIT_FOR_OTHER_RUNS)
 
     def _engine_call(self, job: StackJob) -> Result:
@@ -334,7 +334,7 @@ class Runner:
         operation = {"up": "up", "rollback": "up", "destroy": "destroy"}[self.options.operation]
         method: Callable[..., Result] = getattr(self.engine, operation)
         try:
-            return method(job, self._progress, self.cancel)
+            return method(job, self._relay.progress, self.cancel)
         except Exception as exc:  # an engine bug must fail one stack, not the run
             _append(job.log_path, "".join(traceback.format_exception(exc)))
             return Result("failed", error=f"engine error: {type(exc).__name__}: {exc}")
@@ -368,22 +368,6 @@ class Runner:
         path = self._log_path / "internal-error.log"
         _append(path, "".join(traceback.format_exception(exc)))
         return str(path)
-
-    def _progress(self, event: Progress) -> None:
-        self._events.put(("progress", event))
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                kind, payload = self._events.get_nowait()
-            except queue.Empty:
-                return
-            if kind == "started":
-                self.listener.stack_started(payload)
-            elif kind == "finished":
-                self.listener.stack_finished(payload)
-            else:
-                self.listener.progress(payload)
 
     # -- plumbing ----------------------------------------------------------------------------
 
