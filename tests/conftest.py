@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 if str(Path(__file__).resolve().parent) not in sys.path:  # `support` importable even without pythonpath
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["support.testengine", "support.postgres", "support.clirunner"]
+pytest_plugins = ["support.testengine", "support.postgres", "support.clirunner", "support.projectwriter"]
 
 # No per-example deadline anywhere: a deadline is a timed assertion, and on a loaded 2-core machine it fails
 # tests whose code is right (speed is measured in bench/, never asserted here).

@@ -1,36 +1,17 @@
-"""Small in-memory projects for the core tests: write platform.yaml, tiers/ and tenants/, load them."""
+"""Small in-memory projects for the core tests: written by `write` (support/projectwriter.py), loaded here."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.fleet import write_project
+from support.projectwriter import WriteFactory
 from tenantwave.config.loader import load_project
 from tenantwave.config.models import Project
 
 ProjectFactory = Callable[..., Project]
-WriteFactory = Callable[..., Path]
-
-
-@pytest.fixture
-def write(tmp_path: Path) -> WriteFactory:
-    """write(tiers, tenants, lifecycle=None, **platform) -> a fresh project directory (not loaded)."""
-    numbers = itertools.count(1)
-
-    def _write(
-        tiers: dict[str, dict[str, Any]],
-        tenants: dict[str, dict[str, Any]],
-        lifecycle: list[dict[str, Any]] | None = None,
-        **platform: Any,
-    ) -> Path:
-        return write_project(tmp_path / f"project-{next(numbers)}", tiers, tenants, lifecycle, **platform)
-
-    return _write
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Fixtures of the window and freeze tests: small projects written from Python data."""
+"""The `write` fixture: small projects written from Python data, each in a fresh directory.
+
+A pytest plugin (listed in tests/conftest.py) so the core and the schedule tests share one copy.
+"""
 
 from __future__ import annotations
 
