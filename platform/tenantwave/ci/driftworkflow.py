@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 
-from tenantwave.ci.workflows import PYTHON_VERSION, _legs, _matrix
+from tenantwave.ci.jobsetup import setup_steps
+from tenantwave.ci.workflows import _legs, _matrix
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
 from tenantwave.planning.inventory import build_inventory
@@ -82,27 +83,7 @@ jobs:
     timeout-minutes: 120
 """
 
-_STEPS = """\
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "{python}"
-      - name: Install the Pulumi CLI
-        uses: pulumi/actions@v6
-      - name: Cloud credentials of ${{{{ matrix.environment }}}} (GitHub OIDC, read is enough)
-        uses: aws-actions/configure-aws-credentials@v4
-        with:
-          role-to-assume: ${{{{ matrix.ci_role || vars.AWS_DRIFT_ROLE_ARN }}}}
-          role-session-name: tenantwave-drift-${{{{ matrix.environment }}}}
-          aws-region: ${{{{ matrix.region }}}}
-      - name: Cluster access to ${{{{ matrix.cluster }}}}
-        run: >-
-          aws eks update-kubeconfig --name "${{{{ matrix.cluster }}}}" --region "${{{{ matrix.region }}}}"
-          --alias "${{{{ matrix.context }}}}"
-          ${{{{ matrix.cluster_role && format('--role-arn {{0}}', matrix.cluster_role) || '' }}}}
-      - name: Install tenantwave
-        run: python -m pip install -e '.[postgres]'
+_CHECK = """\
       - name: Check ${{{{ matrix.environment }}}} for drift
         run: |
           set +e
@@ -237,5 +218,7 @@ def drift_workflow(project: Project, schedule: str = DEFAULT_SCHEDULE) -> str:
             for leg in _legs(project, everything, shards=1)]
     text = _HEADER.format(command=drift_generator_command(schedule), environments=", ".join(environments),
                           schedule=schedule)
-    steps = _STEPS.format(python=PYTHON_VERSION, environments=" ".join(environments))
+    setup = setup_steps(role_variable="AWS_DRIFT_ROLE_ARN", session="drift", extras="postgres",
+                        access=", read is enough")
+    steps = "    steps:\n" + setup + _CHECK.format(environments=" ".join(environments))
     return text + "\n".join([*_matrix(legs), ""]) + steps

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 
+from tenantwave.ci.jobsetup import setup_steps
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
 from tenantwave.planning.inventory import build_inventory
@@ -34,7 +35,6 @@ from tenantwave.planning.waves import Wave, build_waves
 DEFAULT_SHARDS = 4
 MAX_SHARDS = 256
 WORKFLOW_PATH = ".github/workflows/rollout.yml"
-PYTHON_VERSION = "3.12"
 MAX_BAKE_MINUTES = 300  # a job may run 360 minutes; leave time to deploy
 
 _HEADER = """\
@@ -77,28 +77,6 @@ env:
   PULUMI_CONFIG_PASSPHRASE: ${{{{ secrets.PULUMI_CONFIG_PASSPHRASE }}}}
 
 jobs:
-"""
-
-_SETUP = """\
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "{python}"
-      - name: Install the Pulumi CLI
-        uses: pulumi/actions@v6
-      - name: Cloud credentials of ${{{{ matrix.environment }}}} (GitHub OIDC)
-        uses: aws-actions/configure-aws-credentials@v4
-        with:
-          role-to-assume: ${{{{ matrix.ci_role || vars.AWS_ROLE_ARN }}}}
-          role-session-name: tenantwave-wave-{wave}-${{{{ matrix.environment }}}}
-          aws-region: ${{{{ matrix.region }}}}
-      - name: Cluster access to ${{{{ matrix.cluster }}}}
-        run: >-
-          aws eks update-kubeconfig --name "${{{{ matrix.cluster }}}}" --region "${{{{ matrix.region }}}}"
-          --alias "${{{{ matrix.context }}}}"
-          ${{{{ matrix.cluster_role && format('--role-arn {{0}}', matrix.cluster_role) || '' }}}}
-      - name: Install tenantwave
-        run: python -m pip install -e '.[postgres,dashboard]'
 """
 
 
@@ -182,7 +160,8 @@ def _job(project: Project, wave: Wave, previous: Wave | None, shards: int) -> st
         lines.append(f"    needs: wave-{previous.number}")
     lines.append("    environment: ${{ matrix.environment }}")
     lines += _matrix(legs)
-    lines += ["    steps:", _SETUP.format(python=PYTHON_VERSION, wave=wave.number).rstrip("\n")]
+    setup = setup_steps(role_variable="AWS_ROLE_ARN", session=f"wave-{wave.number}", extras="postgres,dashboard")
+    lines += ["    steps:", setup.rstrip("\n")]
     lines += _bake_step(project, previous)
     if policy.approval:
         lines += [
