@@ -3,16 +3,15 @@ answers each test scripts, a command that records what it receives, a workspace 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.healthserver import RECORDER, HealthServer
+from support.loopback import QuietHandler, loopback_server
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def health_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HealthServer]:
         monkeypatch.delenv(name, raising=False)
     state = HealthServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             answer = state.answer(self.path)
             if answer.delay:
@@ -35,17 +34,9 @@ def health_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HealthServer]:
             except OSError:
                 pass  # the client gave up (a timeout test)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with loopback_server(Handler) as port:
+        state.port = port
+        yield state
 
 
 @pytest.fixture

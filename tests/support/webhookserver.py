@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from support.loopback import QuietHandler, loopback_server
 
 
 @dataclass
@@ -56,7 +57,7 @@ class WebhookServer:
 def webhook_server() -> Iterator[WebhookServer]:
     state = WebhookServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             reply = state.reply(self.path, raw, dict(self.headers.items()))
@@ -74,23 +75,15 @@ def webhook_server() -> Iterator[WebhookServer]:
             except OSError:
                 pass  # the client gave up (a timeout test)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        for replies in state.script.values():  # let every held answer go before shutting down
-            for reply in replies:
-                if reply.hold is not None:
-                    reply.hold.set()
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as port:
+        state.port = port
+        try:
+            yield state
+        finally:
+            for replies in state.script.values():  # let every held answer go before shutting down
+                for reply in replies:
+                    if reply.hold is not None:
+                        reply.hold.set()
 
 
 def refused_url() -> str:
