@@ -14,6 +14,7 @@
 - `recording`   recording what a run did so no engine result is lost (retries, the local journal)
 - `listener`    what the runner tells the front end, and the guard that keeps a broken display harmless
 - `relay`       events from worker threads, handed to the listener on the run's own thread (runner, drift)
+- `heartbeat`   a run's heartbeat thread: keeps its claims alive while it runs (runner, drift)
 - `held`        why a stack is held by another run, in words an operator can act on
 - `blastradius` the tenant caps of `up`: how many tenants in flight and per run, and what the run exposed
 - `checkenv`    the minimal environment of checks and hooks (plus what they name in pass_env)

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import traceback
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +39,7 @@ from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy import files
 from tenantwave.privacy.redaction import redact_optional
 from tenantwave.rollout.driftreport import DriftReport, StackDrift
+from tenantwave.rollout.heartbeat import start_heartbeat
 from tenantwave.rollout.listener import GuardedListener, QuietListener, RunListener
 from tenantwave.rollout.relay import EventRelay
 from tenantwave.rollout.report import Outcome
@@ -127,7 +126,8 @@ class DriftChecker:
             detail=f"drift check of {self.plan.scope}",
         )
         log_dir = self.workspace.state_dir / "logs" / self._run_id
-        stop_heartbeat = _heartbeat(self.ledger, self._run_id, self.options.heartbeat_seconds)
+        stop_heartbeat = start_heartbeat(self.ledger, self._run_id, self.options.heartbeat_seconds,
+                                         name="drift-heartbeat")
         try:
             try:
                 files.private_dirs(log_dir, within=self.workspace.state_dir)
@@ -275,24 +275,6 @@ def _outcome(found: StackDrift) -> Outcome:
     deleted = sum(1 for f in found.findings if f.op == "delete")  # gone from the cloud: `-` in the counts
     changes = {"update": found.resources - deleted, "delete": deleted} if found.status == "drifted" else {}
     return Outcome(found.stack, status, error=error, log_path=found.log_path, changes=changes)  # type: ignore[arg-type]
-
-
-def _heartbeat(ledger: Any, run_id: str, seconds: float) -> Callable[[], None]:
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(seconds):
-            with contextlib.suppress(LedgerError):
-                ledger.heartbeat(run_id)
-
-    thread = threading.Thread(target=beat, name="drift-heartbeat", daemon=True)
-    thread.start()
-
-    def halt() -> None:
-        stop.set()
-        thread.join(timeout=5)
-
-    return halt
 
 
 def _one_line(exc: BaseException) -> str:

@@ -24,7 +24,6 @@ Worker threads never touch the listener: they post events on an `EventRelay` tha
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from tenantwave.planning.workspace import Workspace
 from tenantwave.privacy import files
 from tenantwave.privacy.redaction import redact_optional
 from tenantwave.rollout.blastradius import TenantLimits, beside_other_runs
+from tenantwave.rollout.heartbeat import start_heartbeat
 from tenantwave.rollout.held import held_reason
 from tenantwave.rollout.listener import GuardedListener
 from tenantwave.rollout.listener import QuietListener as QuietListener  # re-exported: its old home
@@ -157,7 +157,8 @@ class Runner:
             detail=self._detail,
         )
         self._recorder = Recorder(self.ledger, self.workspace.state_dir, self._run_id)
-        stop_heartbeat = self._start_heartbeat(self._run_id)  # from the start: prepare may take a while
+        # from the start: prepare may take a while
+        stop_heartbeat = start_heartbeat(self.ledger, self._run_id, self.options.heartbeat_seconds)
         try:
             log_dir = self._log_dir(self._run_id)  # records the run's failure itself
             return self._run_in(log_dir, runnable_plans)
@@ -397,25 +398,6 @@ class Runner:
             self.ledger.finish_run(run_id, "failed", detail=_joined(self._detail, f"cannot create {log_dir}: {exc}"))
             raise UsageError(f"cannot create the log directory {log_dir}: {exc.strerror or exc}") from None
         return log_dir
-
-    def _start_heartbeat(self, run_id: str) -> Callable[[], None]:
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(self.options.heartbeat_seconds):
-                try:
-                    self.ledger.heartbeat(run_id)
-                except LedgerError:
-                    continue  # a missed beat is not fatal; the claim is stale only after stale_after
-
-        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
-        thread.start()
-
-        def halt() -> None:
-            stop.set()
-            thread.join(timeout=5)
-
-        return halt
 
     def _held(self, stack: str, run_id: str | None) -> str:
         """Why `stack` is held: by which run, its last heartbeat, when it becomes stale."""
