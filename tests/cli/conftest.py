@@ -18,3 +18,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("PLATFORM_PROJECT", "PLATFORM_ENGINE", "PLATFORM_LEDGER_URL"):
         monkeypatch.delenv(name, raising=False)
     return root
+
+
+@pytest.fixture
+def as_ops_alice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator is ops-alice: USER for the runs, PLATFORM_ACTOR for approvals (before git's user.email)."""
+    monkeypatch.setenv("USER", "ops-alice")
+    monkeypatch.setenv("PLATFORM_ACTOR", "ops-alice")

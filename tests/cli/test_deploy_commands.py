@@ -9,23 +9,11 @@ from pathlib import Path
 import pytest
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine, Step
 
-pytestmark = pytest.mark.cli
+pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("as_ops_alice")]
 
 LEDGER = f"ledger: .platform/ledger.db (from platform.yaml); engine: {SPEC}\n"  # every command states it first
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("PLATFORM_ENGINE", raising=False)
-    monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
-    monkeypatch.setenv("USER", "ops-alice")
-    monkeypatch.setenv("PLATFORM_ACTOR", "ops-alice")  # who approves (before git's user.email)
-    return root
 
 
 @pytest.fixture

@@ -10,20 +10,10 @@ from pathlib import Path
 import pytest
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine
 
 pytestmark = pytest.mark.cli
 POOL = "staging.pool.basic"
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("PLATFORM_ENGINE", raising=False)
-    monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
-    return root
 
 
 def deploy_until(platform: Platform, stack: str) -> None:

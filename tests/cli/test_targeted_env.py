@@ -8,21 +8,9 @@ from pathlib import Path
 import pytest
 
 from support.clirunner import Platform
-from support.fleet import copy_example
 from support.testengine import SPEC, ScriptedEngine
 
-pytestmark = pytest.mark.cli
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = copy_example(tmp_path / "fleet")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("PLATFORM_ENGINE", raising=False)
-    monkeypatch.delenv("PLATFORM_LEDGER_URL", raising=False)
-    monkeypatch.setenv("USER", "ops-alice")
-    monkeypatch.setenv("PLATFORM_ACTOR", "ops-alice")
-    return root
+pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("as_ops_alice")]
 
 
 @pytest.fixture
