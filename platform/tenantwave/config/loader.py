@@ -294,18 +294,18 @@ def _check_tenant(
 # -- shared helpers --------------------------------------------------------------------------
 
 
-def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tuple[str, Path, str]]:
-    """(id, path, shown name) of each YAML file in root/folder, with id and duplicate checks."""
+def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tuple[str, str, str]]:
+    """(id, path, shown name) of each YAML file in root/folder, with id and duplicate checks. The path is
+    a string (the directory entry's): a Path per file costs more than reading a tenant file's YAML."""
     directory = root / folder
     if not directory.is_dir():
         return []
-    found: list[tuple[str, Path, str]] = []
+    found: list[tuple[str, str, str]] = []
     stems: dict[str, str] = {}
     for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):  # Path sorting is slow
         stem, dot, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
         if not stem or f"{dot}{suffix}" not in CONFIG_SUFFIXES or not entry.is_file():
             continue
-        path = Path(entry.path)
         shown = f"{folder}/{entry.name}"
         if (why := id_problem(stem)) is not None:
             problems.append(Problem(shown, "file name", f"the file name is the id: {why}"))
@@ -314,7 +314,7 @@ def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tupl
             problems.append(Problem(shown, "file name", f"duplicate id {stem!r}: {stems[stem]} has it too"))
             continue
         stems[stem] = shown
-        found.append((stem, path, shown))
+        found.append((stem, entry.path, shown))
     return found
 
 

@@ -61,7 +61,7 @@ class ParseCache:
         self._changed = False
         self._session = yamlfile.ReadSession()  # what reading this load's files may remember between them
 
-    def read_mapping(self, path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    def read_mapping(self, path: yamlfile.FilePath, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
         """The same as yamlfile.read_mapping(path, shown), without reading the file when the cache has it."""
         if not self.enabled:
             return self._read(path, shown)
@@ -82,7 +82,7 @@ class ParseCache:
             self._changed = True
         return data, problems
 
-    def _read(self, path: Path, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    def _read(self, path: yamlfile.FilePath, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
         return yamlfile.read_mapping(path, shown, also_inside=self.also_inside, session=self._session)
 
     def save(self) -> None:
