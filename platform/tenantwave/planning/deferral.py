@@ -14,7 +14,7 @@ says what was waived. Pure: the instant comes in `Timing.now` (naive UTC, the le
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -55,10 +55,22 @@ class Override:
 
 @dataclass(frozen=True)
 class Timing:
-    """When the plan is made (naive UTC, the ledger's clock) and the holds waived by overrides."""
+    """When the plan is made (naive UTC, the ledger's clock) and the holds waived by overrides.
+
+    One Timing judges every stack of a plan at the same instant: what `hold` works out for an
+    instant alone (which freezes hold and until when, whether a set of windows is open, when
+    windows and freezes next leave a stack free) is kept in it (`_memo`) and shared by the stacks."""
 
     now: datetime
     overrides: tuple[Override, ...] = ()
+    _memo: list[_Memo] = field(default_factory=list, init=False, compare=False, repr=False)
+
+    def memo(self, project: Project) -> _Memo:
+        """What this instant's holds of `project` are known to be so far (a Timing judged for another
+        project starts afresh)."""
+        if not self._memo or self._memo[0].project is not project:
+            self._memo[:] = [_Memo(project, self.now)]
+        return self._memo[0]
 
     @property
     def ignore_windows(self) -> bool:
@@ -92,9 +104,11 @@ def hold(project: Project, stack: Stack, timing: Timing) -> Hold:
     """What holds `stack` back at `timing.now`, freezes first, then windows. With more than one
     possible hold (freezes covering the stack, its windows), the last reason says when none applies
     (every window open together and no freeze), which the ends of the single holds may not be."""
-    now = timing.now
-    freezes = [_frozen(name, freeze, now) for name, freeze in applicable_freezes(project, stack, now)]
-    window = _outside_window(project, stack, now)
+    now, memo = timing.now, timing.memo(project)
+    covering = [name for name, freeze in project.platform.freezes.items() if freeze_covers(freeze, stack)]
+    freezes = [held for name in covering if (held := memo.frozen(name)) is not None]
+    bound = memo.bound(stack)
+    window = _outside_window(memo, bound, now)
     windows = [window] if window is not None else []
     holding = [*([] if timing.ignore_freeze else freezes), *([] if timing.ignore_windows else windows)]
     waived = (
@@ -103,9 +117,9 @@ def hold(project: Project, stack: Stack, timing: Timing) -> Hold:
     )
     reasons = [h.text for h in holding]
     until = holding[0].ends if len(holding) == 1 else None
-    sources = _sources(project, stack, timing)
+    sources = ([] if timing.ignore_freeze else covering), ({} if timing.ignore_windows else _groups(bound))
     if holding and len(sources[0]) + bool(sources[1]) > 1:
-        until = next_free(sources, now)
+        until = memo.next_free(sources)
         if until is None:
             reasons.append(
                 f"no moment in the next {HORIZON.days} days is free of every hold: move the window or the freeze, "
@@ -116,14 +130,81 @@ def hold(project: Project, stack: Stack, timing: Timing) -> Hold:
     return Hold(tuple(reasons), tuple(waived), until)
 
 
+Signature = tuple[str, ...]  # a set of windows as text: equal windows of different tenants are one
+Bound = dict[str, tuple[list[Window], Signature]]  # tenant -> its windows where the stack is, when it has some
+
+
+class _Memo:
+    """`hold`'s facts at one instant for one project, each worked out once (Timing.memo)."""
+
+    def __init__(self, project: Project, now: datetime) -> None:
+        self.project, self.now = project, now
+        self._frozen: dict[str, _Held | None] = {}
+        self._windows: dict[tuple[str, str], tuple[list[Window], Signature]] = {}
+        self._texts: dict[int, tuple[Window, str]] = {}  # id(window) -> (the window, kept alive; its text)
+        self._open: dict[Signature, bool] = {}
+        self._openings: dict[tuple[Signature, ...], datetime | None] = {}
+        self._free: dict[tuple[tuple[str, ...], tuple[Signature, ...]], datetime | None] = {}
+
+    def frozen(self, name: str) -> _Held | None:
+        """Freeze `name`'s hold at this instant; None: it does not hold now."""
+        if name not in self._frozen:
+            freeze = self.project.platform.freezes[name]
+            self._frozen[name] = _frozen(name, freeze, self.now) if freeze_active(freeze, self.now) else None
+        return self._frozen[name]
+
+    def bound(self, stack: Stack) -> Bound:
+        """The tenants `stack` serves that have windows in its environment, with them."""
+        found: Bound = {}
+        for tenant in stack.tenants:
+            windows = self._tenant_windows(tenant, stack.environment)
+            if windows[0]:
+                found[tenant] = windows
+        return found
+
+    def _tenant_windows(self, tenant: str, environment: str) -> tuple[list[Window], Signature]:
+        key = (tenant, environment)
+        known = self._windows.get(key)
+        if known is None:
+            windows = tenant_windows(self.project, tenant, environment)
+            known = self._windows[key] = (windows, tuple(self._text(w) for w in windows))
+        return known
+
+    def _text(self, window: Window) -> str:
+        known = self._texts.get(id(window))
+        if known is None:
+            known = self._texts[id(window)] = (window, window.model_dump_json())
+        return known[1]
+
+    def is_open(self, windows: list[Window], signature: Signature) -> bool:
+        if signature not in self._open:
+            self._open[signature] = any_open(windows, self.now)
+        return self._open[signature]
+
+    def opening(self, groups: dict[Signature, list[Window]]) -> datetime | None:
+        key = tuple(groups)
+        if key not in self._openings:
+            self._openings[key] = next_opening(list(groups.values()), self.now)
+        return self._openings[key]
+
+    def next_free(self, sources: tuple[list[str], dict[Signature, list[Window]]]) -> datetime | None:
+        names, groups = sources
+        key = (tuple(names), tuple(groups))
+        if key not in self._free:
+            freezes = [self.project.platform.freezes[name] for name in names]
+            self._free[key] = next_free((freezes, list(groups.values())), self.now)
+        return self._free[key]
+
+
+def _groups(bound: Bound) -> dict[Signature, list[Window]]:
+    """One group per distinct set of windows among `bound`, in the order of the tenants."""
+    groups: dict[Signature, list[Window]] = {}
+    for windows, signature in bound.values():
+        groups.setdefault(signature, windows)
+    return groups
+
+
 Sources = tuple[list[Freeze], list[list[Window]]]
-
-
-def _sources(project: Project, stack: Stack, timing: Timing) -> Sources:
-    """What may hold `stack` at some time under `timing`'s overrides: the freezes covering it, and
-    its windows (one group per distinct set of a tenant's windows)."""
-    freezes = [] if timing.ignore_freeze else [f for f in project.platform.freezes.values() if freeze_covers(f, stack)]
-    return freezes, [] if timing.ignore_windows else window_groups(project, stack)
 
 
 def next_free(sources: Sources, now: datetime) -> datetime | None:
@@ -161,15 +242,6 @@ def could_hold(project: Project, timing: Timing) -> bool:
     )
 
 
-def applicable_freezes(project: Project, stack: Stack, now: datetime) -> list[tuple[str, Freeze]]:
-    """The freezes of platform.yaml that apply to `stack` and hold at `now`, by name."""
-    return [
-        (name, freeze)
-        for name, freeze in project.platform.freezes.items()
-        if freeze_covers(freeze, stack) and freeze_active(freeze, now)
-    ]
-
-
 def freeze_covers(freeze: Freeze, stack: Stack) -> bool:
     """The freeze names the stack's environment or phase (or neither: every environment), and, if
     it names tenants, one the stack serves."""
@@ -196,13 +268,12 @@ def _frozen(name: str, freeze: Freeze, now: datetime) -> _Held:
     return _Held(f"freeze {name}{about} {until}", ends, freeze.tz)
 
 
-def _outside_window(project: Project, stack: Stack, now: datetime) -> _Held | None:
-    bound = {t: w for t in stack.tenants if (w := tenant_windows(project, t, stack.environment))}
-    closed = [t for t, windows in bound.items() if not any_open(windows, now)]
+def _outside_window(memo: _Memo, bound: Bound, now: datetime) -> _Held | None:
+    closed = [t for t, (windows, signature) in bound.items() if not memo.is_open(windows, signature)]
     if not closed:
         return None
-    tz = bound[closed[0]][0].tz
-    opens = next_opening(window_groups(project, stack), now)  # members with the same windows count once
+    tz = bound[closed[0]][0][0].tz
+    opens = memo.opening(_groups(bound))  # members with the same windows count once
     if len(bound) == 1:
         if opens is None:
             return _Held(f"{closed[0]}'s window does not open in the next {HORIZON.days} days", None, tz)

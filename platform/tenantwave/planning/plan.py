@@ -16,7 +16,7 @@ from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
 from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.ledger.history import ReleaseHistory
-from tenantwave.planning.deferral import Timing, hold
+from tenantwave.planning.deferral import Timing, could_hold, hold
 from tenantwave.planning.gate import GateVerdict, evaluate_gate
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.lifecycle import Lifecycle, State
@@ -199,13 +199,15 @@ def build_plan(
     if wave is not None:
         check_wave(wave, len(waves))
     moment = now or datetime.now(UTC).replace(tzinfo=None)
+    timing = Timing(moment)  # one instant for every wave: what holds at it is worked out once
+    held = timing if could_hold(project, timing) else None  # no freeze and no window: nothing to check
     plans: list[WavePlan] = []
     previous: WavePlan | None = None
     first = wave - 1 if wave is not None else 0
     if first > 0:
         previous = WavePlan(waves[first - 1], evaluate(project, history, waves[first - 1].stacks))
     for chosen in waves[first : wave if wave is not None else len(waves)]:
-        wave_plan = WavePlan(chosen, evaluate(project, history, chosen.stacks, timing=Timing(moment)))
+        wave_plan = WavePlan(chosen, evaluate(project, history, chosen.stacks, timing=held))
         gate = evaluate_gate(project, history.release, wave_plan, previous, history.gate, moment)
         wave_plan = WavePlan(chosen, wave_plan.stacks, gate)
         plans.append(wave_plan)
