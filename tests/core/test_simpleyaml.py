@@ -261,6 +261,37 @@ def test_outside_the_shape_it_declines(text: str) -> None:
     assert parse(text, SCALARS) is None
 
 
+def containers(value: Any) -> list[Any]:
+    """Every list and dict in `value`, itself included."""
+    if isinstance(value, dict):
+        return [value] + [inner for item in value.values() for inner in containers(item)]
+    if isinstance(value, list):
+        return [value] + [inner for item in value for inner in containers(item)]
+    return []
+
+
+@given(st.lists(st.one_of(shaped_documents(), documents(), st.just(TENANT)), min_size=2, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_one_session_reads_each_file_as_a_fresh_one_does_and_shares_no_container(texts: list[str]) -> None:
+    """The line memo of a session (a load of many files) changes no answer, and no list or dict of
+    one file's mapping is another's (a file that repeats another's lines still gets its own)."""
+    session = Scalars(yamlfile._StrictLoader)
+    answers = [parse(text, session) for text in texts]
+    for text, answer in zip(texts, answers, strict=True):
+        alone = parse(text, Scalars(yamlfile._StrictLoader))
+        assert (answer is None) == (alone is None) and (answer is None or same(answer, alone)), text
+    found = [id(container) for answer in answers if answer is not None for container in containers(answer)]
+    assert len(found) == len(set(found))
+
+
+@pytest.mark.parametrize("comment", ["# caf\u00e9", "# a\tb", "# x\r", "#\x00", "# \u2028"])
+def test_a_comment_outside_printable_ascii_declines_even_when_its_line_was_seen(comment: str) -> None:
+    session = Scalars(yamlfile._StrictLoader)
+    assert parse("# fine\ntier: basic\n", session) == {"tier": "basic"}
+    assert parse(f"{comment}\ntier: basic\n", session) is None
+    assert parse(f"{comment}\ntier: basic\n", session) is None  # remembered lines decline again
+
+
 def test_an_added_resolver_is_seen_by_the_next_session() -> None:
     """The meaning of words comes from the loader class, read per session, never hard-coded."""
 

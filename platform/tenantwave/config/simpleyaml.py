@@ -25,7 +25,9 @@ or a decimal integer of at most 18 digits (floats, dates, octal `007`, `0x1f`, `
 A scalar's type comes from the loader's own implicit resolvers (YAML 1.1: `yes`/`on` are booleans,
 `~` is null), so the two readers cannot disagree on what a word means; bools are built from the
 constructor's own table. Keys are returned in file order, as PyYAML's dicts have them. A `Scalars`
-memo remembers what each scalar text means for the duration of one load.
+memo remembers what each scalar text means, and what each line says, for the duration of one load
+(tenant files repeat most of their lines: `tier: premium`, `parameters:`); a line's sequence or flow
+mapping is copied for each file that has it, so no two mappings returned share a list or a dict.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ _FLOW_MAPPING = rf"\{{ *(?:{_FLOW_PAIR}(?: *, *{_FLOW_PAIR})*)? *\}}"
 _LINE = re.compile(rf"( *)({_KEY}):(?: +(?:({_BLOCK_SCALAR})|({_FLOW_SEQUENCE})|({_FLOW_MAPPING})))? *")
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,17}")
 _MAX_DEPTH = 8  # nested block mappings; deeper declines
+# what a line says (_line): a scalar value, a flow sequence (a tuple, copied into a list), a flow mapping
+# (copied), or nothing yet (null unless a nested block mapping follows)
+_SCALAR, _SEQUENCE, _FLOW_MAPPING_VALUE, _OPEN = range(4)
+_Line = tuple[int, str, int, Any]  # indentation, key, kind, value; indentation -1: a blank line
+_BLANK: _Line = (-1, "", _SCALAR, None)
 
 
 class _Declined(Exception):
@@ -70,6 +77,7 @@ class Scalars:
         self._wildcard = self._resolvers.get(None, [])
         self.usable = not getattr(loader, "yaml_path_resolvers", None)  # path resolvers: decline all
         self._known: dict[str, Any] = {}
+        self.lines: dict[str, _Line] = {}  # what each line read so far says (_line)
 
     def value(self, text: str) -> Any:
         """The Python value of the plain scalar `text`; _Declined unless str, bool, null or a small int."""
@@ -104,7 +112,7 @@ class Scalars:
 def parse(text: str, scalars: Scalars) -> dict[str, Any] | None:
     """The mapping `text` holds, exactly as PyYAML's safe loader with `scalars`' resolvers builds it,
     when `text` has the simple shape; None (declined) otherwise. Never raises on any text."""
-    if not scalars.usable or _OUTSIDE_SHAPE.search(text):
+    if not scalars.usable:
         return None
     try:
         return _mapping(text.split("\n"), scalars)
@@ -116,17 +124,16 @@ def _mapping(lines: list[str], scalars: Scalars) -> dict[str, Any]:
     root: dict[str, Any] = {}
     levels: list[tuple[int, dict[str, Any]]] = [(0, root)]  # open block mappings: indentation, mapping
     pending: tuple[int, dict[str, Any], str] | None = None  # a `key:` with nothing after it yet
-    value = scalars.value
+    known = scalars.lines
     for line in lines:
-        if not line or line[0] == "#":
+        if not line:
             continue
-        match = _LINE.fullmatch(line)
-        if match is None:
-            if line.strip(" "):
-                raise _Declined
+        try:
+            indent, key, kind, item = known[line]
+        except KeyError:
+            indent, key, kind, item = known[line] = _line(line, scalars.value)
+        if indent < 0:
             continue  # a blank line of spaces
-        spaces, key_text, scalar, sequence, flow_mapping = match.groups()
-        indent = len(spaces)
         if pending is not None:
             above, owner, owner_key = pending
             pending = None
@@ -139,24 +146,46 @@ def _mapping(lines: list[str], scalars: Scalars) -> dict[str, Any]:
         while levels[-1][0] > indent:
             levels.pop()
         level, mapping = levels[-1]
-        if level != indent:
-            raise _Declined
-        key = value(key_text)
-        if type(key) is not str or key in mapping:
-            raise _Declined  # PyYAML: "keys must be strings" (top level) or "found duplicate key"
-        if scalar is not None:
-            mapping[key] = value(scalar)
-        elif sequence is not None:
-            inner = sequence[1:-1].strip(" ")
-            mapping[key] = [value(item.strip(" ")) for item in inner.split(",")] if inner else []
-        elif flow_mapping is not None:
-            mapping[key] = _flow_mapping(flow_mapping, value)
+        if level != indent or key in mapping:
+            raise _Declined  # bad indentation, or PyYAML's "found duplicate key"
+        if kind == _SCALAR:
+            mapping[key] = item
+        elif kind == _SEQUENCE:
+            mapping[key] = list(item)
+        elif kind == _FLOW_MAPPING_VALUE:
+            mapping[key] = dict(item)
         else:
-            mapping[key] = value("")  # null, unless the next line opens a nested mapping
+            mapping[key] = item  # null, unless the next line opens a nested mapping
             pending = (indent, mapping, key)
     if not root:
         raise _Declined  # empty or comments only: PyYAML says what that is
     return root
+
+
+def _line(line: str, value: Callable[[str], Any]) -> _Line:
+    """What one (non-empty) line says; _Declined when it is outside the shape. Only printable ASCII
+    passes: _LINE admits nothing else, a comment (from column 0) is searched for anything else."""
+    if line[0] == "#":
+        if _OUTSIDE_SHAPE.search(line):
+            raise _Declined
+        return _BLANK
+    match = _LINE.fullmatch(line)
+    if match is None:
+        if line.strip(" "):
+            raise _Declined
+        return _BLANK
+    spaces, key_text, scalar, sequence, flow_mapping = match.groups()
+    key = value(key_text)
+    if type(key) is not str:
+        raise _Declined  # PyYAML: "keys must be strings" (top level), or a key no JSON-like mapping has
+    if scalar is not None:
+        return len(spaces), key, _SCALAR, value(scalar)
+    if sequence is not None:
+        inner = sequence[1:-1].strip(" ")
+        return len(spaces), key, _SEQUENCE, tuple(value(item.strip(" ")) for item in inner.split(",")) if inner else ()
+    if flow_mapping is not None:
+        return len(spaces), key, _FLOW_MAPPING_VALUE, _flow_mapping(flow_mapping, value)
+    return len(spaces), key, _OPEN, value("")
 
 
 def _flow_mapping(text: str, value: Callable[[str], Any]) -> dict[Any, Any]:
