@@ -174,9 +174,7 @@ class Lifecycle:
     def _target(self, stack: Stack) -> tuple[Revision, str]:
         target = self._targets.get(stack.name)
         if target is None:
-            revision = self.revisions.of(stack)
-            target = (revision, revision.id)
-            self._targets[stack.name] = target
+            target = self._targets[stack.name] = self.revisions.serving(stack.tier, stack.tenants)
         return target
 
     def verdict(self, stack: Stack, fingerprint: str | Callable[[], str] | None = None) -> Verdict:

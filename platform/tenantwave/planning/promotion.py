@@ -15,7 +15,6 @@ cannot vouch for. Otherwise it promotes the release alone, never a configuration
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,5 +62,4 @@ def _legacy(project: Project, success: Success, revisions: Revisions, stack: Sta
         return None
     if success.fingerprint is not None and success.fingerprint != fingerprint(project, stack):
         return None
-    served = tuple(t for t in success.tenants if t in project.tenants)
-    return revisions.of(dataclasses.replace(stack, tenants=served))
+    return revisions.serving(stack.tier, success.tenants)[0]  # tenants no longer configured count for nothing

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,7 @@ class Revisions:
         self.program = program if program is not None else program_digest(project.root)
         self._tiers: dict[str, str] = {}
         self._tenants: dict[str, str] = {}
+        self._serving: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Revision, str]] = {}
 
     def tier_config(self, tier: str) -> str:
         digest = self._tiers.get(tier)
@@ -159,8 +160,18 @@ class Revisions:
         return digest
 
     def of(self, stack: Stack) -> Revision:
-        overrides = tuple((t, d) for t in stack.tenants if t in self.project.tenants and (d := self.overrides(t)))
-        return Revision(self.release, self.program, stack.tier, self.tier_config(stack.tier), tuple(sorted(overrides)))
+        return self.serving(stack.tier, stack.tenants)[0]
+
+    def serving(self, tier: str, tenants: Sequence[str]) -> tuple[Revision, str]:
+        """The revision of a stack of `tier` serving `tenants`, and its id. Stacks with the same
+        tier and overrides (most silo tenants override nothing) share one, its digest computed once."""
+        known = self.project.tenants
+        overrides = tuple(sorted((t, d) for t in tenants if t in known and (d := self.overrides(t))))
+        found = self._serving.get((tier, overrides))
+        if found is None:
+            revision = Revision(self.release, self.program, tier, self.tier_config(tier), overrides)
+            found = self._serving[(tier, overrides)] = (revision, revision.id)
+        return found
 
     def of_tier(self, tier: str) -> Revision:
         return Revision(self.release, self.program, tier, self.tier_config(tier))

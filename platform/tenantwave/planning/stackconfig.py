@@ -87,6 +87,7 @@ class _Encoder:
         self._parameters: dict[int, str] = {}  # id of a TierParameters the project holds -> JSON
         self._tiers: dict[str, str] = {}
         self._targets: dict[str, str] = {}
+        self._fingerprints: dict[str, tuple[Stack, str]] = {}  # name -> (the stack, kept alive; fingerprint)
 
     def target(self, environment: str) -> str:
         text = self._targets.get(environment)
@@ -134,7 +135,14 @@ class _Encoder:
         )
 
     def fingerprint(self, stack: Stack) -> str:
-        return hashlib.sha256(self.canonical(stack).encode()).hexdigest()[:16]
+        """Once per stack object: a plan asks for a stack's twice (a success recorded without its
+        revision, then whether the stack is done)."""
+        known = self._fingerprints.get(stack.name)
+        if known is not None and known[0] is stack:
+            return known[1]
+        value = hashlib.sha256(self.canonical(stack).encode()).hexdigest()[:16]
+        self._fingerprints[stack.name] = (stack, value)
+        return value
 
 
 _last: _Encoder | None = None
