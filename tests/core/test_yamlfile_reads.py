@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,6 +128,97 @@ def test_a_file_that_grows_after_its_status_is_read_up_to_the_limit(
     path.write_text("a: b\n")
     monkeypatch.setattr(yamlfile, "MAX_FILE_BYTES", 50)
     data, problems = read_mapping(path, "tenants/t.yaml")
+    assert data is None and [str(p) for p in problems] == [
+        "tenants/t.yaml: is more than 50 bytes; configuration files are at most 1 MB"
+    ]
+
+
+# -- the directory entry's hint (regular=True): the same answers, fewer path look-ups ------------
+
+
+def test_the_regular_hint_changes_no_answer_whatever_the_file_has_become(root: Path, tmp_path: Path) -> None:
+    """A hint is a directory entry's word, possibly stale: whatever is at the path now, the answer with
+    it is the answer without it (links inside and outside, broken, FIFO, missing, too large)."""
+    tenants = root / "tenants"
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(TENANT)
+    (root / "shared.yaml").write_text(TENANT)
+    (tenants / "inside.yaml").symlink_to("../shared.yaml")
+    (tenants / "outside.yaml").symlink_to(outside)
+    (tenants / "broken.yaml").symlink_to(tmp_path / "nothing.yaml")
+    os.mkfifo(tenants / "pipe.yaml")  # would block an open without O_NONBLOCK
+    with (tenants / "huge.yaml").open("wb") as handle:
+        handle.truncate(4 * 1024**3)
+    (tenants / "bad.yaml").write_bytes(b"tier: \xff\n")
+    (tenants / "broken-yaml.yaml").write_text("tier: [\n")
+    names = ["plain", "inside", "outside", "broken", "pipe", "huge", "gone", "bad", "broken-yaml"]
+    hinted, plain = ReadSession(), ReadSession()
+    for name in names:
+        path, shown = tenants / f"{name}.yaml", f"tenants/{name}.yaml"
+        answer = read_mapping(str(path), shown, session=hinted, regular=True)
+        assert answer == read_mapping(path, shown, session=plain), name
+        assert answer == read_mapping(path, shown), name
+    assert read_mapping(tenants / "plain.yaml", "tenants/plain.yaml", regular=True) == (
+        {"tier": "basic", "environments": ["staging"]}, []
+    )
+
+
+def test_the_regular_hint_is_refused_under_a_tenants_directory_linked_outside(root: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "stranger.yaml").write_text(TENANT)
+    (root / "tenants" / "plain.yaml").unlink()
+    (root / "tenants").rmdir()
+    (root / "tenants").symlink_to(elsewhere)
+    data, problems = read_mapping(root / "tenants" / "stranger.yaml", "tenants/stranger.yaml", regular=True)
+    assert data is None and [str(p) for p in problems] == [
+        f"tenants/stranger.yaml: is a symbolic link to {elsewhere / 'stranger.yaml'}, outside the project: "
+        "configuration files must be inside it (copy the file in instead)"
+    ]
+
+
+def test_with_the_hint_a_file_is_opened_without_a_status_of_its_path(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the hint is for: no lstat/stat of the file's path (its descriptor's status instead)."""
+    asked: list[str] = []
+    path = root / "tenants" / "plain.yaml"
+    real_lstat, real_stat = os.lstat, os.stat
+
+    def spying(real: Any) -> Any:
+        def status(target: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+            if str(target) == str(path):
+                asked.append(str(target))
+            return real(target, *args, **kwargs)  # type: ignore[no-any-return]
+        return status
+
+    monkeypatch.setattr(yamlfile.os, "lstat", spying(real_lstat))
+    monkeypatch.setattr(yamlfile.os, "stat", spying(real_stat))
+    assert read_mapping(str(path), "tenants/plain.yaml", regular=True)[1] == []
+    assert asked == []
+    assert read_mapping(str(path), "tenants/plain.yaml")[1] == []
+    assert asked == [str(path)]
+
+
+def test_with_the_hint_a_file_that_grows_after_its_status_is_read_up_to_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "tenants" / "t.yaml"
+    path.parent.mkdir()
+    path.write_text("a: b\n")
+    real_fstat = os.fstat
+
+    def fstat_then_grow(descriptor: int) -> os.stat_result:
+        info = real_fstat(descriptor)
+        with path.open("a") as handle:
+            handle.write("c: " + "d" * 100 + "\n")
+        return info
+
+    monkeypatch.setattr(yamlfile.os, "fstat", fstat_then_grow)
+    assert read_mapping(path, "tenants/t.yaml", regular=True) == ({"a": "b", "c": "d" * 100}, [])
+    path.write_text("a: b\n")
+    monkeypatch.setattr(yamlfile, "MAX_FILE_BYTES", 50)
+    data, problems = read_mapping(path, "tenants/t.yaml", regular=True)
     assert data is None and [str(p) for p in problems] == [
         "tenants/t.yaml: is more than 50 bytes; configuration files are at most 1 MB"
     ]

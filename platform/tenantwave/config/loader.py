@@ -179,8 +179,8 @@ def _load_tiers(
     tier_config = tier_config_model(model)
     known = parameter_names(model) if model is not None else None
     tiers: dict[str, Tier] = {}
-    for tier_id, path, shown in _config_files(root, "tiers", problems):
-        data, read_problems = cache.read_mapping(path, shown)
+    for tier_id, path, shown, regular in _config_files(root, "tiers", problems):
+        data, read_problems = cache.read_mapping(path, shown, regular=regular)
         problems += read_problems
         if data is None:
             continue
@@ -210,13 +210,13 @@ def _load_tenants(
     model: type[BaseModel] | None,
     problems: list[Problem],
 ) -> dict[str, Tenant]:
-    tier_files = {stem for stem, _, _ in _config_files(root, "tiers", [])}
+    tier_files = {stem for stem, _, _, _ in _config_files(root, "tiers", [])}
     tenants: dict[str, Tenant] = {}
-    for tenant_id, path, shown in _config_files(root, "tenants", problems):
+    for tenant_id, path, shown, regular in _config_files(root, "tenants", problems):
         if tenant_id in RESERVED_TENANT_IDS:
             problems.append(Problem(shown, "file name", f"{tenant_id!r} is reserved (it labels pool-wide resources)"))
             continue
-        data, read_problems = cache.read_mapping(path, shown)
+        data, read_problems = cache.read_mapping(path, shown, regular=regular)
         problems += read_problems
         if data is None:
             continue
@@ -294,13 +294,14 @@ def _check_tenant(
 # -- shared helpers --------------------------------------------------------------------------
 
 
-def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tuple[str, str, str]]:
-    """(id, path, shown name) of each YAML file in root/folder, with id and duplicate checks. The path is
-    a string (the directory entry's): a Path per file costs more than reading a tenant file's YAML."""
+def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tuple[str, str, str, bool]]:
+    """(id, path, shown name, regular) of each YAML file in root/folder, with id and duplicate checks. The
+    path is a string (the directory entry's): a Path per file costs more than reading a tenant file's YAML.
+    `regular`: the entry's type says a regular file, not a symbolic link (yamlfile.read_mapping's hint)."""
     directory = root / folder
     if not directory.is_dir():
         return []
-    found: list[tuple[str, str, str]] = []
+    found: list[tuple[str, str, str, bool]] = []
     stems: dict[str, str] = {}
     for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):  # Path sorting is slow
         stem, dot, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
@@ -314,7 +315,7 @@ def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tupl
             problems.append(Problem(shown, "file name", f"duplicate id {stem!r}: {stems[stem]} has it too"))
             continue
         stems[stem] = shown
-        found.append((stem, entry.path, shown))
+        found.append((stem, entry.path, shown, not entry.is_symlink()))
     return found
 
 

@@ -61,10 +61,13 @@ class ParseCache:
         self._changed = False
         self._session = yamlfile.ReadSession()  # what reading this load's files may remember between them
 
-    def read_mapping(self, path: yamlfile.FilePath, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-        """The same as yamlfile.read_mapping(path, shown), without reading the file when the cache has it."""
+    def read_mapping(
+        self, path: yamlfile.FilePath, shown: str, *, regular: bool = False
+    ) -> tuple[dict[str, Any] | None, list[Problem]]:
+        """The same as yamlfile.read_mapping(path, shown, regular=regular), without reading the file when the
+        cache has it."""
         if not self.enabled:
-            return self._read(path, shown)
+            return self._read(path, shown, regular)
         stored = self._entries()
         try:
             # before reading: a change during the read then leaves an outdated size or time in the entry (a miss
@@ -76,14 +79,18 @@ class ParseCache:
         if _matches(entry, stat.st_size, stat.st_mtime_ns):
             self._seen[shown] = entry
             return entry[2], []
-        data, problems = self._read(path, shown)
+        data, problems = self._read(path, shown, regular)
         if data is not None and stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
             self._seen[shown] = [stat.st_size, stat.st_mtime_ns, data]
             self._changed = True
         return data, problems
 
-    def _read(self, path: yamlfile.FilePath, shown: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-        return yamlfile.read_mapping(path, shown, also_inside=self.also_inside, session=self._session)
+    def _read(
+        self, path: yamlfile.FilePath, shown: str, regular: bool = False
+    ) -> tuple[dict[str, Any] | None, list[Problem]]:
+        return yamlfile.read_mapping(
+            path, shown, also_inside=self.also_inside, session=self._session, regular=regular
+        )
 
     def save(self) -> None:
         """Write the entries of the files looked up in this load, if they differ from the cache file's; never fails.

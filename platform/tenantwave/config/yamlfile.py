@@ -70,11 +70,23 @@ class ReadSession:
 
 
 def read_mapping(
-    path: FilePath, shown: str, *, also_inside: Path | None = None, session: ReadSession | None = None
+    path: FilePath,
+    shown: str,
+    *,
+    also_inside: Path | None = None,
+    session: ReadSession | None = None,
+    regular: bool = False,
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """The top-level mapping of `path`, or None with the problems that prevented reading it."""
+    """The top-level mapping of `path`, or None with the problems that prevented reading it.
+
+    `regular`: the caller's directory entry (os.DirEntry: its type, no system call) says the file is a
+    regular file and not a symbolic link. It is then opened without following a link and checked by its
+    descriptor's status instead of its path's (two path look-ups fewer); whenever that does not simply
+    succeed (it has become a link, is not a regular file, is too large, cannot be opened), the file is
+    read as without the hint, so the answer and every problem are the same."""
     session = session or ReadSession()
-    raw, unreadable = _read(path, shown, also_inside, session)
+    read = _read_entry(path, shown, session) if regular else None
+    raw, unreadable = read if read is not None else _read(path, shown, also_inside, session)
     if raw is None:
         return None, [unreadable] if unreadable else []
     try:
@@ -141,18 +153,47 @@ def _read(
     return raw, None
 
 
+_ENTRY_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+
+
+def _read_entry(path: FilePath, shown: str, session: ReadSession) -> tuple[bytes | None, Problem | None] | None:
+    """The bytes of a file its directory entry says is regular, not a link, opened without following
+    one and checked by its descriptor, as `_read` answers; None when `_read` must read it instead (a link
+    on the way or in its place now, not a regular file, too large, not openable: `_read` says which)."""
+    if _links_on_the_way(os.fspath(path), shown, session):
+        return None
+    try:
+        descriptor = os.open(path, _ENTRY_FLAGS)  # O_NONBLOCK: a FIFO put in its place never blocks the open
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        raw = _read_up_to_limit(descriptor, info.st_size)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    if len(raw) > MAX_FILE_BYTES:  # it grew past the limit after its status: what _read says then
+        return None, Problem(shown, "", f"is more than {MAX_FILE_BYTES} bytes; configuration files are at most 1 MB")
+    return raw, None
+
+
 def _read_up_to_limit(descriptor: int, size: int) -> bytes:
-    """The file's bytes, at most MAX_FILE_BYTES + 1 (more than the limit: too large). Asks for its
-    `size` (from its status) + 1 first, not for a 1 MB buffer; reads on when it has grown since."""
+    """The regular file's bytes, at most MAX_FILE_BYTES + 1 (more than the limit: too large). Asks for
+    its `size` (from its status) + 1 first, not for a 1 MB buffer; reads on when it has grown since. A
+    regular file's read that gives less than asked has reached its end: no read to see nothing more."""
     raw = b""
     wanted = size + 1
     while len(raw) < wanted:
-        chunk = os.read(descriptor, wanted - len(raw))
-        if not chunk:
-            break
+        asked = wanted - len(raw)
+        chunk = os.read(descriptor, asked)
         raw += chunk
         if len(raw) == wanted:
             wanted = MAX_FILE_BYTES + 1  # it has grown since its status was taken: read on, up to the limit
+        elif len(chunk) < asked:
+            break
     return raw
 
 
