@@ -82,13 +82,14 @@ VERIFICATIONS = (
 def release_history(execute: Execute, release: str) -> ReleaseHistory:
     """Facts about `release`: its successes, what each stack runs, the stacks runs hold now, what
     its wave gates read, and the drift standing on stacks."""
+    names = _Tenants()  # one decoding (and one tuple) per distinct stored list of tenants
     successes = [
-        Success(stack, environment, tuple(_json(tenants)), fingerprint, config)
+        Success(stack, environment, names(tenants), fingerprint, config)
         for stack, environment, tenants, fingerprint, config in execute(SUCCESSES, {"release": release})
     ]
     running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
     return ReleaseHistory.from_records(
-        release, successes, current(execute), running, gate_facts(execute, release), outstanding(execute)
+        release, successes, current(execute, names), running, gate_facts(execute, release), outstanding(execute)
     )
 
 
@@ -99,9 +100,14 @@ def gate_facts(execute: Execute, release: str) -> GateFacts:
     return GateFacts(results, approvals, {wave: run for wave, run in verifications.items() if wave is not None})
 
 
-def current(execute: Execute) -> dict[str, Deployed]:
+def current(execute: Execute, names: Callable[[Any], tuple[str, ...]] | None = None) -> dict[str, Deployed]:
+    """stack -> what it runs (CURRENT). One row per stack ever deployed (25,000 for a plan of
+    10,000 tenants), so the loop does only what each row needs: `_iso`'s quick path for the time,
+    `names` (a _Tenants) for the tenants."""
+    names = names or _Tenants()
+    iso = _iso
     return {
-        stack: Deployed(release, fingerprint, _iso(ended_at), revision, config, tuple(_json(tenants)))
+        stack: Deployed(release, fingerprint, iso(ended_at), revision, config, names(tenants))
         for stack, release, fingerprint, operation, ended_at, revision, config, tenants in execute(CURRENT, {})
         if operation in DEPLOYING_OPERATIONS
     }
@@ -208,6 +214,36 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+class _Tenants:
+    """The tenants of a stored JSON list as a tuple (tuple(_json(text))), decoded once per distinct
+    text in one read: most stacks' lists recur (every stack serving the same tenants, the pools'
+    "[]"), and the tuples are immutable, so rows share them."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, tuple[str, ...]] = {}
+
+    def __call__(self, text: Any) -> tuple[str, ...]:
+        names = self._seen.get(text)
+        if names is None:
+            names = self._seen[text] = tuple(_json(text))
+        return names
+
+
 def _iso(value: datetime | str | None) -> str | None:
+    """A stored time as ISO 8601 UTC to the second (`YYYY-MM-DDTHH:MM:SSZ`), None for None.
+
+    One per stack ever deployed, so a time as SQLAlchemy stores it in SQLite (`YYYY-MM-DD
+    HH:MM:SS.ffffff`: the separators at those places) is parsed only to check it (same errors) and
+    its own characters are returned: with those separators, a naive datetime that parses has
+    exactly those digits as its fields, so this is what formatting it gives (the fraction dropped,
+    not rounded), at half the cost. Anything else (a datetime from PostgreSQL, another text form)
+    is parsed and formatted."""
+    if type(value) is str and len(value) == 26 and value[4:20:3] == "-- ::." and _parse(value).tzinfo is None:
+        return value[:19].replace(" ", "T") + "Z"
     moment = as_datetime(value)
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+_parse = datetime.fromisoformat
