@@ -67,6 +67,8 @@ class Lifecycle:
         self._tier_phases = self._phases_of_tiers()
         self._tier_gaps: dict[tuple[str, int], str | None] = {}
         self._targets: dict[str, tuple[Revision, str]] = {}  # stack -> (revision it deploys, its id)
+        self._tenant_gap: dict[tuple[str, int], str | None] = {}  # (tenant, phase index) -> rule 3's reason
+        self._done = Verdict("done", (f"already on {history.release}",))
 
     # -- rule 1 -------------------------------------------------------------------------------
 
@@ -140,27 +142,37 @@ class Lifecycle:
     # -- rule 3 -------------------------------------------------------------------------------
 
     def _tenant_gaps(self, stack: Stack) -> list[str]:
-        release = self.history.release
-        phase_of = self.project.phase_of
         gaps: list[str] = []
         for tenant_id in stack.tenants:
-            tenant = self.project.tenants.get(tenant_id)
-            if tenant is None:
-                continue
-            key = self.revisions.tenant_key(tenant_id)
-            missing: list[str] = []
-            changed = False
-            for env in tenant.environments:
-                if phase_of[env][0] >= stack.phase_index:
-                    continue
-                if key in self.promotion.tenant_revisions.get((tenant_id, env), ()):
-                    continue
-                missing.append(env)
-                changed = changed or (tenant_id, env) in self.history.tenant_environments
-            if missing:
-                what = self.revisions.of_tenant(tenant_id).id if changed else release
-                gaps.append(f"tenant {tenant_id} has not deployed {what} to {', '.join(missing)}")
+            key = (tenant_id, stack.phase_index)
+            if key not in self._tenant_gap:  # the same for every stack of the tenant in that phase
+                self._tenant_gap[key] = self._first_tenant_gap(tenant_id, stack.phase_index)
+            gap = self._tenant_gap[key]
+            if gap is not None:
+                gaps.append(gap)
         return gaps
+
+    def _first_tenant_gap(self, tenant_id: str, phase_index: int) -> str | None:
+        """Why `tenant_id` may not yet deploy in phase `phase_index`: the environments of earlier
+        phases it is connected to that have not deployed its revision; None when there are none."""
+        tenant = self.project.tenants.get(tenant_id)
+        if tenant is None:
+            return None
+        phase_of = self.project.phase_of
+        key = self.revisions.tenant_key(tenant_id)
+        missing: list[str] = []
+        changed = False
+        for env in tenant.environments:
+            if phase_of[env][0] >= phase_index:
+                continue
+            if key in self.promotion.tenant_revisions.get((tenant_id, env), ()):
+                continue
+            missing.append(env)
+            changed = changed or (tenant_id, env) in self.history.tenant_environments
+        if not missing:
+            return None
+        what = self.revisions.of_tenant(tenant_id).id if changed else self.history.release
+        return f"tenant {tenant_id} has not deployed {what} to {', '.join(missing)}"
 
     # -- the verdict ----------------------------------------------------------------------------
 
@@ -188,7 +200,7 @@ class Lifecycle:
             now = fingerprint() if callable(fingerprint) else fingerprint
             if now is None or current.fingerprint in (None, now):
                 if drifted is None:
-                    return Verdict("done", (f"already on {release}",))
+                    return self._done
                 # drift found since its deployment: deployed again like a changed configuration
                 reason = (f"on {current.revision or release}; drift found since its deployment "
                           f"({_count(drifted.resources, 'resource')}): deploys it again")
