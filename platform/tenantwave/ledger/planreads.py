@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from tenantwave.ledger import frozen
 from tenantwave.ledger.driftreads import outstanding
-from tenantwave.ledger.history import Deployed, GateFacts, ReleaseHistory, Success
+from tenantwave.ledger.history import Deployed, GateFacts, ReleaseHistory, Success, deployed
 from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord, StackStatus
 
 Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
@@ -89,12 +90,15 @@ def release_history(execute: Execute, release: str) -> ReleaseHistory:
     ]
     running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
     return ReleaseHistory.from_records(
-        release, successes, current(execute, names), running, gate_facts(execute, release), outstanding(execute)
+        release, successes, current(execute, names), running, gate_facts(execute, release, names), outstanding(execute)
     )
 
 
-def gate_facts(execute: Execute, release: str) -> GateFacts:
-    results = {record.stack: record for record in map(deployment, execute(RESULTS, {"release": release}))}
+def gate_facts(execute: Execute, release: str, names: Callable[[Any], tuple[str, ...]] | None = None) -> GateFacts:
+    names = names or _Tenants()
+    results = {
+        record.stack: record for record in (deployment(row, names) for row in execute(RESULTS, {"release": release}))
+    }
     approvals = tuple(approval(row) for row in execute(APPROVALS, {"release": release}))
     verifications = {run.wave: run for run in map(run_record, execute(VERIFICATIONS, {"release": release}))}
     return GateFacts(results, approvals, {wave: run for wave, run in verifications.items() if wave is not None})
@@ -107,7 +111,7 @@ def current(execute: Execute, names: Callable[[Any], tuple[str, ...]] | None = N
     names = names or _Tenants()
     iso = _iso
     return {
-        stack: Deployed(release, fingerprint, iso(ended_at), revision, config, names(tenants))
+        stack: deployed(release, fingerprint, iso(ended_at), revision, config, names(tenants))
         for stack, release, fingerprint, operation, ended_at, revision, config, tenants in execute(CURRENT, {})
         if operation in DEPLOYING_OPERATIONS
     }
@@ -160,33 +164,39 @@ def fleet_status(execute: Execute) -> list[StackStatus]:
     return statuses
 
 
-def deployment(row: Sequence[Any]) -> DeploymentRecord:
-    """A DeploymentRecord from the values of DEPLOYMENT_FIELDS, in that order."""
+def deployment(row: Sequence[Any], names: Callable[[Any], tuple[str, ...]] | None = None) -> DeploymentRecord:
+    """A DeploymentRecord from the values of DEPLOYMENT_FIELDS, in that order (built by
+    ledger.frozen: one per stack of a release for its gates); `names` decodes the tenants (a
+    _Tenants shares them across a read)."""
     (id_, run_id, release, stack, environment, kind, tier, tenants, operation, status,
      started_at, ended_at, error, log_path, fingerprint, resources, revision, config) = row  # fmt: skip
     started = as_datetime(started_at)
     assert started is not None
-    return DeploymentRecord(
-        id=int(id_),
-        run_id=run_id,
-        release=release,
-        stack=stack,
-        environment=environment,
-        kind=kind,
-        tier=tier,
-        tenants=tuple(_json(tenants)),
-        operation=operation,
-        status=status,
-        started_at=started,
-        ended_at=as_datetime(ended_at),
-        error=error,
-        log_path=log_path,
-        fingerprint=fingerprint,
-        resources=resources,
-        revision=revision,
-        config=config,
+    return _record(
+        {
+            "id": int(id_),
+            "run_id": run_id,
+            "release": release,
+            "stack": stack,
+            "environment": environment,
+            "kind": kind,
+            "tier": tier,
+            "tenants": tuple(_json(tenants)) if names is None else names(tenants),
+            "operation": operation,
+            "status": status,
+            "started_at": started,
+            "ended_at": as_datetime(ended_at),
+            "error": error,
+            "log_path": log_path,
+            "fingerprint": fingerprint,
+            "resources": resources,
+            "revision": revision,
+            "config": config,
+        }
     )
 
+
+_record = frozen.from_fields(DeploymentRecord)
 
 _decoder = json.JSONDecoder()
 
