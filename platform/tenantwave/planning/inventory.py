@@ -52,26 +52,31 @@ def build_inventory(project: Project) -> list[Stack]:
     phase_of = project.phase_of
     members: dict[tuple[str, str], list[str]] = defaultdict(list)  # (tier, env) -> pool tenants
     ring_of = RingOf(project)
+    pools = {tier.id for tier in project.tiers.values() if tier.model == "pool"}
+    tier_waves = {tier.id: tier.wave for tier in project.tiers.values()}
+    phases = {env: (index, phase.phase) for env, (index, phase) in phase_of.items()}
     stacks: list[Stack] = []
     for tenant in project.tenants.values():
-        tier = project.tiers[tenant.tier]
-        for env in tenant.environments:
-            if tier.model == "pool":
-                members[(tier.id, env)].append(tenant.id)
-                continue
-            index, phase = phase_of[env]
-            wave = tenant.config.wave if tenant.config.wave is not None else tier.wave
-            ring, rank = ring_of.stack((tenant.id,))
+        config = tenant.config
+        tier_id, tenant_id = config.tier, tenant.id
+        if tier_id in pools:
+            for env in config.environments:
+                members[(tier_id, env)].append(tenant_id)
+            continue
+        wave = config.wave if config.wave is not None else tier_waves[tier_id]
+        ring, rank = ring_of.stack((tenant_id,))
+        for env in config.environments:
+            index, phase = phases[env]
             stacks.append(
                 Stack(
-                    name=stack_name(env, "silo", tenant.id),
+                    name=f"{env}.silo.{tenant_id}",  # stack_name(env, "silo", tenant_id)
                     environment=env,
-                    phase=phase.phase,
+                    phase=phase,
                     phase_index=index,
                     kind="silo",
-                    tier=tier.id,
-                    tenant=tenant.id,
-                    tenants=(tenant.id,),
+                    tier=tier_id,
+                    tenant=tenant_id,
+                    tenants=(tenant_id,),
                     wave_key=(index, wave),
                     ring=ring,
                     ring_rank=rank,
@@ -100,7 +105,8 @@ def build_inventory(project: Project) -> list[Stack]:
                 )
             )
     env_order = {env: position for position, env in enumerate(project.environments)}
-    stacks.sort(key=lambda s: (s.order_key, env_order[s.environment], s.kind, s.name))
+    # (order_key, environment order, kind, name), flat
+    stacks.sort(key=lambda s: (s.wave_key[0], s.ring_rank, s.wave_key[1], env_order[s.environment], s.kind, s.name))
     return stacks
 
 
