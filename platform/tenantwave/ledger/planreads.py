@@ -34,12 +34,13 @@ SUCCESSES = (
 
 # What each stack runs: its last successful operation, unless that was a destroy or a destroy was
 # attempted since (failed, cancelled, or cut short: the stack may be half gone, or its data no longer
-# retained; `up` must run it again, which re-asserts retention).
+# retained; `up` must run it again, which re-asserts retention). Stacks whose last such operation is a
+# destroy run nothing: left out here rather than fetched and dropped.
 CURRENT = (
-    "SELECT d.stack, d.release, d.fingerprint, d.operation, d.ended_at, d.revision, d.config, d.tenants "
+    "SELECT d.stack, d.release, d.fingerprint, d.ended_at, d.revision, d.config, d.tenants "
     "FROM tw_deployments d "
     "JOIN (SELECT max(id) AS id FROM tw_deployments WHERE status = 'succeeded' OR operation = 'destroy' "
-    "GROUP BY stack) latest ON d.id = latest.id"
+    f"GROUP BY stack) latest ON d.id = latest.id WHERE d.operation IN {_DEPLOYING}"
 )
 
 RUNNING = "SELECT stack, run_id FROM tw_claims"
@@ -112,8 +113,7 @@ def current(execute: Execute, names: Callable[[Any], tuple[str, ...]] | None = N
     iso = _iso
     return {
         stack: deployed(release, fingerprint, iso(ended_at), revision, config, names(tenants))
-        for stack, release, fingerprint, operation, ended_at, revision, config, tenants in execute(CURRENT, {})
-        if operation in DEPLOYING_OPERATIONS
+        for stack, release, fingerprint, ended_at, revision, config, tenants in execute(CURRENT, {})
     }
 
 
