@@ -8,29 +8,25 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from tenantwave.config.ids import id_problem
 from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
-from tenantwave.config.notify import SECTION as NOTIFY
-from tenantwave.config.notify import quiet_problem
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.program import ModelError, parameter_model
 from tenantwave.config.rings import ring_problems
 from tenantwave.config.schedulechecks import schedule_problems, schedule_warnings
-from tenantwave.config.suggestions import did_you_mean, known_keys
+from tenantwave.config.suggestions import did_you_mean
 from tenantwave.config.targetchecks import missing_targets, reserved_word_problem, unknown_targets, untargeted_warnings
+from tenantwave.config.validation import validate_into
 from tenantwave.errors import ConfigError, Problem, UsageError
 
 PLATFORM_FILE = "platform.yaml"
 CONFIG_SUFFIXES = (".yaml", ".yml")
 RESERVED_TENANT_IDS = frozenset({"shared"})  # the `tenant` label of resources a pool shares
-
-_M = TypeVar("_M", bound=BaseModel)
-
 
 def find_project(start: Path) -> Path:
     """The nearest directory at or above `start` that holds a platform.yaml."""
@@ -94,7 +90,7 @@ def _load_platform(
     problems += read_problems
     if data is None:
         return None, None
-    config = _validate(PlatformConfig, data, PLATFORM_FILE, problems)
+    config = validate_into(PlatformConfig, data, PLATFORM_FILE, problems)
     if config is None:
         return data, None
     before = len(problems)
@@ -184,7 +180,7 @@ def _load_tiers(
         problems += read_problems
         if data is None:
             continue
-        config = _validate(tier_config, data, shown, problems)
+        config = validate_into(tier_config, data, shown, problems)
         if config is None:
             continue
         before = len(problems)
@@ -212,6 +208,7 @@ def _load_tenants(
 ) -> dict[str, Tenant]:
     tier_files = {stem for stem, _, _, _ in _config_files(root, "tiers", [])}
     tenants: dict[str, Tenant] = {}
+    seen = _Seen()
     for tenant_id, path, shown, regular in _config_files(root, "tenants", problems):
         if tenant_id in RESERVED_TENANT_IDS:
             problems.append(Problem(shown, "file name", f"{tenant_id!r} is reserved (it labels pool-wide resources)"))
@@ -220,7 +217,7 @@ def _load_tenants(
         problems += read_problems
         if data is None:
             continue
-        config = _validate(TenantConfig, data, shown, problems)
+        config = validate_into(TenantConfig, data, shown, problems)
         if config is None:
             continue
         tier = tiers.get(config.tier)
@@ -229,7 +226,7 @@ def _load_tenants(
                 known = did_you_mean(config.tier, tier_files) or f" (known: {', '.join(sorted(tier_files)) or 'none'})"
                 problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r}{known}"))
             continue  # a broken tier file is reported once, on the tier itself
-        tenant = _check_tenant(tenant_id, config, tier, environments, model, shown, problems)
+        tenant = _check_tenant(tenant_id, config, tier, environments, model, shown, problems, seen)
         if tenant is not None:
             tenants[tenant_id] = tenant
     return tenants
@@ -243,22 +240,14 @@ def _check_tenant(
     model: type[BaseModel] | None,
     shown: str,
     problems: list[Problem],
+    seen: _Seen,
 ) -> Tenant | None:
     before = len(problems)
-    if not config.environments:
-        problems.append(Problem(shown, "environments", "connect the tenant to at least one environment"))
-    _check_environments(config.environments, environments, shown, problems, "the lifecycle")
-    if environments is not None:
-        for index, env in enumerate(config.environments):
-            if env in environments and env not in tier.environments:
-                offered = ", ".join(tier.environments)
-                problems.append(
-                    Problem(
-                        shown,
-                        f"environments[{index}]",
-                        f"tier {tier.id!r} is not offered in {env!r} (it is offered in: {offered})",
-                    )
-                )
+    connected = (tier.id, *config.environments)
+    if connected not in seen.fine_environments:
+        _check_tenant_environments(config, tier, environments, shown, problems)
+        if len(problems) == before:
+            seen.fine_environments.add(connected)
     if config.wave is not None and tier.model == "pool":
         problems.append(
             Problem(
@@ -284,11 +273,42 @@ def _check_tenant(
         return Tenant(id=tenant_id, config=config, parameters=tier.config.parameters)  # validated, immutable
     if model is None:
         return None  # the model could not be loaded (reported): overrides cannot be checked
-    merged = merge_overrides(tier.config.parameters.model_dump(), config.parameters)
-    parameters = _validate(model, merged, shown, problems, prefix="parameters")
+    defaults = seen.tier_parameters.get(tier.id)
+    if defaults is None:
+        defaults = seen.tier_parameters[tier.id] = tier.config.parameters.model_dump()
+    merged = merge_overrides(defaults, config.parameters)  # copies what it changes: `defaults` stays as dumped
+    parameters = validate_into(model, merged, shown, problems, prefix="parameters")
     if parameters is None:
         return None
     return Tenant(id=tenant_id, config=config, parameters=parameters)
+
+
+class _Seen:
+    """What checking one load's tenants found once for many: the (tier, environments...) found without a
+    problem (the same lists give the same answers), the dump of each tier's parameters."""
+
+    def __init__(self) -> None:
+        self.fine_environments: set[tuple[str, ...]] = set()
+        self.tier_parameters: dict[str, dict[str, Any]] = {}
+
+
+def _check_tenant_environments(
+    config: TenantConfig, tier: Tier, environments: list[str] | None, shown: str, problems: list[Problem]
+) -> None:
+    if not config.environments:
+        problems.append(Problem(shown, "environments", "connect the tenant to at least one environment"))
+    _check_environments(config.environments, environments, shown, problems, "the lifecycle")
+    if environments is not None:
+        for index, env in enumerate(config.environments):
+            if env in environments and env not in tier.environments:
+                offered = ", ".join(tier.environments)
+                problems.append(
+                    Problem(
+                        shown,
+                        f"environments[{index}]",
+                        f"tier {tier.id!r} is not offered in {env!r} (it is offered in: {offered})",
+                    )
+                )
 
 
 # -- shared helpers --------------------------------------------------------------------------
@@ -341,51 +361,6 @@ def _check_environments(
             problems.append(Problem(shown, f"environments[{index}]", f"environment {env!r} is not in {where_known}"))
         seen.add(env)
     return list(listed)
-
-
-def _validate(
-    model: type[_M], data: Any, shown: str, problems: list[Problem], prefix: str = ""
-) -> _M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            if shown == PLATFORM_FILE and error["loc"][:1] == (NOTIFY,):  # may hold a URL: never repeated
-                loc, message = quiet_problem(error)
-                problems.append(Problem(shown, _field(prefix, loc), message))
-                continue
-            problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error, model)))
-        return None
-
-
-def _field(prefix: str, loc: tuple[Any, ...]) -> str:
-    text = prefix
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif str(part).startswith(("function-", "list[", "dict[")):  # pydantic's validator tags, not fields
-            continue
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
-def _message(error: Any, model: type[BaseModel]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        *where, key = error["loc"]
-        hint = did_you_mean(str(key), known_keys(model, where))
-        if hint:
-            return f"unknown key{hint}"
-        return "unknown key (remove it, or check its spelling against docs/configuration.md)"
-    if kind == "missing":
-        return "missing (this key is required)"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if kind.endswith(("_type", "_parsing")) or kind.startswith(("int_", "bool_", "literal_")):
-        value = error.get("input")
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        return f"{message[0].lower()}{message[1:]}, got {shown}"
-    return message[0].lower() + message[1:] if message else kind
 
 
 def _warnings(project: Project) -> list[str]:
