@@ -86,7 +86,7 @@ def release_history(execute: Execute, release: str) -> ReleaseHistory:
     its wave gates read, and the drift standing on stacks."""
     names = _Tenants()  # one decoding (and one tuple) per distinct stored list of tenants
     successes = [
-        Success(stack, environment, names(tenants), fingerprint, config)
+        Success(stack, environment, names[tenants], fingerprint, config)
         for stack, environment, tenants, fingerprint, config in execute(SUCCESSES, {"release": release})
     ]
     running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
@@ -95,8 +95,8 @@ def release_history(execute: Execute, release: str) -> ReleaseHistory:
     )
 
 
-def gate_facts(execute: Execute, release: str, names: Callable[[Any], tuple[str, ...]] | None = None) -> GateFacts:
-    names = names or _Tenants()
+def gate_facts(execute: Execute, release: str, names: _Tenants | None = None) -> GateFacts:
+    names = _Tenants() if names is None else names
     results = {
         record.stack: record for record in (deployment(row, names) for row in execute(RESULTS, {"release": release}))
     }
@@ -105,14 +105,14 @@ def gate_facts(execute: Execute, release: str, names: Callable[[Any], tuple[str,
     return GateFacts(results, approvals, {wave: run for wave, run in verifications.items() if wave is not None})
 
 
-def current(execute: Execute, names: Callable[[Any], tuple[str, ...]] | None = None) -> dict[str, Deployed]:
+def current(execute: Execute, names: _Tenants | None = None) -> dict[str, Deployed]:
     """stack -> what it runs (CURRENT). One row per stack ever deployed (25,000 for a plan of
     10,000 tenants), so the loop does only what each row needs: `_iso`'s quick path for the time,
     `names` (a _Tenants) for the tenants."""
-    names = names or _Tenants()
+    names = _Tenants() if names is None else names
     iso = _iso
     return {
-        stack: deployed(release, fingerprint, iso(ended_at), revision, config, names(tenants))
+        stack: deployed(release, fingerprint, iso(ended_at), revision, config, names[tenants])
         for stack, release, fingerprint, ended_at, revision, config, tenants in execute(CURRENT, {})
     }
 
@@ -164,7 +164,7 @@ def fleet_status(execute: Execute) -> list[StackStatus]:
     return statuses
 
 
-def deployment(row: Sequence[Any], names: Callable[[Any], tuple[str, ...]] | None = None) -> DeploymentRecord:
+def deployment(row: Sequence[Any], names: _Tenants | None = None) -> DeploymentRecord:
     """A DeploymentRecord from the values of DEPLOYMENT_FIELDS, in that order (built by
     ledger.frozen: one per stack of a release for its gates); `names` decodes the tenants (a
     _Tenants shares them across a read)."""
@@ -181,7 +181,7 @@ def deployment(row: Sequence[Any], names: Callable[[Any], tuple[str, ...]] | Non
             "environment": environment,
             "kind": kind,
             "tier": tier,
-            "tenants": tuple(_json(tenants)) if names is None else names(tenants),
+            "tenants": tuple(_json(tenants)) if names is None else names[tenants],
             "operation": operation,
             "status": status,
             "started_at": started,
@@ -224,20 +224,14 @@ def as_datetime(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-class _Tenants:
-    """The tenants of a stored JSON list as a tuple (tuple(_json(text))), decoded once per distinct
-    text in one read: most stacks' lists recur (every stack serving the same tenants, the pools'
-    "[]"), and the tuples are immutable, so rows share them."""
+class _Tenants(dict[Any, tuple[str, ...]]):
+    """stored JSON list of tenants -> the tenants as a tuple (tuple(_json(text))), decoded on the
+    first `names[text]` of a read and shared after: most lists recur (stacks serving the same
+    tenants, the pools' "[]") and tuples are immutable. A dict looked up by subscript: a hit never
+    leaves C."""
 
-    __slots__ = ("_seen",)
-
-    def __init__(self) -> None:
-        self._seen: dict[Any, tuple[str, ...]] = {}
-
-    def __call__(self, text: Any) -> tuple[str, ...]:
-        names = self._seen.get(text)
-        if names is None:
-            names = self._seen[text] = tuple(_json(text))
+    def __missing__(self, text: Any) -> tuple[str, ...]:
+        names = self[text] = tuple(_json(text))
         return names
 
 
