@@ -1,0 +1,71 @@
+"""The ledger stage of `platform plan --json` (issue 17, item 4): `DeferredLedger.release_history` on
+a fleet's SQLite ledger (the quick read: planreads over the standard library's sqlite3), against a
+baseline tree measured in the same run.
+
+Each figure is the best (and the median) of --repeat fresh processes, interleaved with the
+baseline's: CPU seconds (time.process_time) of the read alone, with the cyclic collector paused as
+`plan` runs it (cli/read.py). The ledger is only read (read-only URI), but a copy of the fleet is
+the safe thing to point it at. Printed figures only: nothing here asserts a time.
+
+Run (a fleet from bench/fleetgen.py, with its ledger in .platform/ledger.db):
+    .venv/bin/python bench/bench_ledger.py FLEET [--release 2.0.0] [--baseline DIR] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# In a fresh interpreter: the tree's platform/ in argv[1], the ledger file argv[2], the release argv[3].
+_MEASURE = """
+import gc, sys, time
+sys.path.insert(0, sys.argv[1])
+gc.disable()
+from tenantwave.ledger.deferred import DeferredLedger
+ledger = DeferredLedger("sqlite:///" + sys.argv[2])
+started = time.process_time()
+history = ledger.release_history(sys.argv[3])
+print(time.process_time() - started, len(history.current), len(history.successes))
+"""
+
+
+def measure(tree: Path, ledger: Path, release: str) -> tuple[float, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(tree / "platform"), str(ledger), release],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seconds, *counts = done.stdout.split()
+    return float(seconds), f"{counts[0]} stacks run something, {counts[1]} successes of {release}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("fleet", type=Path)
+    parser.add_argument("--release", default="2.0.0")
+    parser.add_argument("--baseline", type=Path, action="append", default=[], help="a tree containing platform/")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    ledger = (args.fleet / ".platform" / "ledger.db").resolve()
+    if not ledger.is_file():
+        parser.error(f"{ledger}: no ledger (bench/fleetgen.py writes one)")
+    trees = [ROOT, *args.baseline]
+    times: dict[Path, list[float]] = {tree: [] for tree in trees}
+    what = ""
+    for _ in range(args.repeat):
+        for tree in trees:
+            seconds, what = measure(tree, ledger, args.release)
+            times[tree].append(seconds)
+    print(f"release_history({args.release}) on {ledger}: {what}")
+    best = {tree: min(values) for tree, values in times.items()}
+    for tree in trees:
+        ratio = "" if tree == ROOT else f"  (this tree: {best[ROOT] / best[tree]:.2f}x)"
+        print(f"{tree!s:40} CPU best {best[tree]:.3f} s, median {statistics.median(times[tree]):.3f} s{ratio}")
+
+
+if __name__ == "__main__":
+    main()
