@@ -4,7 +4,9 @@ tier's parameters) never hides a problem nor lets one tenant's overrides reach a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -52,3 +54,20 @@ def test_overrides_of_one_tier_reach_only_their_own_tenant(root: Path) -> None:
     assert dumped["a-fast"]["features"] == dumped["c-plain"]["features"] == premium["features"]
     assert dumped["c-plain"]["replicas"] == 5 and dumped["a-fast"]["replicas"] == premium["replicas"]
     assert project.tiers["premium"].config.parameters.model_dump()["rate_limit"] == premium["rate_limit"]
+
+
+def test_each_folder_is_listed_once_per_load(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader and the unread-file warnings walk one listing (10,000 entries at scale), and still
+    name what is not read."""
+    (root / "tenants" / "notes.txt").write_text("not a tenant")
+    listed: list[str] = []
+    real = os.scandir
+
+    def scandir(path: Any) -> Any:
+        listed.append(os.path.basename(str(path)))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    project = load_project(root)
+    assert listed.count("tenants") == listed.count("tiers") == 1
+    assert any(warning.startswith("tenants/notes.txt: not read") for warning in project.warnings)

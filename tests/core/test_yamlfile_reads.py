@@ -222,3 +222,21 @@ def test_with_the_hint_a_file_that_grows_after_its_status_is_read_up_to_the_limi
     assert data is None and [str(p) for p in problems] == [
         "tenants/t.yaml: is more than 50 bytes; configuration files are at most 1 MB"
     ]
+
+
+def test_a_way_found_clear_does_not_clear_another_one(root: Path, tmp_path: Path) -> None:
+    """The session remembers the ways (directories up to the file) found without a link, by their exact
+    text: a file in another directory, linked outside, is still refused after a clear one was read."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "stranger.yaml").write_text(TENANT)
+    (root / "linked").symlink_to(elsewhere)
+    session = ReadSession()
+    for _ in range(2):
+        assert read_mapping(root / "tenants" / "plain.yaml", "tenants/plain.yaml", session=session)[1] == []
+        data, problems = read_mapping(str(root / "linked" / "stranger.yaml"), "linked/stranger.yaml",
+                                      session=session, regular=True)
+        assert data is None and [str(p) for p in problems] == [
+            f"linked/stranger.yaml: is a symbolic link to {elsewhere / 'stranger.yaml'}, outside the project: "
+            "configuration files must be inside it (copy the file in instead)"
+        ]

@@ -5,13 +5,13 @@ Every problem is collected (file, field, what to do) and reported together in on
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from tenantwave.config.folders import Folders
 from tenantwave.config.ids import id_problem
 from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
@@ -61,8 +61,9 @@ def _load_project(root: Path, cache: ParseCache) -> Project:
         [env for phase in platform.lifecycle for env in phase.environments] if platform else None
     )
     model = _parameter_model(root, platform_data, problems)
-    tiers = _load_tiers(root, cache, environments, model, problems)
-    tenant_configs = _load_tenants(root, cache, tiers, environments, model, problems)
+    folders = Folders(root)
+    tiers = _load_tiers(folders, cache, environments, model, problems)
+    tenant_configs = _load_tenants(folders, cache, tiers, environments, model, problems)
     project = None
     if platform is not None:
         project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
@@ -75,7 +76,7 @@ def _load_project(root: Path, cache: ParseCache) -> Project:
         platform=platform,
         tiers=tiers,
         tenants=tenant_configs,
-        warnings=tuple(_warnings(project)),
+        warnings=tuple(_warnings(project, folders)),
     )
 
 
@@ -165,7 +166,7 @@ def _check_lifecycle(config: PlatformConfig, problems: list[Problem]) -> None:
 
 
 def _load_tiers(
-    root: Path,
+    folders: Folders,
     cache: ParseCache,
     environments: list[str] | None,
     model: type[BaseModel] | None,
@@ -175,7 +176,7 @@ def _load_tiers(
     tier_config = tier_config_model(model)
     known = parameter_names(model) if model is not None else None
     tiers: dict[str, Tier] = {}
-    for tier_id, path, shown, regular in _config_files(root, "tiers", problems):
+    for tier_id, path, shown, regular in _config_files(folders, "tiers", problems):
         data, read_problems = cache.read_mapping(path, shown, regular=regular)
         problems += read_problems
         if data is None:
@@ -199,17 +200,17 @@ def _load_tiers(
 
 
 def _load_tenants(
-    root: Path,
+    folders: Folders,
     cache: ParseCache,
     tiers: dict[str, Tier],
     environments: list[str] | None,
     model: type[BaseModel] | None,
     problems: list[Problem],
 ) -> dict[str, Tenant]:
-    tier_files = {stem for stem, _, _, _ in _config_files(root, "tiers", [])}
+    tier_files = {stem for stem, _, _, _ in _config_files(folders, "tiers", [])}
     tenants: dict[str, Tenant] = {}
     seen = _Seen()
-    for tenant_id, path, shown, regular in _config_files(root, "tenants", problems):
+    for tenant_id, path, shown, regular in _config_files(folders, "tenants", problems):
         if tenant_id in RESERVED_TENANT_IDS:
             problems.append(Problem(shown, "file name", f"{tenant_id!r} is reserved (it labels pool-wide resources)"))
             continue
@@ -314,16 +315,16 @@ def _check_tenant_environments(
 # -- shared helpers --------------------------------------------------------------------------
 
 
-def _config_files(root: Path, folder: str, problems: list[Problem]) -> list[tuple[str, str, str, bool]]:
-    """(id, path, shown name, regular) of each YAML file in root/folder, with id and duplicate checks. The
+def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> list[tuple[str, str, str, bool]]:
+    """(id, path, shown name, regular) of each YAML file in the folder, with id and duplicate checks. The
     path is a string (the directory entry's): a Path per file costs more than reading a tenant file's YAML.
     `regular`: the entry's type says a regular file, not a symbolic link (yamlfile.read_mapping's hint)."""
-    directory = root / folder
-    if not directory.is_dir():
+    entries = folders.entries(folder)
+    if entries is None:
         return []
     found: list[tuple[str, str, str, bool]] = []
     stems: dict[str, str] = {}
-    for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):  # Path sorting is slow
+    for entry in entries:
         stem, dot, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
         if not stem or f"{dot}{suffix}" not in CONFIG_SUFFIXES or not entry.is_file():
             continue
@@ -363,11 +364,11 @@ def _check_environments(
     return list(listed)
 
 
-def _warnings(project: Project) -> list[str]:
+def _warnings(project: Project, folders: Folders) -> list[str]:
     from tenantwave.config.reachability import uncompletable_phases, unreachable_phases
     from tenantwave.config.unread import unread_warnings
 
-    return unread_warnings(project.root) + untargeted_warnings(project) + schedule_warnings(project) + [
+    return unread_warnings(project.root, folders) + untargeted_warnings(project) + schedule_warnings(project) + [
         f"{PLATFORM_FILE}: require_tenant: phase {phase!r} has no connected tenant, "
         "so no deployment can ever reach it; connect a tenant to one of its environments "
         "or make the phase optional"

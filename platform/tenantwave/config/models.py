@@ -265,10 +265,8 @@ class Project:
     def environments_in_use(self) -> tuple[str, ...]:
         """Environments with at least one stack: a pool tier offered there or a silo tenant connected."""
         used = {env for tier in self.tiers.values() if tier.model == "pool" for env in tier.environments}
-        used.update(
-            env
-            for tenant in self.tenants.values()
-            if self.tiers[tenant.tier].model == "silo"
-            for env in tenant.environments
-        )
+        models = {name: tier.model for name, tier in self.tiers.items()}
+        for tenant in self.tenants.values():
+            if models[tenant.config.tier] == "silo":
+                used.update(tenant.config.environments)
         return tuple(env for env in self.environments if env in used)

@@ -35,7 +35,8 @@ def schedule_problems(project: Project) -> list[Problem]:
     for tier in project.tiers.values():
         problems += _window_problems(f"tiers/{tier.id}.yaml", tier.config.windows, environments)
     for tenant in project.tenants.values():
-        problems += _window_problems(f"tenants/{tenant.id}.yaml", tenant.config.windows or [], environments)
+        if tenant.config.windows:  # most tenants have none (None: the tier's, []: any time)
+            problems += _window_problems(f"tenants/{tenant.id}.yaml", tenant.config.windows, environments)
     return problems
 
 

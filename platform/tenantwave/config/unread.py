@@ -9,19 +9,23 @@ that is missing or holds no tenant.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from tenantwave.config.folders import Folders
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 KEEP_FILES = frozenset({".gitkeep", ".keep"})  # placeholders that keep an empty folder in git
 FOLDERS = {"tiers": "tier", "tenants": "tenant"}
 
 
-def unread_warnings(root: Path) -> list[str]:
+def unread_warnings(root: Path, folders: Folders | None = None) -> list[str]:
+    """A warning for each entry of tiers/ and tenants/ that is not read, and for a missing or empty tenants/.
+    `folders`: the listing the loader read the files from (else they are listed here)."""
+    folders = folders or Folders(root)
     warnings: list[str] = []
     for folder, kind in FOLDERS.items():
-        directory = root / folder
-        if not directory.is_dir():
+        entries = folders.entries(folder)
+        if entries is None:
             if folder == "tenants":
                 warnings.append(
                     "tenants/: no such folder, so the configuration has no tenant: every pool stack would serve "
@@ -29,7 +33,7 @@ def unread_warnings(root: Path) -> list[str]:
                 )
             continue
         read = 0
-        for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
+        for entry in entries:
             if entry.name in KEEP_FILES:
                 continue
             stem, dot, suffix = entry.name.rpartition(".")

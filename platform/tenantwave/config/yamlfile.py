@@ -67,6 +67,7 @@ class ReadSession:
     def __init__(self) -> None:
         self.scalars = Scalars(_StrictLoader)
         self.not_links: set[str] = set()  # directories on the way from the root found not to be links
+        self.clear_ways: set[tuple[str, int]] = set()  # (a path up to its last "/", depth) found without links
 
 
 def read_mapping(
@@ -202,6 +203,9 @@ def _links_on_the_way(path: str, shown: str, session: ReadSession) -> bool:
     be a symbolic link: the directories `_outside_project` looks at, each asked once per session."""
     simple = "/." not in shown and "//" not in shown and shown[:1] not in "/." and shown[-1:] != "/"
     depth = shown.count("/") + 1 if simple else len(PurePosixPath(shown).parts)  # the same, without a path
+    way = (path[: path.rfind("/") + 1], depth)  # the directories looked at depend on nothing else
+    if way in session.clear_ways:
+        return False
     directory = path
     for _ in range(depth - 1):
         directory = os.path.dirname(directory)
@@ -209,6 +213,7 @@ def _links_on_the_way(path: str, shown: str, session: ReadSession) -> bool:
             if os.path.islink(directory):
                 return True
             session.not_links.add(directory)
+    session.clear_ways.add(way)
     return False
 
 
