@@ -26,13 +26,19 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ["plan", "--release", "2.0.0", "--json"]
 
 # In a helper interpreter: one `platform` run of the tree in argv[1]; its CPU, wall time and peak RSS.
+# It runs as the console script does (a script named `platform`, as pip writes it: cli/ending.py
+# ends a read command's process early only there), the tree first on the path (PYTHONPATH).
 _MEASURE = """
-import json, os, resource, subprocess, sys, time
-code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from tenantwave.cli import main; main()"
+import json, os, resource, shutil, subprocess, sys, tempfile, time
+folder = tempfile.mkdtemp()
+script = os.path.join(folder, "platform")
+with open(script, "w") as file:
+    file.write("import sys\\nfrom tenantwave.cli import main\\nif __name__ == '__main__':\\n    sys.exit(main())\\n")
 started = time.perf_counter()
-done = subprocess.run([sys.executable, "-c", code, sys.argv[1], *sys.argv[3:]], cwd=sys.argv[2],
-                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+done = subprocess.run([sys.executable, script, *sys.argv[3:]], cwd=sys.argv[2], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": sys.argv[1]})
 wall = time.perf_counter() - started
+shutil.rmtree(folder)
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"cpu": usage.ru_utime + usage.ru_stime, "wall": wall, "mb": usage.ru_maxrss / 1024,
                   "code": done.returncode, "stderr": done.stderr.decode()[-500:]}))

@@ -14,6 +14,7 @@
 - `examples`    the examples every --help ends with; `completion`: names for shell completion
 - `text`, `streams`: outside text made safe to show; stdout/stderr that a closed reader cannot break
 - `outputs`     files a command writes (--output, --markdown, --json-file), checked before the work
+- `ending`      how the console script's process ends after a read command: at once, once all is out
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from tenantwave.cli import ci, dashboard, deploy, drift, examples, health, preview, read, tenant, unlock
+from tenantwave.cli import ci, dashboard, deploy, drift, ending, examples, health, preview, read, tenant, unlock
 from tenantwave.cli.app import cli
 from tenantwave.cli.streams import guard_closed_pipes
 
@@ -47,10 +48,15 @@ examples.attach(cli)
 
 
 def main() -> None:
-    """Console-script entry point: output to a reader that went away stops quietly (streams)."""
+    """Console-script entry point: output to a reader that went away stops quietly (streams). Run
+    as the `platform` script, a read command's process ends without tearing its heap down (ending)."""
     guard_closed_pipes()
+    ending.arm(main)
     try:
         sys.exit(cli.main(prog_name="platform", standalone_mode=True))
+    except SystemExit as exc:
+        ending.end_now(exc.code)  # returns unless this is the script's end after a read command
+        raise
     finally:
         _before_exit()
 

@@ -1,0 +1,86 @@
+"""How the `platform` process ends after a read command: at once, its heap left to the system.
+
+validate, plan and status build a large structure (10,000 tenants: about two million objects),
+print it, and the process ends. Tearing the interpreter down then costs a third of a second of a
+two-second `plan --json`: every object freed one by one, the collector walking them all. A read
+command writes nothing but stdout and stderr (its ledger work, if any, is committed before it
+returns), so once those are out nothing is lost by ending the process without that teardown (the
+technique Instagram used for its web workers).
+
+`end_now` does it, and only for the `platform` console script itself (`main` called from the
+script pip writes, `armed`): a program calling `main()` or the click group in-process (CliRunner,
+a test, a benchmark) goes on as before. Everything the interpreter's own exit does that can be seen
+is done first, in its order: other threads must have ended (else the ordinary exit waits for them),
+atexit handlers run, stdout and stderr are flushed (a closed pipe stays quiet: cli.streams); the
+exit code is the one SystemExit carries. When any of that cannot be done exactly (a thread still
+running, a flush failing, an exit code that is not a plain number), the ordinary exit happens.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+_state = {"armed": False, "read_only": False}
+
+
+def arm(entry: Callable[[], Any]) -> bool:
+    """Allow `end_now` when `entry` was called by the `platform` console script as its last act
+    (pip's script: `from tenantwave.cli import main` ... `sys.exit(main())` at module level);
+    True if so. Anything else (CliRunner, `python -c`, another program) leaves it disarmed."""
+    _state["read_only"] = False
+    _state["armed"] = _called_by_console_script(entry, sys._getframe(2))  # arm <- entry <- its caller
+    return _state["armed"]
+
+
+def _called_by_console_script(entry: Callable[[], Any], caller: FrameType) -> bool:
+    script = sys.modules.get("__main__")
+    path = getattr(script, "__file__", None)
+    if script is None or not path or Path(path).stem not in ("platform", "platform-script"):
+        return False
+    if getattr(script, "main", None) is not entry:
+        return False
+    return caller.f_globals is vars(script) and caller.f_code.co_name == "<module>" and caller.f_back is None
+
+
+def read_command() -> bool:
+    """The command running writes nothing but stdout and stderr (validate, plan, status). True if
+    its process ends with it (the console script): the read command need not restore what only
+    the rest of a longer-lived process would need (cli.read: the cyclic collector)."""
+    _state["read_only"] = True
+    return _state["armed"]
+
+
+def end_now(code: object) -> None:
+    """End the process with SystemExit's `code`, without the interpreter's teardown, if it is armed
+    and a read command ran; return (and let the ordinary exit happen) otherwise."""
+    if not (_state["armed"] and _state["read_only"]):
+        return
+    status = 0 if code is None else code
+    if not isinstance(status, int) or not 0 <= status <= 255:
+        return
+    if any(not thread.daemon for thread in threading.enumerate() if thread is not threading.main_thread()):
+        return
+    if not _flushed():
+        return
+    atexit._run_exitfuncs()
+    if not _flushed():  # what the handlers wrote; on failure the interpreter flushes (and reports) again
+        return
+    os._exit(status)
+
+
+def _flushed() -> bool:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except Exception:
+            return False
+    return True
