@@ -16,6 +16,7 @@
 Imports nothing above itself: no ledger, no engine, no click or rich.
 - `targets`      where each environment deploys (platform.yaml `targets`); `targetchecks` its cross-file rules
 - `unread`       files under tiers/ and tenants/ the loader does not read (validate warns)
+- `folders`      the entries of tiers/ and tenants/, listed once per load for the loader and `unread`
 - `notify`       the webhooks told about runs (platform.yaml `notify`): where each URL comes from, events
 - `schedule`     maintenance windows (tiers/, tenants/) and freezes (platform.yaml)
 - `schedulechecks` their cross-file rules: the environments, phases and tenants they name exist

@@ -61,6 +61,7 @@ _MAX_DEPTH = 8  # nested block mappings; deeper declines
 _SCALAR, _SEQUENCE, _FLOW_MAPPING_VALUE, _OPEN = range(4)
 _Line = tuple[int, str, int, Any]  # indentation, key, kind, value; indentation -1: a blank line
 _BLANK: _Line = (-1, "", _SCALAR, None)
+_UNKNOWN = object()  # a word not seen yet
 
 
 class _Declined(Exception):
@@ -77,13 +78,13 @@ class Scalars:
         self._wildcard = self._resolvers.get(None, [])
         self.usable = not getattr(loader, "yaml_path_resolvers", None)  # path resolvers: decline all
         self._known: dict[str, Any] = {}
+        self._by_first: dict[str, list[tuple[str, re.Pattern[str]]]] = {}  # the resolvers to try, by first character
         self.lines: dict[str, _Line] = {}  # what each line read so far says (_line)
 
     def value(self, text: str) -> Any:
         """The Python value of the plain scalar `text`; _Declined unless str, bool, null or a small int."""
-        try:
-            value = self._known[text]
-        except KeyError:
+        value = self._known.get(text, _UNKNOWN)  # not a KeyError per new word: most words are new once
+        if value is _UNKNOWN:
             value = self._known[text] = self._construct(text)
         if value is _Declined:
             raise _Declined
@@ -103,7 +104,11 @@ class Scalars:
 
     def _tag(self, text: str) -> str:
         """yaml.resolver.BaseResolver.resolve for a plain scalar (implicit resolvers only)."""
-        for tag, pattern in self._resolvers.get(text[0] if text else "", []) + self._wildcard:
+        first = text[0] if text else ""
+        resolvers = self._by_first.get(first)
+        if resolvers is None:
+            resolvers = self._by_first[first] = self._resolvers.get(first, []) + self._wildcard
+        for tag, pattern in resolvers:
             if pattern.match(text):
                 return str(tag)
         return _STR
@@ -128,10 +133,10 @@ def _mapping(lines: list[str], scalars: Scalars) -> dict[str, Any]:
     for line in lines:
         if not line:
             continue
-        try:
-            indent, key, kind, item = known[line]
-        except KeyError:
-            indent, key, kind, item = known[line] = _line(line, scalars.value)
+        said = known.get(line)
+        if said is None:
+            said = known[line] = _line(line, scalars.value)
+        indent, key, kind, item = said
         if indent < 0:
             continue  # a blank line of spaces
         if pending is not None:
