@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tenantwave.config.folders import Folders
-from tenantwave.config.ids import id_problem
+from tenantwave.config.ids import id_problem, is_valid_id
 from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
@@ -26,6 +26,7 @@ from tenantwave.errors import ConfigError, Problem, UsageError
 
 PLATFORM_FILE = "platform.yaml"
 CONFIG_SUFFIXES = (".yaml", ".yml")
+_SUFFIX_WORDS = frozenset(suffix[1:] for suffix in CONFIG_SUFFIXES)  # after the last "." of a name
 RESERVED_TENANT_IDS = frozenset({"shared"})  # the `tenant` label of resources a pool shares
 
 def find_project(start: Path) -> Path:
@@ -325,11 +326,11 @@ def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> lis
     found: list[tuple[str, str, str, bool]] = []
     stems: dict[str, str] = {}
     for entry in entries:
-        stem, dot, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
-        if not stem or f"{dot}{suffix}" not in CONFIG_SUFFIXES or not entry.is_file():
+        stem, _, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
+        if not stem or suffix not in _SUFFIX_WORDS or not entry.is_file():
             continue
         shown = f"{folder}/{entry.name}"
-        if (why := id_problem(stem)) is not None:
+        if not is_valid_id(stem) and (why := id_problem(stem)) is not None:
             problems.append(Problem(shown, "file name", f"the file name is the id: {why}"))
             continue
         if stem in stems:
