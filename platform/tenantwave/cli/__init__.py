@@ -15,6 +15,7 @@
 - `text`, `streams`: outside text made safe to show; stdout/stderr that a closed reader cannot break
 - `outputs`     files a command writes (--output, --markdown, --json-file), checked before the work
 - `ending`      how the console script's process ends after a read command: at once, once all is out
+- `lazycommands` the group's commands, each module imported when one of its commands is first used
 """
 
 from __future__ import annotations
@@ -22,29 +23,30 @@ from __future__ import annotations
 import gc
 import sys
 
-from tenantwave.cli import ci, dashboard, deploy, drift, ending, examples, health, preview, read, tenant, unlock
+from tenantwave.cli import ending, examples
 from tenantwave.cli.app import cli
+from tenantwave.cli.lazycommands import LazyCommands
 from tenantwave.cli.streams import guard_closed_pipes
 
-for _command in (
-    read.validate,
-    read.plan,
-    read.status,
-    deploy.up,
-    deploy.approve,
-    deploy.destroy,
-    preview.preview,
-    ci.ci,
-    tenant.tenant,
-    health.verify,
-    health.rollback,
-    unlock.unlock,
-    drift.drift,
-    dashboard.dashboard,
-    dashboard.report,
-):
-    cli.add_command(_command)
-examples.attach(cli)
+COMMANDS = {  # each command of `platform`, and the module defining it (imported when the command is used)
+    "validate": "read",
+    "plan": "read",
+    "status": "read",
+    "up": "deploy",
+    "approve": "deploy",
+    "destroy": "deploy",
+    "preview": "preview",
+    "ci": "ci",
+    "tenant": "tenant",
+    "verify": "health",
+    "rollback": "health",
+    "unlock": "unlock",
+    "drift": "drift",
+    "dashboard": "dashboard",
+    "report": "dashboard",
+}
+examples.attach(cli)  # the group's own; each command gets its examples when its module is imported:
+cli.commands = LazyCommands({name: f"tenantwave.cli.{module}" for name, module in COMMANDS.items()}, examples.give)
 
 
 def main() -> None:

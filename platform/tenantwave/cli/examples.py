@@ -116,8 +116,12 @@ def attach(group: click.Group, prefix: str = "") -> None:
     if prefix in EXAMPLES:
         group.epilog = epilog(EXAMPLES[prefix])
     for name, command in group.commands.items():
-        path = f"{prefix} {name}".strip()
-        if isinstance(command, click.Group):
-            attach(command, path)
-        elif path in EXAMPLES:
-            command.epilog = epilog(EXAMPLES[path])
+        give(command, f"{prefix} {name}".strip())
+
+
+def give(command: click.Command, path: str) -> None:
+    """Give `command`, `platform PATH` (and every command under it, if a group), its examples."""
+    if isinstance(command, click.Group):
+        attach(command, path)
+    elif path in EXAMPLES:
+        command.epilog = epilog(EXAMPLES[path])
