@@ -1,8 +1,8 @@
 """The group's subcommands, each module imported when one of its commands is first looked up.
 
 `platform plan` needs the read commands only; importing the modules of up, drift, ci, tenant...
-too cost it 8-10 ms of CPU (3% of a plan of the example fleet), and every shell completion too. Click's documented way is a Group overriding `list_commands`
-and `get_command`; but click also reads the group's `commands` mapping directly (the "Did you
+too cost it 8-10 ms of CPU (3% of a plan of the example fleet). Click's documented way is a Group
+overriding `list_commands` and `get_command`; but click also reads the group's `commands` mapping directly (the "Did you
 mean" of an unknown command), and so do the tests that walk every command. So the mapping itself
 is lazy: `LazyCommands` knows every name from the start (iterating, `in`, `len` import nothing)
 and imports a command's module when the command itself is asked for (`get`, `[]`, `items()`,
