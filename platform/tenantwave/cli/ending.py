@@ -35,7 +35,12 @@ def arm(entry: Callable[[], Any]) -> bool:
     (pip's script: `from tenantwave.cli import main` ... `sys.exit(main())` at module level);
     True if so. Anything else (CliRunner, `python -c`, another program) leaves it disarmed."""
     _state["read_only"] = False
-    _state["armed"] = _called_by_console_script(entry, sys._getframe(2))  # arm <- entry <- its caller
+    try:
+        caller = sys._getframe(2)  # arm <- entry <- its caller
+    except ValueError:  # entry called from outside Python (embedded): not the script
+        _state["armed"] = False
+    else:
+        _state["armed"] = _called_by_console_script(entry, caller)
     return _state["armed"]
 
 
