@@ -86,14 +86,14 @@ def build_inventory(project: Project) -> list[Stack]:
         if tier.model != "pool":
             continue
         for env in tier.environments:
-            index, phase = phase_of[env]
+            index, phase = phases[env]
             served = tuple(sorted(members.get((tier.id, env), ())))
             ring, rank = ring_of.stack(served)
             stacks.append(
                 Stack(
                     name=stack_name(env, "pool", tier.id),
                     environment=env,
-                    phase=phase.phase,
+                    phase=phase,
                     phase_index=index,
                     kind="pool",
                     tier=tier.id,

@@ -195,10 +195,10 @@ class Lifecycle:
         release = self.history.release
         current = self.history.current.get(stack.name)
         target, target_id = self._target(stack)
-        drifted = self.history.drift.get(stack.name)
         if current is not None and current.release == release and current.revision in (None, target_id):
             now = fingerprint() if callable(fingerprint) else fingerprint
             if now is None or current.fingerprint in (None, now):
+                drifted = self.history.drift.get(stack.name)
                 if drifted is None:
                     return self._done
                 # drift found since its deployment: deployed again like a changed configuration

@@ -133,12 +133,14 @@ def evaluate(
     blocked, unless that tenant is being offboarded or moved (`offboarding`) or `allow_removal`.
     With `timing`, an eligible stack outside its maintenance window or inside a freeze is deferred."""
     lifecycle = lifecycle_of(project, history)
+    current_of, running_of, drift_of = history.current.get, history.running.get, history.drift.get
     plans = []
     for stack in stacks:
         verdict = lifecycle.verdict(stack, partial(fingerprint, project, stack))
-        current = history.current.get(stack.name)
+        name = stack.name
+        current = current_of(name)
         state, reasons = verdict.state, verdict.reasons
-        taken = removals(project, stack, current) if state != "done" else []
+        taken = removals(project, stack, current) if state != "done" and current is not None else ()
         if taken:
             unplanned = [r for r in taken if r.tenant not in offboarding]
             if unplanned and not allow_removal:
@@ -156,11 +158,11 @@ def evaluate(
                 state=state,
                 reason="; ".join(reasons),
                 current=current.release if current else None,
-                running=history.running.get(stack.name),
+                running=running_of(name),
                 revision=lifecycle.revision_id(stack),
                 current_revision=current.revision if current else None,
-                removes=tuple(r.tenant for r in taken),
-                drift=history.drift.get(stack.name),
+                removes=tuple(r.tenant for r in taken) if taken else (),
+                drift=drift_of(name),
                 redeploy=verdict.redeploy,
                 until=until,
             )
