@@ -26,14 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ["plan", "--release", "2.0.0", "--json"]
 
 # In a helper interpreter: one `platform` run of the tree in argv[1]; its CPU, wall time and peak RSS.
-# It runs as the console script does (a script named `platform`, as pip writes it: cli/ending.py
+# It runs as the console script does (a script calling `tenantwave.cli:console`, as pip writes it: cli/ending.py
 # ends a read command's process early only there), the tree first on the path (PYTHONPATH).
 _MEASURE = """
 import json, os, resource, shutil, subprocess, sys, tempfile, time
 folder = tempfile.mkdtemp()
 script = os.path.join(folder, "platform")
 with open(script, "w") as file:
-    file.write("import sys\\nfrom tenantwave.cli import main\\nif __name__ == '__main__':\\n    sys.exit(main())\\n")
+    file.write("import sys\\ntry:\\n    from tenantwave.cli import console\\n"
+               "except ImportError:  # a tree from before it\\n    from tenantwave.cli import main as console\\n"
+               "if __name__ == '__main__':\\n    sys.exit(console())\\n")
 started = time.perf_counter()
 done = subprocess.run([sys.executable, script, *sys.argv[3:]], cwd=sys.argv[2], stdout=subprocess.DEVNULL,
                       stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": sys.argv[1]})

@@ -28,9 +28,9 @@ def witness(event, _args, write=os.write):
 
 
 sys.addaudithook(witness)
-from tenantwave.cli import main
+from tenantwave.cli import console
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())
 """
 ORDINARY = "from tenantwave.cli import main; main()"
 TORN_DOWN = "[torn down]\n"
@@ -178,3 +178,12 @@ def test_atexit_handlers_run_and_the_collector_stays_paused_to_the_end(project: 
     assert ordinary.stdout.decode().splitlines()[-1] == "collector enabled: True"
     assert quick.stdout.splitlines()[:-1] == ordinary.stdout.splitlines()[:-1]
     assert (quick.returncode, quick.stderr) == (ordinary.returncode, ordinary.stderr) == (0, ordinary.stderr)
+
+
+def test_the_installed_console_script_is_the_entry_point_that_ends_early() -> None:
+    """pyproject.toml's `platform` script calls `console` (main never ends early: tests, embedders)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["platform"] == "tenantwave.cli:console"

@@ -50,16 +50,27 @@ cli.commands = LazyCommands({name: f"tenantwave.cli.{module}" for name, module i
 
 
 def main() -> None:
-    """Console-script entry point: output to a reader that went away stops quietly (streams). Run
-    as the `platform` script, a read command's process ends without tearing its heap down (ending)."""
-    guard_closed_pipes()
-    ending.arm(main)
+    """Run `platform` with the process's arguments and exit with its code (SystemExit), as any
+    program embedding the command line would: the ordinary exit, whatever the command."""
+    _run(ends_early=False)
+
+
+def console() -> None:
+    """The `platform` console script's entry point (pyproject.toml): `main`, except that after a
+    read command the process ends without tearing its heap down (ending)."""
+    _run(ends_early=True)
+
+
+def _run(*, ends_early: bool) -> None:
+    guard_closed_pipes()  # output to a reader that went away stops quietly (streams)
+    ending.arm(ends_early)
     try:
         sys.exit(cli.main(prog_name="platform", standalone_mode=True))
     except SystemExit as exc:
         ending.end_now(exc.code)  # returns unless this is the script's end after a read command
         raise
     finally:
+        ending.arm(False)
         _before_exit()
 
 
@@ -73,4 +84,4 @@ def _before_exit() -> None:
     gc.freeze()
 
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "console", "main"]

@@ -7,9 +7,9 @@ command writes nothing but stdout and stderr (its ledger work, if any, is commit
 returns), so once those are out nothing is lost by ending the process without that teardown (the
 technique Instagram used for its web workers).
 
-`end_now` does it, and only for the `platform` console script itself (`main` called from the
-script pip writes, `armed`): a program calling `main()` or the click group in-process (CliRunner,
-a test, a benchmark) goes on as before. Everything the interpreter's own exit does that can be seen
+`end_now` does it, and only for the `platform` console script itself (its entry point,
+`tenantwave.cli:console`, arms it): a program calling `main()` or the click group in-process
+(CliRunner, a test, a benchmark) goes on as before. Everything the interpreter's own exit does that can be seen
 is done first, in its order: other threads must have ended (else the ordinary exit waits for them),
 atexit handlers run, stdout and stderr are flushed (a closed pipe stays quiet: cli.streams); the
 exit code is the one SystemExit carries. When any of that cannot be done exactly (a thread still
@@ -22,36 +22,14 @@ import atexit
 import os
 import sys
 import threading
-from collections.abc import Callable
-from pathlib import Path
-from types import FrameType
-from typing import Any
 
 _state = {"armed": False, "read_only": False}
 
 
-def arm(entry: Callable[[], Any]) -> bool:
-    """Allow `end_now` when `entry` was called by the `platform` console script as its last act
-    (pip's script: `from tenantwave.cli import main` ... `sys.exit(main())` at module level);
-    True if so. Anything else (CliRunner, `python -c`, another program) leaves it disarmed."""
+def arm(armed: bool) -> None:
+    """Whether `end_now` may end the process: True only for the console script's entry point."""
+    _state["armed"] = armed
     _state["read_only"] = False
-    try:
-        caller = sys._getframe(2)  # arm <- entry <- its caller
-    except ValueError:  # entry called from outside Python (embedded): not the script
-        _state["armed"] = False
-    else:
-        _state["armed"] = _called_by_console_script(entry, caller)
-    return _state["armed"]
-
-
-def _called_by_console_script(entry: Callable[[], Any], caller: FrameType) -> bool:
-    script = sys.modules.get("__main__")
-    path = getattr(script, "__file__", None)
-    if script is None or not path or Path(path).stem not in ("platform", "platform-script"):
-        return False
-    if getattr(script, "main", None) is not entry:
-        return False
-    return caller.f_globals is vars(script) and caller.f_code.co_name == "<module>" and caller.f_back is None
 
 
 def read_command() -> bool:
