@@ -166,7 +166,12 @@ class Revisions:
         """The revision of a stack of `tier` serving `tenants`, and its id. Stacks with the same
         tier and overrides (most silo tenants override nothing) share one, its digest computed once."""
         known = self.project.tenants
-        overrides = tuple(sorted((t, d) for t in tenants if t in known and (d := self.overrides(t))))
+        if len(tenants) == 1:  # a silo stack: its tenant's overrides, if any
+            only = tenants[0]
+            digest = self.overrides(only) if only in known else ""
+            overrides: tuple[tuple[str, str], ...] = ((only, digest),) if digest else ()
+        else:
+            overrides = tuple(sorted((t, d) for t in tenants if t in known and (d := self.overrides(t))))
         found = self._serving.get((tier, overrides))
         if found is None:
             revision = Revision(self.release, self.program, tier, self.tier_config(tier), overrides)
