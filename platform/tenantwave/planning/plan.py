@@ -14,6 +14,7 @@ from typing import Any
 
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
+from tenantwave.ledger import frozen
 from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.planning.deferral import Timing, could_hold, hold
@@ -25,6 +26,7 @@ from tenantwave.planning.stackconfig import fingerprint
 from tenantwave.planning.waves import Wave, build_waves
 
 PLAN_FORMAT_VERSION = 1
+_new = object.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,41 @@ class StackPlan:
             "drift": self.drift.to_json() if self.drift is not None else None,
             **({"until": utc_iso(self.until)} if self.state == "deferred" else {}),
         }
+
+
+_SET_STACK_PLAN = frozen.setters(StackPlan)
+
+
+def stack_plan(
+    stack: Stack,
+    state: State,
+    reason: str,
+    current: str | None,
+    running: str | None,
+    revision: str | None,
+    current_revision: str | None,
+    removes: tuple[str, ...],
+    drift: DriftMark | None,
+    redeploy: bool,
+    until: datetime | None,
+) -> StackPlan:
+    """StackPlan(...) with every field in order, the same instance at a fraction of the cost of the
+    frozen dataclass's __init__ (ledger.frozen): a plan builds one per stack, 25,000 at 10k tenants."""
+    plan = _new(StackPlan)
+    (set_stack, set_state, set_reason, set_current, set_running, set_revision, set_current_revision, set_removes,
+     set_drift, set_redeploy, set_until) = _SET_STACK_PLAN  # fmt: skip
+    set_stack(plan, stack)
+    set_state(plan, state)
+    set_reason(plan, reason)
+    set_current(plan, current)
+    set_running(plan, running)
+    set_revision(plan, revision)
+    set_current_revision(plan, current_revision)
+    set_removes(plan, removes)
+    set_drift(plan, drift)
+    set_redeploy(plan, redeploy)
+    set_until(plan, until)
+    return plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,18 +190,18 @@ def evaluate(
         if state == "eligible" and timing is not None:
             state, reasons, until = _timed(project, stack, timing, reasons)
         plans.append(
-            StackPlan(
-                stack=stack,
-                state=state,
-                reason="; ".join(reasons),
-                current=current.release if current else None,
-                running=running_of(name),
-                revision=lifecycle.revision_id(stack),
-                current_revision=current.revision if current else None,
-                removes=tuple(r.tenant for r in taken) if taken else (),
-                drift=drift_of(name),
-                redeploy=verdict.redeploy,
-                until=until,
+            stack_plan(
+                stack,
+                state,
+                "; ".join(reasons),
+                current.release if current else None,
+                running_of(name),
+                lifecycle.revision_id(stack),
+                current.revision if current else None,
+                tuple(r.tenant for r in taken) if taken else (),
+                drift_of(name),
+                verdict.redeploy,
+                until,
             )
         )
     return tuple(plans)
