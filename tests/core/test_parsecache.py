@@ -325,3 +325,45 @@ def test_a_missing_file_is_reported_as_without_the_cache(example: Path) -> None:
     cache = ParseCache(example)
     missing = example / "tenants" / "gone.yaml"
     assert cache.read_mapping(missing, "tenants/gone.yaml") == yamlfile.read_mapping(missing, "tenants/gone.yaml")
+
+
+def _swap_for_outside_link(example: Path, tmp_path: Path, inside: Path) -> Path:
+    """`inside` (a cached file or folder of the project) replaced by a symbolic link to a copy of it
+    outside the project with the same size and modification time: only the link tells them apart."""
+    outside = tmp_path / "elsewhere" / inside.name
+    outside.parent.mkdir()
+    if inside.is_dir():
+        os.rename(inside, outside)
+    else:
+        outside.write_text(inside.read_text().replace("Acme Labs", "Acme Lads"))  # same size, other content
+        info = inside.stat()
+        os.utime(outside, ns=(info.st_atime_ns, info.st_mtime_ns))
+        inside.unlink()
+    inside.symlink_to(outside)
+    return outside
+
+
+@pytest.mark.parametrize("swapped", ["tenants/acme-labs.yaml", "tenants"])
+def test_a_cached_file_that_became_a_link_outside_is_refused_as_without_the_cache(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swapped: str
+) -> None:
+    load_project(example)
+    assert "tenants/acme-labs.yaml" in cached(example)
+    outside = _swap_for_outside_link(example, tmp_path, example / swapped)
+    monkeypatch.setenv("PLATFORM_CACHE", "off")
+    cold = problems_of(example)
+    target = outside.resolve() / "acme-labs.yaml" if swapped == "tenants" else outside.resolve()
+    refusal = "outside the project: configuration files must be inside it (copy the file in instead)"
+    assert f"tenants/acme-labs.yaml: is a symbolic link to {target}, {refusal}" in cold
+    monkeypatch.delenv("PLATFORM_CACHE")
+    assert problems_of(example) == cold  # the warm load: the same refusal, never the cached mapping
+
+
+def test_a_link_inside_the_project_reads_the_same_warm_as_cold(example: Path, reads: list[str]) -> None:
+    (example / "tenants" / "acme-copy.yaml").symlink_to("acme-labs.yaml")
+    age(example)
+    cold = load_project(example)
+    reads.clear()
+    warm = load_project(example)
+    assert same(cold, warm) and warm.tenants["acme-copy"].config.name == "Acme Labs"
+    assert reads == ["tenants/acme-copy.yaml"]  # a link is read every time, never answered from the cache

@@ -3,7 +3,8 @@
 `<root>/.platform/cache/parsed.json` holds, for each file by its shown name (`tenants/acme.yaml`), the file's size
 and modification time in nanoseconds and the mapping it parsed to. A file with the same size and modification time
 is not opened: its mapping comes from the cache and goes through exactly the same validation as the YAML would.
-Any other file is read with `yamlfile.read_mapping`, as without the cache.
+Any other file is read with `yamlfile.read_mapping`, as without the cache, and so is a symbolic link (or a file
+reached through a linked folder) every time: whether it may be read depends on where it leads, not on its status.
 
 Only plain JSON data is kept (so the cache gives back exactly what PyYAML gave), never a file with problems, and
 never a file modified in the last 2 seconds: an edit within the same timestamp tick that keeps the size would go
@@ -22,6 +23,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from stat import S_ISLNK
 from typing import Any, TypeGuard
 
 import yaml
@@ -72,9 +74,13 @@ class ParseCache:
         try:
             # before reading: a change during the read then leaves an outdated size or time in the entry (a miss
             # next time), never outdated content under the current ones
-            stat = os.stat(path)
+            stat = os.lstat(path)
         except OSError:
             return self._read(path, shown)  # it reports the problem
+        if S_ISLNK(stat.st_mode) or yamlfile.links_on_the_way(path, shown, self._session):
+            # a symbolic link (the file, or a folder on its way) is read every time: where it leads decides
+            # whether it may be read at all, which its target's size and time do not tell
+            return self._read(path, shown, regular)
         entry = stored.get(shown)
         if _matches(entry, stat.st_size, stat.st_mtime_ns):
             self._seen[shown] = entry

@@ -198,6 +198,12 @@ def _read_up_to_limit(descriptor: int, size: int) -> bytes:
     return raw
 
 
+def links_on_the_way(path: FilePath, shown: str, session: ReadSession) -> bool:
+    """Whether a folder between the project root and the file `path` (`shown` from the root) may be a
+    symbolic link (asked once per folder and session): parsecache then reads the file, as without it."""
+    return _links_on_the_way(os.fspath(path), shown, session)
+
+
 def _links_on_the_way(path: str, shown: str, session: ReadSession) -> bool:
     """Whether a directory between the project root and the file `path` (the file itself aside) may
     be a symbolic link: the directories `_outside_project` looks at, each asked once per session."""
