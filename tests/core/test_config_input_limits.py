@@ -125,3 +125,19 @@ def test_a_fifo_is_not_read(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     data, problems = read_mapping(fifo, "tenants/pipe.yaml")  # would block forever if opened
     assert data is None and [str(p) for p in problems] == ["tenants/pipe.yaml: is not a regular file"]
+
+
+@pytest.mark.parametrize("folder", ["tenants", "tiers"])
+def test_a_symbolic_link_loop_is_a_problem_not_an_internal_error(
+    project: Path, platform: Platform, folder: str
+) -> None:
+    (project / folder / "loop.yaml").symlink_to("loop.yaml")
+    (project / folder / "ping.yaml").symlink_to("pong.yaml")
+    (project / folder / "pong.yaml").symlink_to("ping.yaml")
+    code, err = validate(platform)
+    assert "internal error" not in err
+    assert code == 2
+    for name in ("loop", "ping", "pong"):
+        assert f"{folder}/{name}.yaml: cannot be read: Too many levels of symbolic links" in err
+    listed = platform("validate", "--json")
+    assert listed.exit_code == 2 and listed.json()["valid"] is False

@@ -5,6 +5,7 @@ Every problem is collected (file, field, what to do) and reported together in on
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -327,7 +328,7 @@ def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> lis
     stems: dict[str, str] = {}
     for entry in entries:
         stem, _, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
-        if not stem or suffix not in _SUFFIX_WORDS or not entry.is_file():
+        if not stem or suffix not in _SUFFIX_WORDS or not _is_file(entry):
             continue
         shown = f"{folder}/{entry.name}"
         if not is_valid_id(stem) and (why := id_problem(stem)) is not None:
@@ -339,6 +340,15 @@ def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> lis
         stems[stem] = shown
         found.append((stem, entry.path, shown, not entry.is_symlink()))
     return found
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """Whether the entry is a file (following a link), or a link that cannot be followed (a loop of
+    links, which os.DirEntry.is_file raises on): reading it then reports why, as for any unreadable file."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return True
 
 
 def _check_environments(

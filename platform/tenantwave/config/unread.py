@@ -9,6 +9,7 @@ that is missing or holds no tenant.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tenantwave.config.folders import Folders
@@ -37,7 +38,7 @@ def unread_warnings(root: Path, folders: Folders | None = None) -> list[str]:
             if entry.name in KEEP_FILES:
                 continue
             stem, dot, suffix = entry.name.rpartition(".")
-            if entry.is_dir():
+            if _is_dir(entry):
                 warnings.append(
                     f"{folder}/{entry.name}/: a directory, not read (only {folder}/<id>.yaml files are); "
                     f"move the {kind} files in it up to {folder}/"
@@ -57,3 +58,11 @@ def unread_warnings(root: Path, folders: Folders | None = None) -> list[str]:
                 "nobody (plan shows a stack that would take tenants out as blocked)"
             )
     return warnings
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """entry.is_dir(), False for a link that cannot be followed (a loop: the loader reports it)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
