@@ -180,6 +180,31 @@ def test_atexit_handlers_run_and_the_collector_stays_paused_to_the_end(project: 
     assert (quick.returncode, quick.stderr) == (ordinary.returncode, ordinary.stderr) == (0, ordinary.stderr)
 
 
+@pytest.mark.parametrize("tool", ["cProfile", "trace"])
+def test_a_tool_running_the_script_gets_its_report(project: Path, script: Path, tmp_path: Path, tool: str) -> None:
+    """`python -m cProfile -o FILE platform plan ...` (or trace, pdb: a tool that runs the script and
+    reports after it returns) gets its report: the script is not alone on the stack, so it ends the
+    ordinary way; what the command prints and its exit code are unchanged."""
+    report = tmp_path / "report"
+    options = ["-o", str(report)] if tool == "cProfile" else ["--count", "--summary", "--missing", "-C", str(report)]
+    done = run([sys.executable, "-m", tool, *options, str(script), "validate"])
+    ordinary = run([sys.executable, "-c", ORDINARY, "validate"])
+    assert (done.returncode, done.stderr.decode().removesuffix(TORN_DOWN)) == (0, ordinary.stderr.decode())
+    assert done.stdout.startswith(ordinary.stdout)
+    if tool == "cProfile":
+        assert report.is_file() and report.stat().st_size > 0
+    else:
+        assert b"lines   cov%   module   (path)" in done.stdout  # the summary, printed after the script
+
+
+def test_an_interpreter_kept_after_the_script_keeps_the_ordinary_exit(project: Path, script: Path) -> None:
+    """PYTHONINSPECT (python -i) keeps the interpreter after the script's SystemExit: never ended."""
+    done = subprocess.run([sys.executable, str(script), "validate"], env={**environment(), "PYTHONINSPECT": "1"},
+                          input=b"", capture_output=True, timeout=120)
+    assert b"SystemExit: 0" in done.stderr, done  # reported, as for any script under -i
+    assert done.stderr.decode().endswith(TORN_DOWN)
+
+
 def test_the_installed_console_script_is_the_entry_point_that_ends_early() -> None:
     """pyproject.toml's `platform` script calls `console` (main never ends early: tests, embedders)."""
     import tomllib

@@ -57,8 +57,8 @@ def main() -> None:
 
 def console() -> None:
     """The `platform` console script's entry point (pyproject.toml): `main`, except that after a
-    read command the process ends without tearing its heap down (ending)."""
-    _run(ends_early=True)
+    read command the process ends without tearing its heap down (ending), if the script runs alone."""
+    _run(ends_early=ending.alone(sys._getframe(0).f_back))
 
 
 def _run(*, ends_early: bool) -> None:

@@ -8,12 +8,14 @@ returns), so once those are out nothing is lost by ending the process without th
 technique Instagram used for its web workers).
 
 `end_now` does it, and only for the `platform` console script itself (its entry point,
-`tenantwave.cli:console`, arms it): a program calling `main()` or the click group in-process
-(CliRunner, a test, a benchmark) goes on as before. Everything the interpreter's own exit does that can be seen
-is done first, in its order: other threads must have ended (else the ordinary exit waits for them),
-atexit handlers run, stdout and stderr are flushed (a closed pipe stays quiet: cli.streams); the
-exit code is the one SystemExit carries. When any of that cannot be done exactly (a thread still
-running, a flush failing, an exit code that is not a plain number), the ordinary exit happens.
+`tenantwave.cli:console`, arms it when the script runs `alone`): a program calling `main()` or the
+click group in-process (CliRunner, a test, a benchmark) goes on as before, and so does a script run
+by a tool that reports after it (python -m cProfile, trace, pdb). Everything the interpreter's own
+exit does that can be seen is done first, in its order: other threads must have ended (else the
+ordinary exit waits for them), atexit handlers run, stdout and stderr are flushed (a closed pipe
+stays quiet: cli.streams); the exit code is the one SystemExit carries. When any of that cannot be
+done exactly (a thread still running, a flush failing, an exit code that is not a plain number),
+the ordinary exit happens.
 """
 
 from __future__ import annotations
@@ -22,8 +24,17 @@ import atexit
 import os
 import sys
 import threading
+from types import FrameType
 
 _state = {"armed": False, "read_only": False}
+
+
+def alone(caller: FrameType | None) -> bool:
+    """Whether the console script, whose module called its entry point from the frame `caller`, runs
+    alone: that frame is the bottom of the Python stack (no tool runs the script: `python -m
+    cProfile`, `trace` or `pdb` report after it returns, which an early end would lose) and the
+    interpreter does not stay after it (`python -i`, PYTHONINSPECT)."""
+    return caller is not None and caller.f_back is None and not sys.flags.inspect
 
 
 def arm(armed: bool) -> None:
