@@ -240,3 +240,31 @@ def test_a_way_found_clear_does_not_clear_another_one(root: Path, tmp_path: Path
             f"linked/stranger.yaml: is a symbolic link to {elsewhere / 'stranger.yaml'}, outside the project: "
             "configuration files must be inside it (copy the file in instead)"
         ]
+
+
+def test_a_read_that_gives_less_than_asked_is_not_the_end_of_the_file() -> None:
+    """Only an empty read ends a file: a short read (network or FUSE file systems, a signal) is read on
+    from, or a configuration file would be cut short. A pipe gives its bytes as they are written."""
+    import os
+    import threading
+    import time
+
+    from tenantwave.config.yamlfile import _read_up_to_limit
+
+    reading, writing = os.pipe()
+
+    def write_in_two_parts() -> None:
+        os.write(writing, b"tier: basic\n")
+        time.sleep(0.2)
+        os.write(writing, b"environments: [prod]\n")
+        os.close(writing)
+
+    writer = threading.Thread(target=write_in_two_parts)
+    writer.start()
+    try:
+        assert _read_up_to_limit(reading, len(b"tier: basic\nenvironments: [prod]\n")) == (
+            b"tier: basic\nenvironments: [prod]\n"
+        )
+    finally:
+        writer.join()
+        os.close(reading)

@@ -183,18 +183,18 @@ def _read_entry(path: FilePath, shown: str, session: ReadSession) -> tuple[bytes
 
 def _read_up_to_limit(descriptor: int, size: int) -> bytes:
     """The regular file's bytes, at most MAX_FILE_BYTES + 1 (more than the limit: too large). Asks for
-    its `size` (from its status) + 1 first, not for a 1 MB buffer; reads on when it has grown since. A
-    regular file's read that gives less than asked has reached its end: no read to see nothing more."""
+    its `size` (from its status) + 1 first, not for a 1 MB buffer; reads on when it has grown since.
+    Only an empty read is the end: a read may give less than asked before it (a network or FUSE file
+    system, a signal), and a configuration file cut short could silently drop a tenant's settings."""
     raw = b""
     wanted = size + 1
     while len(raw) < wanted:
-        asked = wanted - len(raw)
-        chunk = os.read(descriptor, asked)
+        chunk = os.read(descriptor, wanted - len(raw))
+        if not chunk:
+            break
         raw += chunk
         if len(raw) == wanted:
             wanted = MAX_FILE_BYTES + 1  # it has grown since its status was taken: read on, up to the limit
-        elif len(chunk) < asked:
-            break
     return raw
 
 
