@@ -141,3 +141,26 @@ def test_a_symbolic_link_loop_is_a_problem_not_an_internal_error(
         assert f"{folder}/{name}.yaml: cannot be read: Too many levels of symbolic links" in err
     listed = platform("validate", "--json")
     assert listed.exit_code == 2 and listed.json()["valid"] is False
+
+
+@pytest.mark.parametrize("folder", ["tenants", "tiers"])
+def test_an_entry_that_cannot_be_read_is_a_problem_not_a_tenant_silently_gone(
+    project: Path, platform: Platform, folder: str
+) -> None:
+    """A FIFO, a socket or a dangling link named <id>.yaml is reported (exit 2), never skipped: a skipped
+    tenant file would take the tenant out of the configuration without a word. Nothing is opened first."""
+    import socket
+
+    os.mkfifo(project / folder / "pipe.yaml")  # reading it would block
+    (project / folder / "gone.yaml").symlink_to("nowhere.yaml")
+    listener = socket.socket(socket.AF_UNIX)
+    try:
+        listener.bind(str(project / folder / "sock.yaml"))
+        code, err = validate(platform)
+    finally:
+        listener.close()
+    assert "internal error" not in err
+    assert code == 2
+    assert f"{folder}/pipe.yaml: is not a regular file" in err
+    assert f"{folder}/sock.yaml: is not a regular file" in err
+    assert f"{folder}/gone.yaml: cannot be read: No such file or directory" in err

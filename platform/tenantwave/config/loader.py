@@ -328,7 +328,7 @@ def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> lis
     stems: dict[str, str] = {}
     for entry in entries:
         stem, _, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
-        if not stem or suffix not in _SUFFIX_WORDS or not _is_file(entry):
+        if not stem or suffix not in _SUFFIX_WORDS or _is_dir(entry):
             continue
         shown = f"{folder}/{entry.name}"
         if not is_valid_id(stem) and (why := id_problem(stem)) is not None:
@@ -338,17 +338,27 @@ def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> lis
             problems.append(Problem(shown, "file name", f"duplicate id {stem!r}: {stems[stem]} has it too"))
             continue
         stems[stem] = shown
-        found.append((stem, entry.path, shown, not entry.is_symlink()))
+        found.append((stem, entry.path, shown, _is_regular(entry)))
     return found
 
 
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    """Whether the entry is a file (following a link), or a link that cannot be followed (a loop of
-    links, which os.DirEntry.is_file raises on): reading it then reports why, as for any unreadable file."""
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether the entry is a directory (following a link): not read here (unread.py warns about it).
+    Anything else named <id>.yaml is read, so that a tenant file that cannot be used (a FIFO, a socket,
+    a device, a dangling link, a loop of links) is a problem naming it, never a tenant silently gone."""
     try:
-        return entry.is_file()
+        return entry.is_dir()
     except OSError:
-        return True
+        return False
+
+
+def _is_regular(entry: os.DirEntry[str]) -> bool:
+    """The directory entry's own type says a regular file (not a link, not a FIFO or device): the hint
+    that lets yamlfile open it at once; anything else is looked at before it is opened."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _check_environments(
