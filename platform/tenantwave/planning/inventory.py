@@ -106,7 +106,7 @@ def build_inventory(project: Project) -> list[Stack]:
             index, phase = phases[env]
             stacks.append(
                 new_stack(
-                    f"{env}.silo.{tenant_id}",  # stack_name(env, "silo", tenant_id)
+                    stack_name(env, "silo", tenant_id),
                     env,
                     phase,
                     index,
@@ -142,8 +142,7 @@ def build_inventory(project: Project) -> list[Stack]:
                 )
             )
     env_order = {env: position for position, env in enumerate(project.environments)}
-    # (order_key, environment order, kind, name), flat
-    stacks.sort(key=lambda s: (s.wave_key[0], s.ring_rank, s.wave_key[1], env_order[s.environment], s.kind, s.name))
+    stacks.sort(key=lambda s: (s.order_key, env_order[s.environment], s.kind, s.name))
     return stacks
 
 
