@@ -27,3 +27,12 @@ class Folders:
             directory = self.root / folder
             self._listed[folder] = sorted(os.scandir(directory), key=_BY_NAME) if directory.is_dir() else None
         return self._listed[folder]
+
+
+def is_dir(entry: os.DirEntry[str]) -> bool:
+    """entry.is_dir() (following a link), False for a link that cannot be followed (a loop): the
+    loader reads such an entry and reports it, unread.py leaves directories to its own warning."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tenantwave.config.folders import Folders
+from tenantwave.config.folders import Folders, is_dir
 from tenantwave.config.ids import id_problem, is_valid_id
 from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
@@ -328,8 +328,9 @@ def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> lis
     stems: dict[str, str] = {}
     for entry in entries:
         stem, _, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
-        if not stem or suffix not in _SUFFIX_WORDS or _is_dir(entry):
-            continue
+        if not stem or suffix not in _SUFFIX_WORDS or is_dir(entry):
+            continue  # a directory is left to unread.py's warning; anything else is read, so a tenant file
+            # that cannot be used (FIFO, socket, device, dangling link, loop) is a problem, never silently gone
         shown = f"{folder}/{entry.name}"
         if not is_valid_id(stem) and (why := id_problem(stem)) is not None:
             problems.append(Problem(shown, "file name", f"the file name is the id: {why}"))
@@ -340,16 +341,6 @@ def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> lis
         stems[stem] = shown
         found.append((stem, entry.path, shown, _is_regular(entry)))
     return found
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    """Whether the entry is a directory (following a link): not read here (unread.py warns about it).
-    Anything else named <id>.yaml is read, so that a tenant file that cannot be used (a FIFO, a socket,
-    a device, a dangling link, a loop of links) is a problem naming it, never a tenant silently gone."""
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
 
 
 def _is_regular(entry: os.DirEntry[str]) -> bool:

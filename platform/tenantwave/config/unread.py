@@ -9,10 +9,9 @@ that is missing or holds no tenant.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from tenantwave.config.folders import Folders
+from tenantwave.config.folders import Folders, is_dir
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 KEEP_FILES = frozenset({".gitkeep", ".keep"})  # placeholders that keep an empty folder in git
@@ -38,7 +37,7 @@ def unread_warnings(root: Path, folders: Folders | None = None) -> list[str]:
             if entry.name in KEEP_FILES:
                 continue
             stem, dot, suffix = entry.name.rpartition(".")
-            if _is_dir(entry):
+            if is_dir(entry):
                 warnings.append(
                     f"{folder}/{entry.name}/: a directory, not read (only {folder}/<id>.yaml files are); "
                     f"move the {kind} files in it up to {folder}/"
@@ -58,11 +57,3 @@ def unread_warnings(root: Path, folders: Folders | None = None) -> list[str]:
                 "nobody (plan shows a stack that would take tenants out as blocked)"
             )
     return warnings
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    """entry.is_dir(), False for a link that cannot be followed (a loop: the loader reports it)."""
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
