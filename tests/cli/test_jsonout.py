@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tenantwave.cli.jsonout import json_text
+from tenantwave.planning.records import Records
 
 pytestmark = pytest.mark.unit
 
@@ -121,3 +122,35 @@ def test_a_circular_record_is_refused_as_json_dumps_refuses_it() -> None:
             json_text(document)
         with pytest.raises(ValueError, match="Circular reference detected"):
             reference_json_text(document)
+
+
+def _as_records(data: Any) -> Any:
+    """The same document with every non-empty list of records a Records with its texts (json.dumps's)."""
+    if isinstance(data, dict):
+        return {key: _as_records(value) for key, value in data.items()}
+    if isinstance(data, list):
+        if data and all(_is_record(item) for item in data):
+            return Records(data, [json.dumps(item) for item in data])
+        return [_as_records(item) for item in data]
+    return data
+
+
+@given(documents)
+def test_records_with_their_texts_are_written_as_the_plain_lists_are(data: Any) -> None:
+    try:
+        expected = reference_json_text(data)
+    except (TypeError, ValueError):
+        return
+    assert json_text(_as_records(data)) == expected
+
+
+@pytest.mark.parametrize("texts", [None, [], ['{"a": 1}', '{"a": 2}', '{"a": 3}']])
+def test_records_without_one_text_each_are_encoded_as_a_list_is(texts: list[str] | None) -> None:
+    records = [{"a": 1, "b": ["x"]}, {"a": "é"}]
+    document = {"stacks": Records(records, texts), "empty": Records([], ["{}"])}
+    assert json_text(document) == reference_json_text({"stacks": records, "empty": []})
+
+
+def test_records_are_written_from_their_texts() -> None:
+    document = {"stacks": Records([{"a": 1}, {"a": 2}], ['{"a": "one"}', '{"a": "two"}'])}
+    assert json_text(document) == '{\n  "stacks": [\n    {"a": "one"},\n    {"a": "two"}\n  ]\n}'
