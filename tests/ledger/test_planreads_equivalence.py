@@ -7,6 +7,7 @@ configurations recorded or not, the same tenants on several stacks, several rele
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -130,13 +131,20 @@ def awkward(url: str) -> Ledger:
     return ledger
 
 
+def in_order(history: ReleaseHistory) -> ReleaseHistory:
+    """`history` with its maps in stack order: the order a query happens to give them in is no part
+    of the answer (each stack's last attempt is no longer grouped by stack in the database)."""
+    gate = history.gate and dataclasses.replace(history.gate, results=dict(sorted(history.gate.results.items())))
+    return dataclasses.replace(history, gate=gate, current=dict(sorted(history.current.items())))
+
+
 def test_the_read_answers_what_the_earlier_read_did(ledger_url: str) -> None:
     ledger = awkward(ledger_url)
     for release in RELEASES:
         new = ledger.read_plain(lambda execute: planreads.release_history(execute, release))  # noqa: B023
         old = ledger.read_plain(lambda execute: reference_history(execute, release))  # noqa: B023
         assert new == old, release
-        assert repr(new) == repr(old)
+        assert repr(in_order(new)) == repr(in_order(old))
         assert all(type(d) is Deployed for d in new.current.values())
         assert {stack_: hash(d) for stack_, d in new.current.items()} == {s: hash(d) for s, d in old.current.items()}
         assert new.gate is not None

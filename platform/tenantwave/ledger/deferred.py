@@ -4,7 +4,9 @@ when the ledger is really written, or read in a way only it can.
 The planning reads (a release's history, the fleet's status) of a plain SQLite file go through the
 standard library's sqlite3, read-only, with the same SQL as the Ledger (planreads). Whenever that
 quick read cannot answer (another schema version, a locked or damaged file, anything unexpected),
-the real Ledger does the read, with its migrations, retries and error messages. A SQLite ledger
+the real Ledger does the read, with its migrations, retries and error messages; a stored value
+the read cannot take (records.StoredValueError: edited by hand, damaged) is reported at once,
+naming the ledger as the Ledger does. A SQLite ledger
 that does not exist yet (a new project, the example) needs no database at all: the answer is an
 empty history.
 
@@ -23,8 +25,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenantwave.ledger import driftreads, journal, planreads
 from tenantwave.ledger.history import ReleaseHistory
-from tenantwave.ledger.records import StackStatus
-from tenantwave.ledger.urls import plain_sqlite_file
+from tenantwave.ledger.records import StackStatus, StoredValueError
+from tenantwave.ledger.urls import plain_sqlite_file, shown_url
 from tenantwave.ledger.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -97,7 +99,10 @@ class DeferredLedger:
         path = plain_sqlite_file(self.url)
         if path is None or self._real is not None or self._journaled():
             return None
-        return quick_sqlite_read(path, read)
+        try:
+            return quick_sqlite_read(path, read)
+        except StoredValueError as exc:  # what the real ledger would find too: named here, as it names it
+            raise exc.at(shown_url(self.url)) from None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("_real", "_lock"):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tenantwave.ledger.records import StoredValueError, bad_value, tenant_list
+
 Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
 
 FINISHED = ("drifted", "clean")  # checks that say something about the stack (failed ones do not)
@@ -86,14 +88,18 @@ class DriftCheck:
 
 
 def outstanding(execute: Execute) -> dict[str, DriftMark]:
-    """stack -> its standing drift (see the module)."""
+    """stack -> its standing drift (see the module). A stored value that cannot be read is a
+    records.StoredValueError naming it."""
     marks: dict[str, DriftMark] = {}
     for stack, run_id, release, tenants, resources, findings, ended_at in execute(OUTSTANDING, {}):
-        found = _datetime(ended_at)
-        if found is None:
-            continue
-        marks[stack] = DriftMark(stack, run_id, release, tuple(json.loads(tenants or "[]")), int(resources or 0),
-                                 found, _findings(findings))
+        try:
+            found = _datetime(ended_at)
+            if found is None:
+                continue
+            marks[stack] = DriftMark(stack, run_id, release, tenant_list(tenants or "[]"), int(resources or 0),
+                                     found, _findings(findings))
+        except (ValueError, TypeError) as exc:
+            raise _bad_check(f"check of stack {stack} by run {run_id}", tenants, ended_at, resources) or exc from None
     return marks
 
 
@@ -105,10 +111,33 @@ def check(row: Sequence[Any]) -> DriftCheck:
     """A DriftCheck from the values of CHECK_FIELDS, in that order."""
     (id_, run_id, stack, environment, tenants, release, status, resources, findings, started_at, ended_at, error,
      log_path) = row  # fmt: skip
-    started = _datetime(started_at)
-    assert started is not None
-    return DriftCheck(int(id_), run_id, stack, environment, tuple(json.loads(tenants or "[]")), release, status,
-                      resources, _findings(findings), started, _datetime(ended_at), error, log_path)
+    try:
+        started = _datetime(started_at)
+        if started is None:
+            raise ValueError("missing")
+        return DriftCheck(int(id_), run_id, stack, environment, tenant_list(tenants or "[]"), release, status,
+                          resources, _findings(findings), started, _datetime(ended_at), error, log_path)
+    except (ValueError, TypeError) as exc:
+        where = f"row {id_} (stack {stack})"
+        raise bad_value("tw_drift", where, "started_at", started_at, _required) or _bad_check(
+            where, tenants, ended_at, resources
+        ) or exc from None
+
+
+def _bad_check(where: str, tenants: Any, ended_at: Any, resources: Any) -> StoredValueError | None:
+    """The first value of a tw_drift row its reads cannot take, named."""
+    return (
+        bad_value("tw_drift", where, "tenants", tenants or "[]", tenant_list)
+        or bad_value("tw_drift", where, "ended_at", ended_at, _datetime)
+        or bad_value("tw_drift", where, "resources", resources or 0, int)
+    )
+
+
+def _required(value: datetime | str | None) -> datetime:
+    moment = _datetime(value)
+    if moment is None:
+        raise ValueError("missing")
+    return moment
 
 
 def _findings(text: str | None) -> tuple[Mapping[str, Any], ...]:

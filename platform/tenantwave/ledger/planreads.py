@@ -13,35 +13,42 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from tenantwave.ledger import frozen
 from tenantwave.ledger.driftreads import outstanding
-from tenantwave.ledger.history import Deployed, GateFacts, ReleaseHistory, Success, deployed
-from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord, StackStatus
+from tenantwave.ledger.history import Deployed, GateFacts, ReleaseHistory, Success, deployed, success
+from tenantwave.ledger.records import (
+    Approval,
+    DeploymentRecord,
+    RunRecord,
+    StackStatus,
+    StoredValueError,
+    bad_value,
+    required_time,
+    tenant_list,
+)
 
 Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
+T = TypeVar("T")
 
 DEPLOYING_OPERATIONS = ("up", "rollback")  # operations that leave a stack running a release
 _DEPLOYING = "(" + ", ".join(f"'{operation}'" for operation in DEPLOYING_OPERATIONS) + ")"
 
 STORED_VERSION = "SELECT max(version) FROM tw_schema_version"
 
-SUCCESSES = (
-    "SELECT stack, environment, tenants, fingerprint, config FROM tw_deployments "
-    f"WHERE release = :release AND status = 'succeeded' AND operation IN {_DEPLOYING}"
-)
-
 # What each stack runs: its last successful operation, unless that was a destroy or a destroy was
 # attempted since (failed, cancelled, or cut short: the stack may be half gone, or its data no longer
 # retained; `up` must run it again, which re-asserts retention). Stacks whose last such operation is a
 # destroy run nothing: left out here rather than fetched and dropped.
-CURRENT = (
-    "SELECT d.stack, d.release, d.fingerprint, d.ended_at, d.revision, d.config, d.tenants "
+_CURRENT_ROWS = (
     "FROM tw_deployments d "
     "JOIN (SELECT max(id) AS id FROM tw_deployments WHERE status = 'succeeded' OR operation = 'destroy' "
     f"GROUP BY stack) latest ON d.id = latest.id WHERE d.operation IN {_DEPLOYING}"
 )
+CURRENT = "SELECT d.stack, d.release, d.fingerprint, d.ended_at, d.revision, d.config, d.tenants " + _CURRENT_ROWS
+CURRENT_CHECKED = "SELECT d.id, d.stack, d.ended_at, d.tenants " + _CURRENT_ROWS  # which row a failed CURRENT read
 
 RUNNING = "SELECT stack, run_id FROM tw_claims"
 
@@ -58,11 +65,13 @@ LATEST = (
 )
 
 
-# The last deploying attempt at the release of each stack (what the wave gate reads).
-RESULTS = (
-    f"SELECT {', '.join('d.' + column for column in DEPLOYMENT_FIELDS)} FROM tw_deployments d "
-    "JOIN (SELECT max(id) AS id FROM tw_deployments "
-    f"WHERE release = :release AND operation IN {_DEPLOYING} GROUP BY stack) latest ON d.id = latest.id"
+# Every deploying attempt at the release (in no order: sorted by id in Python, cheaper than the
+# database's sort of whole rows). Its successes are the release's; each stack's last one (the
+# highest id) is what the wave gates read. One pass over the release's rows, where a query for the
+# successes and another for each stack's max(id) read them two and three times.
+ATTEMPTS = (
+    f"SELECT {', '.join(DEPLOYMENT_FIELDS)} FROM tw_deployments "
+    f"WHERE release = :release AND operation IN {_DEPLOYING}"
 )
 
 APPROVALS = (
@@ -83,23 +92,41 @@ VERIFICATIONS = (
 
 def release_history(execute: Execute, release: str) -> ReleaseHistory:
     """Facts about `release`: its successes, what each stack runs, the stacks runs hold now, what
-    its wave gates read, and the drift standing on stacks."""
+    its wave gates read, and the drift standing on stacks. A stored value these facts cannot be
+    read from (a time, a list of tenants: changed by hand, damaged) is a StoredValueError naming it,
+    never skipped."""
     names = _Tenants()  # one decoding (and one tuple) per distinct stored list of tenants
-    successes = [
-        Success(stack, environment, names[tenants], fingerprint, config)
-        for stack, environment, tenants, fingerprint, config in execute(SUCCESSES, {"release": release})
-    ]
+    successes, results = attempts(execute, release, names)
     running = {stack: run_id for stack, run_id in execute(RUNNING, {})}
-    return ReleaseHistory.from_records(
-        release, successes, current(execute, names), running, gate_facts(execute, release, names), outstanding(execute)
-    )
+    gate = gate_facts(execute, release, results)
+    return ReleaseHistory.from_records(release, successes, current(execute, names), running, gate, outstanding(execute))
 
 
-def gate_facts(execute: Execute, release: str, names: _Tenants | None = None) -> GateFacts:
+_by_id = itemgetter(0)
+
+
+def attempts(
+    execute: Execute, release: str, names: _Tenants | None = None
+) -> tuple[list[Success], dict[str, DeploymentRecord]]:
+    """The release's successes (oldest first) and each stack's last deploying attempt at it (ATTEMPTS)."""
     names = _Tenants() if names is None else names
-    results = {
-        record.stack: record for record in (deployment(row, names) for row in execute(RESULTS, {"release": release}))
-    }
+    rows = list(execute(ATTEMPTS, {"release": release}))
+    rows.sort(key=_by_id)
+    last: dict[str, Sequence[Any]] = {}
+    successes = []
+    try:
+        for row in rows:
+            last[row[3]] = row
+            if row[9] == "succeeded":
+                successes.append(success(row[3], row[4], names[row[7]], row[14], row[17]))
+    except (ValueError, TypeError) as exc:
+        raise _bad_deployment(row) or exc from None
+    return successes, {stack: deployment(row, names) for stack, row in last.items()}
+
+
+def gate_facts(execute: Execute, release: str, results: dict[str, DeploymentRecord] | None = None) -> GateFacts:
+    """What the wave gates of `release` read; `results`, each stack's last attempt, read here when not given."""
+    results = attempts(execute, release)[1] if results is None else results
     approvals = tuple(approval(row) for row in execute(APPROVALS, {"release": release}))
     verifications = {run.wave: run for run in map(run_record, execute(VERIFICATIONS, {"release": release}))}
     return GateFacts(results, approvals, {wave: run for wave, run in verifications.items() if wave is not None})
@@ -108,29 +135,35 @@ def gate_facts(execute: Execute, release: str, names: _Tenants | None = None) ->
 def current(execute: Execute, names: _Tenants | None = None) -> dict[str, Deployed]:
     """stack -> what it runs (CURRENT). One row per stack ever deployed (25,000 for a plan of
     10,000 tenants), so the loop does only what each row needs: `_iso`'s quick path for the time,
-    `names` (a _Tenants) for the tenants."""
+    `names` (a _Tenants) for the tenants. A row whose time or tenants cannot be read is found
+    again (CURRENT_CHECKED) and named."""
     names = _Tenants() if names is None else names
     iso = _iso
-    return {
-        stack: deployed(release, fingerprint, iso(ended_at), revision, config, names[tenants])
-        for stack, release, fingerprint, ended_at, revision, config, tenants in execute(CURRENT, {})
-    }
+    try:
+        return {
+            stack: deployed(release, fingerprint, iso(ended_at), revision, config, names[tenants])
+            for stack, release, fingerprint, ended_at, revision, config, tenants in execute(CURRENT, {})
+        }
+    except (ValueError, TypeError) as exc:
+        for id_, stack, ended_at, tenants in execute(CURRENT_CHECKED, {}):
+            if error := _bad_values(id_, stack, tenants, ended_at):
+                raise error from None
+        raise exc
 
 
 def approval(row: Sequence[Any]) -> Approval:
     """An Approval from the values of APPROVALS' columns, in that order."""
     release, wave, approved_by, approved_at, comment, scope, digest = row
-    when = as_datetime(approved_at)
-    assert when is not None
-    covered = json.loads(scope) if scope else None
+    where = f"approval of wave {wave} of {release} by {approved_by}"
+    when = _checked("tw_approvals", where, "approved_at", approved_at, required_time)
+    covered = _checked("tw_approvals", where, "scope", scope, _scope) if scope else None
     return Approval(release, int(wave), approved_by, when, comment, covered, digest or "")
 
 
 def run_record(row: Sequence[Any]) -> RunRecord:
     """A RunRecord from the values of RUN_FIELDS, in that order."""
     id_, release, command, wave, engine, status, started_at, ended_at, user, simulated, detail = row
-    started = as_datetime(started_at)
-    assert started is not None
+    started = _checked("tw_runs", f"run {id_}", "started_at", started_at, required_time)
     return RunRecord(
         id=id_,
         release=release,
@@ -139,7 +172,7 @@ def run_record(row: Sequence[Any]) -> RunRecord:
         engine=engine,
         status=status,
         started_at=started,
-        ended_at=as_datetime(ended_at),
+        ended_at=_checked("tw_runs", f"run {id_}", "ended_at", ended_at, as_datetime),
         user=user,
         simulated=bool(simulated),
         detail=detail,
@@ -168,10 +201,16 @@ def deployment(row: Sequence[Any], names: _Tenants | None = None) -> DeploymentR
     """A DeploymentRecord from the values of DEPLOYMENT_FIELDS, in that order (built by
     ledger.frozen: one per stack of a release for its gates); `names` decodes the tenants (a
     _Tenants shares them across a read)."""
+    try:
+        return _deployment(row, names)
+    except (ValueError, TypeError) as exc:
+        raise _bad_deployment(row) or exc from None
+
+
+def _deployment(row: Sequence[Any], names: _Tenants | None) -> DeploymentRecord:
     (id_, run_id, release, stack, environment, kind, tier, tenants, operation, status,
      started_at, ended_at, error, log_path, fingerprint, resources, revision, config) = row  # fmt: skip
-    started = as_datetime(started_at)
-    assert started is not None
+    started = required_time(started_at)
     return _record(
         {
             "id": int(id_),
@@ -181,7 +220,7 @@ def deployment(row: Sequence[Any], names: _Tenants | None = None) -> DeploymentR
             "environment": environment,
             "kind": kind,
             "tier": tier,
-            "tenants": tuple(_json(tenants)) if names is None else names[tenants],
+            "tenants": tenant_list(tenants) if names is None else names[tenants],
             "operation": operation,
             "status": status,
             "started_at": started,
@@ -197,6 +236,42 @@ def deployment(row: Sequence[Any], names: _Tenants | None = None) -> DeploymentR
 
 
 _record = frozen.from_fields(DeploymentRecord)
+_UNREAD = object()
+
+
+def _bad_deployment(row: Sequence[Any]) -> StoredValueError | None:
+    """The error naming the value of a tw_deployments row (DEPLOYMENT_FIELDS) that its reads cannot
+    take, if any."""
+    return _bad_values(row[0], row[3], row[7], row[11], row[10])
+
+
+def _bad_values(id_: Any, stack: Any, tenants: Any, ended_at: Any, started_at: Any = _UNREAD) -> StoredValueError | None:  # noqa: E501
+    """The first of these values of a tw_deployments row its reads cannot take, named (started_at
+    only when given: CURRENT does not read it)."""
+    where = f"row {id_} (stack {stack})"
+    checks: list[tuple[str, Any, Callable[[Any], Any]]] = [("tenants", tenants, tenant_list)]
+    if started_at is not _UNREAD:
+        checks.append(("started_at", started_at, required_time))
+    checks.append(("ended_at", ended_at, as_datetime))
+    for column, value, read in checks:
+        if error := bad_value("tw_deployments", where, column, value, read):
+            return error
+    return None
+
+
+def _checked(table: str, where: str, column: str, value: Any, read: Callable[[Any], T]) -> T:
+    """read(value), or the StoredValueError naming it (tables of a few rows: each value on its own)."""
+    try:
+        return read(value)
+    except (ValueError, TypeError) as exc:
+        raise bad_value(table, where, column, value, read) or exc from None
+
+
+def _scope(text: Any) -> dict[str, str]:
+    scope = json.loads(text)
+    if type(scope) is not dict:
+        raise ValueError("not an object")
+    return scope
 
 _decoder = json.JSONDecoder()
 
@@ -231,7 +306,7 @@ class _Tenants(dict[Any, tuple[str, ...]]):
     leaves C."""
 
     def __missing__(self, text: Any) -> tuple[str, ...]:
-        names = self[text] = tuple(_json(text))
+        names = self[text] = tenant_list(text, _json)
         return names
 
 

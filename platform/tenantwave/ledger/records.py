@@ -1,9 +1,15 @@
-"""Plain records read from and written to the ledger."""
+"""Plain records read from and written to the ledger, and the error naming a stored value its
+reads cannot take (StoredValueError)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from tenantwave.errors import LedgerError
 
 
 @dataclass(frozen=True)
@@ -74,3 +80,64 @@ class Approval:
     scope: dict[str, str] | None = None  # stack -> revision it covers; None: recorded before schema 2
     digest: str = ""  # of the scope ("" for an approval recorded before schema 2)
     repeated: bool = False  # from Ledger.approve: the same scope was approved before; that approval stands
+
+
+class StoredValueError(LedgerError):
+    """A value stored in the ledger that its reads cannot take (a time that is not one, tenants that
+    are not a JSON list of names): the ledger was changed outside tenantwave, by hand or damage.
+    Names the table, the row, the column and the value, and what to do; the reads raise it without
+    the ledger's name, which `at(ledger)` adds (Ledger and DeferredLedger do)."""
+
+    def __init__(self, table: str, row: str, column: str, value: Any, expected: str) -> None:
+        self.detail = (
+            f"{table} {row}: {column} {_shown(value)} is not {expected}; the ledger was changed outside "
+            "tenantwave (edited by hand or damaged): correct that row or restore the ledger from a backup"
+        )
+        super().__init__(self.detail)
+
+    def at(self, ledger: str) -> LedgerError:
+        return LedgerError(f"ledger {ledger}: {self.detail}")
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)  # one line: repr escapes line breaks and control characters
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def required_time(value: datetime | str | None) -> datetime:
+    """A stored time that must be there (started_at, approved_at): the datetime PostgreSQL's driver
+    gives, or SQLite's text (`YYYY-MM-DD HH:MM:SS.ffffff`) parsed. ValueError/TypeError otherwise."""
+    if isinstance(value, datetime):
+        return value
+    if value is None:
+        raise ValueError("missing")
+    return datetime.fromisoformat(value)
+
+
+def tenant_list(text: Any, decode: Callable[[Any], Any] = json.loads) -> tuple[str, ...]:
+    """A stored JSON list of tenant ids, as a tuple; ValueError/TypeError for anything else (a JSON
+    object or string included, whose tuple would be its keys or characters)."""
+    names = decode(text)
+    if type(names) is not list:
+        raise ValueError("not a JSON list")
+    "".join(names)  # TypeError unless every item is a string (C speed; most lists are one name)
+    return tuple(names)
+
+
+_EXPECTED = {
+    "tenants": "a JSON list of tenant ids",
+    "scope": "a JSON object (stack: revision)",
+    "resources": "a number of resources",
+}
+
+
+def bad_value(
+    table: str, row: str, column: str, value: Any, read: Callable[[Any], Any]
+) -> StoredValueError | None:
+    """The StoredValueError for `value` (of `column`) when read(value) fails (ValueError/TypeError),
+    else None."""
+    try:
+        read(value)
+    except (ValueError, TypeError):
+        return StoredValueError(table, row, column, value, _EXPECTED.get(column, "a time (YYYY-MM-DD HH:MM:SS)"))
+    return None

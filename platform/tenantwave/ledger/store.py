@@ -53,7 +53,7 @@ from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.ledger.migrations import MIGRATION_LOCK as MIGRATION_LOCK  # re-exported: its old home
 from tenantwave.ledger.migrations import MIGRATIONS as MIGRATIONS  # re-exported: its old home
 from tenantwave.ledger.planreads import DEPLOYING_OPERATIONS as DEPLOYING_OPERATIONS  # re-exported
-from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus
+from tenantwave.ledger.records import Approval, Claim, DeploymentRecord, RunRecord, StackStatus, StoredValueError
 from tenantwave.ledger.urls import resolve_url as resolve_url  # re-exported: its old home
 from tenantwave.privacy.redaction import redact_optional
 
@@ -128,9 +128,13 @@ class Ledger:
         return self._transaction(work, write=True)
 
     def _read(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in one read transaction: a consistent snapshot, no write lock."""
+        """Run `work` in one read transaction: a consistent snapshot, no write lock. A stored value
+        the read cannot take is reported naming this ledger (records.StoredValueError)."""
         self._migrate()
-        return self._transaction(work, write=False)
+        try:
+            return self._transaction(work, write=False)
+        except StoredValueError as exc:
+            raise exc.at(self.shown_url) from None
 
     def _transaction(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Retried: a PostgreSQL deadlock or serialization failure (a few times), and a SQLite
