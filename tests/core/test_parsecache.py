@@ -186,8 +186,13 @@ def test_a_corrupt_cache_is_ignored_and_replaced(example: Path, reads: list[str]
 
 @pytest.mark.parametrize(
     "change",
-    [{"format": FORMAT_VERSION + 1}, {"format": True}, {"pyyaml": "0.1"}],
-    ids=["other-format", "format-not-an-int", "other-pyyaml"],
+    [
+        {"format": FORMAT_VERSION + 1},
+        {"format": True},
+        {"pyyaml": "0.1", "pyyaml_file": ["/elsewhere/yaml/__init__.py", 1, 2]},
+        {"pyyaml": "0.1", "pyyaml_file": None},
+    ],
+    ids=["other-format", "format-not-an-int", "other-pyyaml", "other-pyyaml-unnamed"],
 )
 def test_a_cache_of_another_version_is_ignored(example: Path, reads: list[str], change: dict[str, Any]) -> None:
     load_project(example)

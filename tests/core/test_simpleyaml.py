@@ -28,7 +28,7 @@ from tenantwave.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 
-SCALARS = Scalars(yamlfile._StrictLoader)
+SCALARS = Scalars(yamlfile.strict_loader())
 
 
 def full(text: str) -> Any:
@@ -275,10 +275,10 @@ def containers(value: Any) -> list[Any]:
 def test_one_session_reads_each_file_as_a_fresh_one_does_and_shares_no_container(texts: list[str]) -> None:
     """The line memo of a session (a load of many files) changes no answer, and no list or dict of
     one file's mapping is another's (a file that repeats another's lines still gets its own)."""
-    session = Scalars(yamlfile._StrictLoader)
+    session = Scalars(yamlfile.strict_loader())
     answers = [parse(text, session) for text in texts]
     for text, answer in zip(texts, answers, strict=True):
-        alone = parse(text, Scalars(yamlfile._StrictLoader))
+        alone = parse(text, Scalars(yamlfile.strict_loader()))
         assert (answer is None) == (alone is None) and (answer is None or same(answer, alone)), text
     found = [id(container) for answer in answers if answer is not None for container in containers(answer)]
     assert len(found) == len(set(found))
@@ -286,7 +286,7 @@ def test_one_session_reads_each_file_as_a_fresh_one_does_and_shares_no_container
 
 @pytest.mark.parametrize("comment", ["# caf\u00e9", "# a\tb", "# x\r", "#\x00", "# \u2028"])
 def test_a_comment_outside_printable_ascii_declines_even_when_its_line_was_seen(comment: str) -> None:
-    session = Scalars(yamlfile._StrictLoader)
+    session = Scalars(yamlfile.strict_loader())
     assert parse("# fine\ntier: basic\n", session) == {"tier": "basic"}
     assert parse(f"{comment}\ntier: basic\n", session) is None
     assert parse(f"{comment}\ntier: basic\n", session) is None  # remembered lines decline again

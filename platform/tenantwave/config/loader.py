@@ -17,7 +17,7 @@ from tenantwave.config.ids import id_problem, is_valid_id
 from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
 from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
-from tenantwave.config.program import ModelError, parameter_model
+from tenantwave.config.program import ModelError, parameter_model, pulumi_main
 from tenantwave.config.rings import ring_problems
 from tenantwave.config.schedulechecks import schedule_problems, schedule_warnings
 from tenantwave.config.suggestions import did_you_mean
@@ -29,6 +29,7 @@ PLATFORM_FILE = "platform.yaml"
 CONFIG_SUFFIXES = (".yaml", ".yml")
 _SUFFIX_WORDS = frozenset(suffix[1:] for suffix in CONFIG_SUFFIXES)  # after the last "." of a name
 RESERVED_TENANT_IDS = frozenset({"shared"})  # the `tenant` label of resources a pool shares
+PULUMI_MAIN_KEY = "Pulumi.yaml#main"  # where the parse cache remembers Pulumi.yaml's `main:` (no file's name)
 
 def find_project(start: Path) -> Path:
     """The nearest directory at or above `start` that holds a platform.yaml."""
@@ -62,7 +63,7 @@ def _load_project(root: Path, cache: ParseCache) -> Project:
     environments = (
         [env for phase in platform.lifecycle for env in phase.environments] if platform else None
     )
-    model = _parameter_model(root, platform_data, problems)
+    model = _parameter_model(root, cache, platform_data, problems)
     folders = Folders(root)
     tiers = _load_tiers(folders, cache, environments, model, problems)
     tenant_configs = _load_tenants(folders, cache, tiers, environments, model, problems)
@@ -102,7 +103,7 @@ def _load_platform(
 
 
 def _parameter_model(
-    root: Path, platform_data: dict[str, Any] | None, problems: list[Problem]
+    root: Path, cache: ParseCache, platform_data: dict[str, Any] | None, problems: list[Problem]
 ) -> type[BaseModel] | None:
     """The program's parameter model named in platform.yaml (the default if it names none), or None
     (a problem is reported) when it cannot be loaded. Read from the `program` section alone, so tiers
@@ -113,7 +114,7 @@ def _parameter_model(
     except ValidationError:
         return None  # reported with platform.yaml's other problems
     try:
-        return parameter_model(root, name)
+        return parameter_model(root, name, lambda path: cache.remembered(path, PULUMI_MAIN_KEY, pulumi_main))
     except ModelError as exc:
         if platform_data is None:
             return None  # platform.yaml unreadable (reported): the default model was only a guess

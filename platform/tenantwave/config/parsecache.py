@@ -1,8 +1,11 @@
 """A cache of parsed configuration files, so that loading a large fleet does not parse unchanged YAML again.
 
 `<root>/.platform/cache/parsed.json` holds, for each file by its shown name (`tenants/acme.yaml`), the file's size
-and modification time in nanoseconds and the mapping it parsed to. A file with the same size and modification time
-is not opened: its mapping comes from the cache and goes through exactly the same validation as the YAML would.
+and modification time in nanoseconds and the mapping it parsed to; `remembered` holds, the same way, values computed
+from one file (Pulumi.yaml's `main:`). It is for one PyYAML: its version, and the path, size and modification time
+of its package's `__init__.py` (`pyyaml_file`: while they are the same, the version is too, and a warm load never
+imports PyYAML). A file with the same size and modification time is not opened: its mapping comes from the cache and
+goes through exactly the same validation as the YAML would.
 Any other file is read with `yamlfile.read_mapping`, as without the cache, and so is a symbolic link (or a file
 reached through a linked folder) every time: whether it may be read depends on where it leads, not on its status.
 
@@ -17,16 +20,16 @@ Like everything under `.platform/`, the file is private (0600, its directory 070
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import math
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from stat import S_ISLNK
 from typing import Any, TypeGuard
-
-import yaml
 
 from tenantwave.config import yamlfile
 from tenantwave.errors import Problem
@@ -34,7 +37,7 @@ from tenantwave.privacy.files import FILE_MODE, private_dirs
 
 CACHE_FILE = Path(".platform") / "cache" / "parsed.json"
 # bump when the file's layout or what yamlfile.read_mapping returns for a file changes (2: aliases and duplicate
-# keys refused)
+# keys refused; `pyyaml_file` and `remembered` were added later, read as missing by a reader without them)
 FORMAT_VERSION = 2
 ENVIRONMENT_VARIABLE = "PLATFORM_CACHE"
 OFF_VALUES = frozenset({"off", "0", "false"})
@@ -59,7 +62,10 @@ class ParseCache:
         self.also_inside = also_inside  # links into it count as inside the project (yamlfile.read_mapping)
         self.enabled = cache_enabled()
         self._stored: dict[str, Any] | None = None  # the cache file's entries, read at the first lookup
+        self._pyyaml: list[Any] | None = None  # which PyYAML (_pyyaml_file()), found at the first lookup
         self._seen: dict[str, list[Any]] = {}  # the entries of the files looked up (and cacheable) in this load
+        self._remembered: dict[str, Any] = {}  # the cache file's remembered values, read with its entries
+        self._kept: dict[str, list[Any]] = {}  # the remembered values looked up (and cacheable) in this load
         self._changed = False
         self._session = yamlfile.ReadSession()  # what reading this load's files may remember between them
 
@@ -91,6 +97,31 @@ class ParseCache:
             self._changed = True
         return data, problems
 
+    def remembered(self, path: Path, key: str, derive: Callable[[Path], Any]) -> Any:
+        """derive(path), a value computed from that one file alone (Pulumi.yaml's `main:`), kept under `key` (never
+        a configuration file's shown name) like a parsed mapping: not computed again while the file keeps its size
+        and modification time. Whatever derive raises propagates and nothing is kept; a symbolic link, a file
+        modified in the last 2 seconds or a value that is not plain JSON data is derived every time."""
+        if not self.enabled:
+            return derive(path)
+        self._entries()
+        try:
+            stat = os.lstat(path)
+        except OSError:
+            return derive(path)  # it reports the problem
+        if S_ISLNK(stat.st_mode):
+            return derive(path)
+        entry = self._remembered.get(key)
+        if _matches(entry, stat.st_size, stat.st_mtime_ns) and entry[2].keys() == {"value"}:
+            self._kept[key] = entry
+            return entry[2]["value"]
+        value = derive(path)
+        data = {"value": value}
+        if stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
+            self._kept[key] = [stat.st_size, stat.st_mtime_ns, data]
+            self._changed = True
+        return value
+
     def _read(
         self, path: yamlfile.FilePath, shown: str, regular: bool = False
     ) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -104,14 +135,26 @@ class ParseCache:
         Entries of files not looked up (deleted tenants) are dropped. Writes only into an existing `.platform/`
         (creating `.platform/cache/`), so that validating or planning a fresh checkout leaves no files behind.
         """
-        if not self.enabled or self._stored is None:
+        if not self.enabled or self._stored is None or self._pyyaml is None:
             return
-        if not self._changed and self._seen.keys() == self._stored.keys():
+        if (
+            not self._changed
+            and self._seen.keys() == self._stored.keys()
+            and self._kept.keys() == self._remembered.keys()
+        ):
             return
         directory = self.path.parent
         if not directory.parent.is_dir():
             return  # no .platform/ yet: reading the configuration does not create it
-        document = {"format": FORMAT_VERSION, "pyyaml": yaml.__version__, "files": self._seen}
+        import yaml  # imported already unless only remembered values changed
+
+        document = {
+            "format": FORMAT_VERSION,
+            "pyyaml": yaml.__version__,
+            "pyyaml_file": self._pyyaml,
+            "files": self._seen,
+            "remembered": self._kept,
+        }
         try:
             text = json.dumps(document, allow_nan=False, separators=(",", ":"))
         except (ValueError, TypeError, RecursionError):  # pragma: no cover - _is_plain() lets no such data in
@@ -130,30 +173,61 @@ class ParseCache:
                 temporary.unlink(missing_ok=True)
             return
         self._stored = dict(self._seen)
+        self._remembered = dict(self._kept)
         self._changed = False
 
     def _entries(self) -> dict[str, Any]:
         if self._stored is None:
-            self._stored = _read_cache(self.path)
+            self._pyyaml = _pyyaml_file()
+            self._stored = {}
+            if self._pyyaml is not None:
+                self._stored, self._remembered, known = _read_cache(self.path, self._pyyaml)
+                # accepted by PyYAML's version, written with another pyyaml_file or none: the next save names this one
+                self._changed = not known and bool(self._stored or self._remembered)
         return self._stored
 
 
-def _read_cache(path: Path) -> dict[str, Any]:
-    """The `files` of the cache file, or nothing when it is missing, unreadable, corrupt or of another version."""
+def _pyyaml_file() -> list[Any] | None:
+    """Which PyYAML this process parses with, found without importing it: [path, size, modification time in
+    nanoseconds] of its package's `__init__.py` (a PyYAML installed again, whatever its version, is another one);
+    None when it cannot be found (then nothing is cached)."""
+    try:
+        spec = importlib.util.find_spec("yaml")
+    except (ImportError, ValueError):
+        return None
+    origin = spec.origin if spec is not None else None
+    if origin is None:
+        return None
+    try:
+        status = os.stat(origin)
+    except OSError:
+        return None
+    return [origin, status.st_size, status.st_mtime_ns]
+
+
+def _read_cache(path: Path, pyyaml_file: list[Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The `files` and `remembered` of the cache file, and whether it names `pyyaml_file` (else PyYAML's version was
+    compared, importing it); nothing when it is missing, unreadable, corrupt, of another format or another PyYAML."""
     try:
         document = json.loads(path.read_bytes(), parse_constant=_no_constant)
     except (OSError, ValueError, RecursionError):
-        return {}
+        return {}, {}, False
     if (
         not isinstance(document, dict)
         or type(document.get("format")) is not int
         or document["format"] != FORMAT_VERSION
-        or document.get("pyyaml") != yaml.__version__
         or not isinstance(document.get("files"), dict)
     ):
-        return {}
+        return {}, {}, False
+    known = document.get("pyyaml_file") == pyyaml_file
+    if not known:
+        import yaml  # a cache written by another PyYAML file, or without its name: its version decides
+
+        if document.get("pyyaml") != yaml.__version__:
+            return {}, {}, False
+    remembered = document.get("remembered")
     files: dict[str, Any] = document["files"]
-    return files
+    return files, remembered if isinstance(remembered, dict) else {}, known
 
 
 def _no_constant(name: str) -> Any:

@@ -25,12 +25,12 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
 PULUMI_FILE = "Pulumi.yaml"
@@ -38,7 +38,7 @@ DEFAULT_PROGRAM_DIR = "stacks"  # a project without Pulumi.yaml
 DEFAULT_PARAMETER_MODEL = "tenantstack.parameters:TierParameters"
 MODEL_NAME_RE = re.compile(r"\A[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*\Z")
 _IDENTIFIER_RE = re.compile(r"\A[A-Za-z_]\w*\Z")
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+ReadMain = Callable[[Path], object]  # Pulumi.yaml's path -> its `main:` (pulumi_main, or a cache of it)
 
 
 class ModelError(Exception):
@@ -72,18 +72,19 @@ class ProgramDirectory:
     shown: str  # for messages: "stacks/ (Pulumi.yaml main:)"
 
 
-def program_directory(root: Path) -> ProgramDirectory:
+def program_directory(root: Path, read_main: ReadMain | None = None) -> ProgramDirectory:
     """Where Pulumi runs the program of the project at `root`.
 
     Pulumi.yaml's `main:` (a directory, or a file whose directory is taken), relative to `root`; the
     project root when Pulumi.yaml has no `main:`; `stacks/` when there is no Pulumi.yaml. Raises
-    ModelError when Pulumi.yaml cannot be read or its `main:` is not a path.
+    ModelError when Pulumi.yaml cannot be read or its `main:` is not a path. `read_main`: what gives
+    Pulumi.yaml's `main:` (default `pulumi_main`; the loader's parse cache remembers it).
     """
     root = root.resolve()
     pulumi_file = root / PULUMI_FILE
     if not pulumi_file.is_file():
         return ProgramDirectory(root / DEFAULT_PROGRAM_DIR, f"{DEFAULT_PROGRAM_DIR}/ (no {PULUMI_FILE}: the default)")
-    main = _pulumi_main(pulumi_file)
+    main = (read_main or pulumi_main)(pulumi_file)
     if main is None:
         return ProgramDirectory(root, f"the project root ({PULUMI_FILE} has no main:)")
     if not isinstance(main, str) or not main.strip():
@@ -94,11 +95,15 @@ def program_directory(root: Path) -> ProgramDirectory:
     return ProgramDirectory(directory, f"{_relative(root, directory)} ({PULUMI_FILE} main:)")
 
 
-def _pulumi_main(pulumi_file: Path) -> object:
-    """Pulumi.yaml's `main:` (None when it has none). Pulumi's file, not the tool's configuration:
-    read for this one key, outside the parse cache."""
+def pulumi_main(pulumi_file: Path) -> object:
+    """Pulumi.yaml's `main:` (None when it has none). Pulumi's file, not the tool's configuration: read
+    with PyYAML's safe loader for this one key, not with the configuration's stricter reader; raises
+    ModelError when it cannot be read or is not a mapping."""
+    import yaml  # here, not at the top: a warm load remembers `main:` (parsecache) and never imports PyYAML
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(pulumi_file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        document = yaml.load(pulumi_file.read_text(encoding="utf-8"), Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -134,14 +139,15 @@ _LOCK = threading.Lock()
 _imported: dict[tuple[str, str], _Imported] = {}
 
 
-def parameter_model(root: Path, name: str) -> type[BaseModel]:
+def parameter_model(root: Path, name: str, read_main: ReadMain | None = None) -> type[BaseModel]:
     """The pydantic model `name` (`module:Class`) from the program of the project at `root`.
 
     Raises ModelError (one line) when the program directory is unknown, the module is not in it or
-    fails to import, or the attribute is not a pydantic model that rejects unknown keys.
+    fails to import, or the attribute is not a pydantic model that rejects unknown keys. `read_main`:
+    as program_directory's.
     """
     check_model_name(name)
-    directory = program_directory(root)
+    directory = program_directory(root, read_main)
     key = (str(directory.path), name)
     with _LOCK:
         cached = _imported.get(key)

@@ -36,8 +36,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from yaml.constructor import SafeConstructor
-
 __all__ = ["Scalars", "parse"]
 
 _STR = "tag:yaml.org,2002:str"
@@ -77,6 +75,9 @@ class Scalars:
         self._resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = loader.yaml_implicit_resolvers
         self._wildcard = self._resolvers.get(None, [])
         self.usable = not getattr(loader, "yaml_path_resolvers", None)  # path resolvers: decline all
+        from yaml.constructor import SafeConstructor  # here: importing this module does not import PyYAML
+
+        self._bools: dict[str, bool] = SafeConstructor.bool_values
         self._known: dict[str, Any] = {}
         self._by_first: dict[str, list[tuple[str, re.Pattern[str]]]] = {}  # the resolvers to try, by first character
         self.lines: dict[str, _Line] = {}  # what each line read so far says (_line)
@@ -95,7 +96,7 @@ class Scalars:
         if tag == _STR:
             return text
         if tag == _BOOL:
-            return SafeConstructor.bool_values[text.lower()]
+            return self._bools[text.lower()]
         if tag == _NULL:
             return None
         if tag == _INT and _DECIMAL.fullmatch(text):

@@ -8,7 +8,6 @@ environments, `acme-lab` -> acme-labs).
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +30,8 @@ def closest(value: str, known: Iterable[str]) -> list[str]:
         containing = [name for name in names if lowered in name.lower() and name not in starting]
         if starting or containing:
             return (starting + containing)[:MAX_SUGGESTIONS]
+    import difflib  # here, not at the top: only a name that is not known needs it
+
     return difflib.get_close_matches(value, names, n=1, cutoff=0.6)
 
 

@@ -19,18 +19,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import yaml
-from yaml.constructor import ConstructorError
+from typing import TYPE_CHECKING, Any
 
 from tenantwave.config.simpleyaml import Scalars, parse
 from tenantwave.errors import Problem
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:
+    import yaml
 
 FilePath = str | Path  # where a file is: a string costs less than a Path when there are 10,000 of them
 MAX_FILE_BYTES = 1_000_000
@@ -42,22 +37,43 @@ class _TooLarge(Exception):
     """The aliases of a document expand too far, or into a loop."""
 
 
-class _StrictLoader(_Loader):  # type: ignore[misc,valid-type]
-    """The safe loader, refusing a key that appears twice in one mapping."""
+_strict_loaders: list[type[yaml.SafeLoader]] = []  # the one class strict_loader() makes, once made
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                continue  # unhashable: the base class says so
-            if duplicate:
-                raise ConstructorError("while constructing a mapping", node.start_mark,
-                                       f"found duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+def strict_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's safe loader (libyaml's when PyYAML has it), refusing a key that appears twice in one mapping.
+
+    Made (and PyYAML imported) at the first file actually read: a load whose files all come from the parse
+    cache never imports PyYAML, a tenth of a warm `plan`'s imports."""
+    if not _strict_loaders:
+        _strict_loaders.append(_make_strict_loader())
+    return _strict_loaders[0]
+
+
+def _make_strict_loader() -> type[yaml.SafeLoader]:
+    import yaml
+    from yaml.constructor import ConstructorError
+
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # SafeLoader: no libyaml
+
+    class _StrictLoader(base):  # type: ignore[misc,valid-type]
+        """The safe loader, refusing a key that appears twice in one mapping."""
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                except TypeError:
+                    continue  # unhashable: the base class says so
+                if duplicate:
+                    raise ConstructorError("while constructing a mapping", node.start_mark,
+                                           f"found duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    return _StrictLoader
 
 
 class ReadSession:
@@ -65,9 +81,16 @@ class ReadSession:
     replaced by a link, or a resolver added to the loader, is seen by the next load)."""
 
     def __init__(self) -> None:
-        self.scalars = Scalars(_StrictLoader)
+        self._scalars: Scalars | None = None
         self.not_links: set[str] = set()  # directories on the way from the root found not to be links
         self.clear_ways: set[tuple[str, int]] = set()  # (a path up to its last "/", depth) found without links
+
+    @property
+    def scalars(self) -> Scalars:
+        """What plain scalars mean to the strict loader, made at the session's first file read."""
+        if self._scalars is None:
+            self._scalars = Scalars(strict_loader())
+        return self._scalars
 
 
 def read_mapping(
@@ -97,6 +120,8 @@ def read_mapping(
     simple = parse(text, session.scalars)
     if simple is not None:
         return simple, []  # what PyYAML gives for this text (simpleyaml), a mapping with string keys
+    import yaml  # imported already: session.scalars made the loader
+
     try:
         data = _load(text, aliases=any(mark in raw for mark in ALIAS_MARKS))
     except _TooLarge as exc:
@@ -244,7 +269,7 @@ def _outside_project(file: FilePath, shown: str, also_inside: Path | None = None
 
 def _load(text: str, *, aliases: bool) -> Any:
     """yaml.load with the strict loader, measuring what aliases expand to before constructing."""
-    loader = _StrictLoader(text)
+    loader = strict_loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -284,6 +309,8 @@ def _check_expansion(root: yaml.Node) -> None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml  # imported already: the node is PyYAML's
+
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     if isinstance(node, yaml.SequenceNode):
