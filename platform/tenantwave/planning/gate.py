@@ -77,7 +77,8 @@ def evaluate_gate(
     # at a ring boundary (rollout.rings), the reasons name the rings on either side of it
     crossing = wave.wave.ring is not None and (previous is None or previous.wave.ring != wave.wave.ring)
     if previous is not None:
-        results = {p.stack.name: facts.results[p.stack.name] for p in previous.stacks if p.stack.name in facts.results}
+        recorded = facts.results
+        results = {name: recorded[name] for name in (p.stack.name for p in previous.stacks) if name in recorded}
         reasons.extend(_previous_wave(project, release, previous, results, now, named=crossing))
         if not reasons:
             verification = facts.verifications.get(previous.wave.number)
@@ -144,10 +145,10 @@ def _previous_wave(
     name = _wave_name(previous, named)
     policy = project.platform.rollout.for_phase(previous.wave.phase, previous.wave.ring)
     # a stack deployed again only because drift was found on it is complete (StackPlan.complete)
-    failed = [p.stack.name for p in previous.stacks if not p.complete and _failed(results.get(p.stack.name))]
-    missing = [
-        p.stack.name for p in previous.stacks if not p.complete and p.stack.name not in failed
-    ]
+    incomplete = [p.stack.name for p in previous.stacks if not p.complete]
+    failed = [name for name in incomplete if _failed(results.get(name))]
+    failing = set(failed)
+    missing = [name for name in incomplete if name not in failing]
     reasons: list[str] = []
     if missing:
         reasons.append(

@@ -32,6 +32,7 @@ from tenantwave.ledger.history import Deployed, ReleaseHistory
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.promotion import Promotion
 from tenantwave.planning.revision import Revision, Revisions
+from tenantwave.planning.stackconfig import fingerprint
 
 State = Literal["eligible", "blocked", "deferred", "done"]  # deferred: planning/deferral.py
 
@@ -66,9 +67,12 @@ class Lifecycle:
         self._phase_gaps = self._incomplete_phases()
         self._tier_phases = self._phases_of_tiers()
         self._tier_gaps: dict[tuple[str, int], str | None] = {}
-        self._targets: dict[str, tuple[Revision, str]] = {}  # stack -> (revision it deploys, its id)
         self._tenant_gap: dict[tuple[str, int], str | None] = {}  # (tenant, phase index) -> rule 3's reason
         self._done = Verdict("done", (f"already on {history.release}",))
+        self._require_tenant = project.platform.require_tenant
+        self._progressions: dict[tuple[int, str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._blocked: dict[tuple[str, ...], Verdict] = {}  # reasons -> the verdict (shared: frozen)
+        self._eligible: dict[str, Verdict] = {}  # reason -> the verdict (shared: frozen)
 
     # -- rule 1 -------------------------------------------------------------------------------
 
@@ -159,12 +163,13 @@ class Lifecycle:
         if tenant is None:
             return None
         phase_of = self.project.phase_of
+        earlier = [env for env in tenant.environments if phase_of[env][0] < phase_index]
+        if not earlier:
+            return None
         key = self.revisions.tenant_key(tenant_id)
         missing: list[str] = []
         changed = False
-        for env in tenant.environments:
-            if phase_of[env][0] >= phase_index:
-                continue
+        for env in earlier:
             if key in self.promotion.tenant_revisions.get((tenant_id, env), ()):
                 continue
             missing.append(env)
@@ -184,51 +189,76 @@ class Lifecycle:
         return self._target(stack)[1]
 
     def _target(self, stack: Stack) -> tuple[Revision, str]:
-        target = self._targets.get(stack.name)
-        if target is None:
-            target = self._targets[stack.name] = self.revisions.serving(stack.tier, stack.tenants)
-        return target
+        """(revision, its id): Revisions.serving works each out once per tier and tenants."""
+        return self.revisions.serving(stack.tier, stack.tenants)
 
     def verdict(self, stack: Stack, fingerprint: str | Callable[[], str] | None = None) -> Verdict:
         """`fingerprint`: the stack's configuration now, or a function that computes it (called only
         when the stack already runs this release, to tell done from changed)."""
-        release = self.history.release
         current = self.history.current.get(stack.name)
         target, target_id = self._target(stack)
-        if current is not None and current.release == release and current.revision in (None, target_id):
+        if current is not None and current.release == self.history.release and current.revision in (None, target_id):
             now = fingerprint() if callable(fingerprint) else fingerprint
-            if now is None or current.fingerprint in (None, now):
-                drifted = self.history.drift.get(stack.name)
-                if drifted is None:
-                    return self._done
-                # drift found since its deployment: deployed again like a changed configuration
-                reason = (f"on {current.revision or release}; drift found since its deployment "
-                          f"({_count(drifted.resources, 'resource')}): deploys it again")
-                return replace(self._judged(stack, reason), redeploy=True)
+            return self._on_release(stack, current, target, now)
+        return self._judged(stack, None, current, target)
+
+    def judge(self, stack: Stack, current: Deployed | None) -> tuple[Verdict, str]:
+        """`verdict(stack, its fingerprint now)` and `revision_id(stack)` in one call, for a plan's
+        loop (plan.evaluate) that has looked up `current`, the stack's entry in `history.current`."""
+        target, target_id = self._target(stack)
+        if current is not None and current.release == self.history.release and current.revision in (None, target_id):
+            return self._on_release(stack, current, target, fingerprint(self.project, stack)), target_id
+        return self._judged(stack, None, current, target), target_id
+
+    def _on_release(self, stack: Stack, current: Deployed, target: Revision, now: str | None) -> Verdict:
+        """A stack whose deployment is of this release at the revision it would deploy now, with its
+        fingerprint `now` (None: not compared): done, deployed again because of drift, or changed."""
+        if now is None or current.fingerprint in (None, now):
+            drifted = self.history.drift.get(stack.name)
+            if drifted is None:
+                return self._done
+            # drift found since its deployment: deployed again like a changed configuration
+            reason = (f"on {current.revision or self.history.release}; drift found since its deployment "
+                      f"({_count(drifted.resources, 'resource')}): deploys it again")
+            return replace(self._judged(stack, reason), redeploy=True)
         return self._judged(stack, None, current, target)
 
     def _judged(self, stack: Stack, eligible_because: str | None, current: Deployed | None = None,
                 target: Revision | None = None) -> Verdict:
         """Rules 1 to 4 for a stack that is not done: blocked with every reason, or eligible (with
-        `eligible_because`, else why it is not done)."""
-        reasons: list[str] = []
-        gap = self._phase_gaps[stack.phase_index]
-        if gap is not None:
-            reasons.append(gap)
-        elif (tier_gap := self._tier_gap(stack.tier, stack.phase_index)) is not None:
-            reasons.append(tier_gap)
-        reasons.extend(self._tenant_gaps(stack))
-        if self.project.platform.require_tenant and stack.untenanted:
-            reasons.append(
+        `eligible_because`, else why it is not done). Equal verdicts are one object (frozen)."""
+        reasons = self._progression(stack)
+        if self._require_tenant and stack.untenanted:
+            reasons = (
+                *reasons,
                 f"serves no tenant in {stack.environment} and require_tenant is set: "
-                f"connect a tenant to {stack.environment} or turn require_tenant off"
+                f"connect a tenant to {stack.environment} or turn require_tenant off",
             )
         if reasons:
-            return Verdict("blocked", tuple(reasons))
-        if eligible_because is not None:
-            return Verdict("eligible", (eligible_because,))
-        assert target is not None
-        return Verdict("eligible", (self._why_eligible(stack, current, target),))
+            blocked = self._blocked.get(reasons)
+            if blocked is None:
+                blocked = self._blocked[reasons] = Verdict("blocked", reasons)
+            return blocked
+        if eligible_because is None:
+            assert target is not None
+            eligible_because = self._why_eligible(stack, current, target)
+        eligible = self._eligible.get(eligible_because)
+        if eligible is None:
+            eligible = self._eligible[eligible_because] = Verdict("eligible", (eligible_because,))
+        return eligible
+
+    def _progression(self, stack: Stack) -> tuple[str, ...]:
+        """Rules 1 to 3: why the phase, tier and tenants of `stack` may not deploy yet (empty: they
+        may), worked out once for each phase, tier and set of tenants (a silo tenant's stacks of one
+        phase ask the same)."""
+        key = (stack.phase_index, stack.tier, stack.tenants)
+        reasons = self._progressions.get(key)
+        if reasons is None:
+            gap = self._phase_gaps[stack.phase_index]
+            if gap is None:
+                gap = self._tier_gap(stack.tier, stack.phase_index)
+            reasons = self._progressions[key] = (*(() if gap is None else (gap,)), *self._tenant_gaps(stack))
+        return reasons
 
     def _why_eligible(self, stack: Stack, current: Deployed | None, target: Revision) -> str:
         if current is None:

@@ -31,7 +31,7 @@ class Removal:
 
 def removals(project: Project, stack: Stack, current: Deployed | None) -> list[Removal]:
     """The tenants the stack's current deployment serves that its configuration no longer lists."""
-    if current is None or not current.tenants:
+    if current is None or not current.tenants or current.tenants == stack.tenants:
         return []
     serving = set(stack.tenants)
     return [_removal(project, stack, tenant) for tenant in current.tenants if tenant not in serving]

@@ -141,6 +141,7 @@ class Revisions:
         self._tiers: dict[str, str] = {}
         self._tenants: dict[str, str] = {}
         self._serving: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Revision, str]] = {}
+        self._by_tier: dict[str, dict[tuple[str, ...], tuple[Revision, str]]] = {}  # tier -> tenants -> serving
 
     def tier_config(self, tier: str) -> str:
         digest = self._tiers.get(tier)
@@ -162,9 +163,20 @@ class Revisions:
     def of(self, stack: Stack) -> Revision:
         return self.serving(stack.tier, stack.tenants)[0]
 
-    def serving(self, tier: str, tenants: Sequence[str]) -> tuple[Revision, str]:
+    def serving(self, tier: str, tenants: tuple[str, ...]) -> tuple[Revision, str]:
         """The revision of a stack of `tier` serving `tenants`, and its id. Stacks with the same
-        tier and overrides (most silo tenants override nothing) share one, its digest computed once."""
+        tier and overrides (most silo tenants override nothing) share one, its digest computed once;
+        the answer for a tier and a list of tenants is worked out once (a silo tenant has a stack in
+        each of its environments)."""
+        by_tenants = self._by_tier.get(tier)
+        if by_tenants is None:
+            by_tenants = self._by_tier[tier] = {}
+        found = by_tenants.get(tenants)
+        if found is None:
+            found = by_tenants[tenants] = self._shared(tier, tenants)
+        return found
+
+    def _shared(self, tier: str, tenants: Sequence[str]) -> tuple[Revision, str]:
         known = self.project.tenants
         if len(tenants) == 1:  # a silo stack: its tenant's overrides, if any
             only = tenants[0]
