@@ -15,6 +15,7 @@
 - `text`, `streams`: outside text made safe to show; stdout/stderr that a closed reader cannot break
 - `outputs`     files a command writes (--output, --markdown, --json-file), checked before the work
 - `ending`      how the console script's process ends after a read command: at once, once all is out
+- `outputfailure` stdout that cannot be written (closed, a full disk, an ASCII locale): one line, exit 2
 - `lazycommands` the group's commands, each module imported when one of its commands is first used
 """
 
@@ -26,6 +27,7 @@ import sys
 from tenantwave.cli import ending, examples
 from tenantwave.cli.app import cli
 from tenantwave.cli.lazycommands import LazyCommands
+from tenantwave.cli.outputfailure import exit_code, watch_stdout
 from tenantwave.cli.streams import guard_closed_pipes
 
 COMMANDS = {  # each command of `platform`, and the module defining it (imported when the command is used)
@@ -62,12 +64,16 @@ def console() -> None:
 
 
 def _run(*, ends_early: bool) -> None:
+    watched = watch_stdout()  # output that cannot be written: one line on stderr, exit 2 (outputfailure)
     guard_closed_pipes()  # output to a reader that went away stops quietly (streams)
     ending.arm(ends_early)
     try:
         sys.exit(cli.main(prog_name="platform", standalone_mode=True))
     except SystemExit as exc:
-        ending.end_now(exc.code)  # returns unless this is the script's end after a read command
+        code = exit_code(watched, exc.code)
+        ending.end_now(code)  # returns unless this is the script's end after a read command
+        if code != exc.code:
+            raise SystemExit(code) from None
         raise
     finally:
         ending.arm(False)

@@ -1,0 +1,135 @@
+"""Standard output that cannot be written: one plain line on stderr and exit code 2, never a
+traceback or an "internal error", whatever the command and with or without --json.
+
+- a closed standard output (`platform plan >&-`): refused before the command runs (nothing is
+  deployed, nothing is read for nobody);
+- a write that fails (`> /dev/full`: no space left on device, an I/O error): the rest of the output
+  is dropped, the command goes on to its end (a run is never stopped half way by its display,
+  as with a reader that went away: cli.streams), and then `cannot write the output: <why>` is said
+  on stderr; the exit code is 2, or the command's own when it failed otherwise (1, 3, 4: a failed
+  deployment is never reported as bad usage);
+- an encoding that cannot hold the text: with an ASCII locale (LANG=C or unset in a CI container,
+  Python's UTF-8 mode turned off) stdout is written as UTF-8, as Python's own UTF-8 mode would
+  (PEP 540: the C locale's ASCII is taken to mean "not configured"); with another encoding
+  (latin-1, ...) what it cannot hold is written as backslash escapes (`\\u2192`).
+
+A reader that goes away (`| head -1`) is not a failure: cli.streams keeps it quiet.
+Installed by the console entry points (cli.main / cli.console) only, never under CliRunner.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import os
+import sys
+from typing import BinaryIO, cast
+
+EXIT_OUTPUT = 2  # bad usage or environment (README, exit codes)
+
+CLOSED = (
+    "cannot write the output: standard output is closed; run the command with its output on a terminal,"
+    " a file or a pipe"
+)
+
+
+class WatchedOutput(io.BufferedIOBase):
+    """A binary stream over `inner` that keeps the first write error (other than a closed pipe,
+    which cli.streams handles) and drops everything from then on."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        super().__init__()
+        self.inner = inner
+        self.failure: OSError | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.failure is None:
+            try:
+                self.inner.write(data)
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                self._fail(exc)
+        return len(data)
+
+    def flush(self) -> None:
+        if self.failure is None:
+            try:
+                self.inner.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                self._fail(exc)
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def close(self) -> None:  # the descriptor belongs to the interpreter: flush, never close it
+        self.flush()
+
+    def _fail(self, exc: OSError) -> None:
+        self.failure = exc
+        # what the inner buffer still holds is flushed again at exit: to /dev/null, harmlessly
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.inner.fileno())
+            os.close(devnull)
+
+
+def watch_stdout() -> WatchedOutput | None:
+    """Put a WatchedOutput under sys.stdout, written in an encoding that can hold any text (see the
+    module's docstring); None when stdout is not a file's text stream (nothing to watch). Raises
+    SystemExit(2) with CLOSED on stderr when there is no standard output."""
+    stream = sys.stdout
+    if stream is None:
+        if sys.stderr is not None:
+            print(f"error: {CLOSED}", file=sys.stderr)
+        raise SystemExit(EXIT_OUTPUT)
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None or isinstance(buffer, WatchedOutput) or not isinstance(stream, io.TextIOWrapper):
+        return None
+    encoding, errors = _encoding(stream.encoding, stream.errors)
+    stream.flush()
+    watched = WatchedOutput(buffer)
+    sys.stdout = io.TextIOWrapper(
+        cast(BinaryIO, watched),
+        encoding=encoding,
+        errors=errors,
+        line_buffering=stream.line_buffering,
+        write_through=True,
+    )
+    return watched
+
+
+def _encoding(encoding: str, errors: str | None) -> tuple[str, str | None]:
+    """The encoding and error handler stdout is written with: ASCII becomes UTF-8, and an encoding
+    that cannot hold every character escapes what it cannot hold."""
+    name = codecs.lookup(encoding).name
+    if name == "ascii":
+        return "utf-8", errors
+    if not name.startswith("utf") and errors in (None, "strict"):
+        return encoding, "backslashreplace"
+    return encoding, errors
+
+
+def exit_code(watched: WatchedOutput | None, code: object) -> object:
+    """The exit code of a command that ended with SystemExit's `code`: unchanged when its output
+    was written; else, with the failure said on stderr, 2 (or the command's own failure code)."""
+    if watched is None:
+        return code
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        sys.stdout.flush()  # what is still buffered: the last failure shows here
+    failure = watched.failure
+    if failure is None:
+        return code
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"error: cannot write the output: {failure.strerror or failure}", file=sys.stderr, flush=True)
+    return EXIT_OUTPUT if code in (None, 0) else code
