@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from support.ledgertools import STALE_AFTER, FakeStack, stack
 from tenantwave.ledger import Ledger, planreads
@@ -165,3 +169,44 @@ def test_the_quick_read_answers_what_the_earlier_read_did(tmp_path: Path) -> Non
             lambda execute: reference_history(execute, release)  # noqa: B023
         )
     assert deferred._real is None  # answered by the quick read
+
+
+_ROW = st.tuples(
+    st.sampled_from([POOL.name, SAME.name, SILO.name, GONE.name]),
+    st.sampled_from(RELEASES[:3]),
+    st.sampled_from(["up", "up", "rollback", "destroy"]),
+    st.sampled_from(["succeeded", "succeeded", "failed", "running", "unhealthy", "cancelled", "abandoned"]),
+    st.sampled_from(['["acme", "globex"]', "[]", '["helios"]']),
+    st.sampled_from(["2026-01-01 00:00:00.000000", "2026-01-02 03:04:05.678901", None]),
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_ROW, max_size=14))
+def test_any_history_is_read_as_the_earlier_read_did(tmp_path: Path, rows: list[tuple[Any, ...]]) -> None:
+    """Random deployments (any operation, status and order: a stack's last attempt at a release may
+    be any of several, its last success older than a failed destroy, ...) read by the quick read and
+    by the Ledger give what `reference_history` gives, for every release."""
+    path = tmp_path / "random.db"
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        created = Ledger(url)
+        assert created.schema_version() is not None  # the schema, on first use
+        created.close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DELETE FROM tw_deployments")
+        conn.executemany(
+            "INSERT INTO tw_deployments (run_id, release, stack, environment, kind, tier, tenants, operation, status, "
+            "fingerprint, started_at, ended_at, simulated) VALUES ('r', ?, ?, 'testing', 'pool', 'basic', ?, ?, ?, "
+            "'fp', '2026-01-01 00:00:00.000000', ?, 0)",
+            [(release, stack_, tenants, operation, status, ended) for stack_, release, operation, status, tenants, ended
+             in rows],
+        )  # fmt: skip
+    ledger = Ledger(url)
+    for release in RELEASES:
+        expected = ledger.read_plain(lambda execute: reference_history(execute, release))  # noqa: B023
+        quick = DeferredLedger(url).release_history(release)
+        assert quick == expected
+        assert repr(in_order(quick)) == repr(in_order(expected))
+        assert ledger.release_history(release) == expected
+    ledger.close()

@@ -202,37 +202,32 @@ def deployment(row: Sequence[Any], names: _Tenants | None = None) -> DeploymentR
     ledger.frozen: one per stack of a release for its gates); `names` decodes the tenants (a
     _Tenants shares them across a read)."""
     try:
-        return _deployment(row, names)
+        (id_, run_id, release, stack, environment, kind, tier, tenants, operation, status,
+         started_at, ended_at, error, log_path, fingerprint, resources, revision, config) = row  # fmt: skip
+        return _record(
+            {
+                "id": int(id_),
+                "run_id": run_id,
+                "release": release,
+                "stack": stack,
+                "environment": environment,
+                "kind": kind,
+                "tier": tier,
+                "tenants": tenant_list(tenants) if names is None else names[tenants],
+                "operation": operation,
+                "status": status,
+                "started_at": required_time(started_at),
+                "ended_at": as_datetime(ended_at),
+                "error": error,
+                "log_path": log_path,
+                "fingerprint": fingerprint,
+                "resources": resources,
+                "revision": revision,
+                "config": config,
+            }
+        )
     except (ValueError, TypeError) as exc:
         raise _bad_deployment(row) or exc from None
-
-
-def _deployment(row: Sequence[Any], names: _Tenants | None) -> DeploymentRecord:
-    (id_, run_id, release, stack, environment, kind, tier, tenants, operation, status,
-     started_at, ended_at, error, log_path, fingerprint, resources, revision, config) = row  # fmt: skip
-    started = required_time(started_at)
-    return _record(
-        {
-            "id": int(id_),
-            "run_id": run_id,
-            "release": release,
-            "stack": stack,
-            "environment": environment,
-            "kind": kind,
-            "tier": tier,
-            "tenants": tenant_list(tenants) if names is None else names[tenants],
-            "operation": operation,
-            "status": status,
-            "started_at": started,
-            "ended_at": as_datetime(ended_at),
-            "error": error,
-            "log_path": log_path,
-            "fingerprint": fingerprint,
-            "resources": resources,
-            "revision": revision,
-            "config": config,
-        }
-    )
 
 
 _record = frozen.from_fields(DeploymentRecord)
