@@ -181,10 +181,11 @@ def run_record(row: Sequence[Any]) -> RunRecord:
 
 def fleet_status(execute: Execute) -> list[StackStatus]:
     """Per stack ever deployed: what it runs and its last attempt."""
-    runs = current(execute)
+    names = _Tenants()  # the tenants of both reads decoded once
+    runs = current(execute, names)
     statuses = []
     for row in execute(LATEST, {}):
-        record = deployment(row)
+        record = deployment(row, names)
         deployed = runs.get(record.stack)
         statuses.append(
             StackStatus(
@@ -213,7 +214,7 @@ def deployment(row: Sequence[Any], names: _Tenants | None = None) -> DeploymentR
                 "environment": environment,
                 "kind": kind,
                 "tier": tier,
-                "tenants": tenant_list(tenants) if names is None else names[tenants],
+                "tenants": tenant_list(tenants, _json) if names is None else names[tenants],
                 "operation": operation,
                 "status": status,
                 "started_at": required_time(started_at),
