@@ -172,3 +172,35 @@ def test_anything_else_is_refused(text: Any) -> None:
         tenant_list(text)
     with pytest.raises((ValueError, TypeError)):
         planreads._Tenants()[text]
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("[1, 2]", "'[1, 2]'"), ("{", "'{'")])
+def test_an_approvals_scope_is_named(ledger_url: str, stored: str, shown: str) -> None:
+    populated(ledger_url)
+    ledger = Ledger(ledger_url)
+    ledger.approve(RELEASE, 1, "alice", scope={SILO.name: "1.4.0+0123"})
+    edit(ledger_url, "UPDATE tw_approvals SET scope = :value", value=stored)
+    with pytest.raises(LedgerError) as raised:
+        ledger.release_history(RELEASE)
+    assert raised.value.message == (
+        f"ledger {ledger_url}: tw_approvals approval of wave 1 of {RELEASE} by alice: scope {shown} is not a JSON "
+        f"object (stack: revision); {FIX}"
+    )
+    ledger.close()
+
+
+def test_a_runs_time_is_named(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    populated(url)
+    ledger = Ledger(url)
+    run = ledger.start_run(release=RELEASE, command="verify", engine="test", wave=1)
+    ledger.finish_run(run, "succeeded")
+    assert ledger.release_history(RELEASE).gate.verifications[1].id == run  # type: ignore[union-attr]
+    ledger.close()
+    edit(url, "UPDATE tw_runs SET ended_at = 'soon' WHERE id = :id", id=run)
+    for reader in (DeferredLedger(url), Ledger(url)):
+        with pytest.raises(LedgerError) as raised:
+            reader.release_history(RELEASE)
+        assert raised.value.message == (
+            f"ledger {url}: tw_runs run {run}: ended_at 'soon' is not a time (YYYY-MM-DD HH:MM:SS); {FIX}"
+        )
