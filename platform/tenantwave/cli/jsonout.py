@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json.encoder
 from collections.abc import Callable, Sequence
+from itertools import chain, islice, repeat
 from typing import Any, cast
 
 import click
@@ -64,8 +65,10 @@ def _write(value: Any, margin: str, parts: list[str], encode: Encode) -> None:
             parts.append(",\n" if index < last else "\n")
         parts.append(margin + "}")
     elif isinstance(value, Records) and value and value.texts is not None and len(value.texts) == len(value):
-        inner = margin + "  "
-        parts += ("[\n", inner, f",\n{inner}".join(value.texts), "\n", margin, "]")
+        inner, texts = margin + "  ", value.texts
+        parts += ("[\n", inner, texts[0])
+        parts += chain.from_iterable(zip(repeat(f",\n{inner}"), islice(texts, 1, None)))  # one copy, in the end's join
+        parts += ("\n", margin, "]")
     elif isinstance(value, list) and value and any(isinstance(item, dict | list) for item in value):
         inner = margin + "  "
         parts.append("[\n")
