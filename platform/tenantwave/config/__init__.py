@@ -2,6 +2,7 @@
 
 - `models`     platform.yaml, tiers/<id>.yaml, tenants/<id>.yaml and the whole `Project`, as pydantic models
 - `loader`     load a project from disk; every problem collected as "file: field: what to do"
+- `tenantload` the loader's per-tenant part: tenants/ read at once, validated, checked against each tier
 - `validation` a pydantic validation's errors as those problems (unknown keys, types, notify kept quiet)
 - `ids`        tenant, tier, environment and phase ids (DNS labels, checked before any other use)
 - `checks`     the configuration of health checks and before-deploy hooks

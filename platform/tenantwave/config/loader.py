@@ -5,30 +5,28 @@ Every problem is collected (file, field, what to do) and reported together in on
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tenantwave.config.folders import Folders, is_dir
-from tenantwave.config.ids import id_problem, is_valid_id
-from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tenant, TenantConfig, Tier
-from tenantwave.config.parameters import merge_overrides, parameter_names, tier_config_model
+from tenantwave.config.folders import Folders
+from tenantwave.config.ids import id_problem
+from tenantwave.config.models import PlatformConfig, ProgramConfig, Project, Tier
+from tenantwave.config.parameters import parameter_names, tier_config_model
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.program import ModelError, parameter_model, pulumi_main
 from tenantwave.config.rings import ring_problems
 from tenantwave.config.schedulechecks import schedule_problems, schedule_warnings
 from tenantwave.config.suggestions import did_you_mean
 from tenantwave.config.targetchecks import missing_targets, reserved_word_problem, unknown_targets, untargeted_warnings
+from tenantwave.config.tenantload import CONFIG_SUFFIXES as CONFIG_SUFFIXES  # where tenants/ and others take it
+from tenantwave.config.tenantload import check_environments, config_files, load_tenants
 from tenantwave.config.validation import validate_into
 from tenantwave.errors import ConfigError, Problem, UsageError
 
 PLATFORM_FILE = "platform.yaml"
-CONFIG_SUFFIXES = (".yaml", ".yml")
-_SUFFIX_WORDS = frozenset(suffix[1:] for suffix in CONFIG_SUFFIXES)  # after the last "." of a name
-RESERVED_TENANT_IDS = frozenset({"shared"})  # the `tenant` label of resources a pool shares
 PULUMI_MAIN_KEY = "Pulumi.yaml#main"  # where the parse cache remembers Pulumi.yaml's `main:` (no file's name)
 
 def find_project(start: Path) -> Path:
@@ -66,7 +64,7 @@ def _load_project(root: Path, cache: ParseCache) -> Project:
     model = _parameter_model(root, cache, platform_data, problems)
     folders = Folders(root)
     tiers = _load_tiers(folders, cache, environments, model, problems)
-    tenant_configs = _load_tenants(folders, cache, tiers, environments, model, problems)
+    tenant_configs = load_tenants(folders, cache, tiers, environments, model, problems)
     project = None
     if platform is not None:
         project = Project(root=root, platform=platform, tiers=tiers, tenants=tenant_configs)
@@ -179,8 +177,9 @@ def _load_tiers(
     tier_config = tier_config_model(model)
     known = parameter_names(model) if model is not None else None
     tiers: dict[str, Tier] = {}
-    for tier_id, path, shown, regular in _config_files(folders, "tiers", problems):
-        data, read_problems = cache.read_mapping(path, shown, regular=regular)
+    for tier_id, name, regular in config_files(folders, "tiers", problems):
+        shown = f"tiers/{name}"
+        data, read_problems = cache.read_mapping(str(folders.root / shown), shown, regular=regular)
         problems += read_problems
         if data is None:
             continue
@@ -188,7 +187,7 @@ def _load_tiers(
         if config is None:
             continue
         before = len(problems)
-        offered = _check_environments(config.environments, environments, shown, problems, "the lifecycle")
+        offered = check_environments(config.environments, environments, shown, problems, "the lifecycle")
         for index, name in enumerate(config.overridable):
             if known is not None and name not in known:
                 allowed = did_you_mean(name, known) or f" (known: {', '.join(sorted(known))})"
@@ -197,184 +196,6 @@ def _load_tiers(
             resolved = tuple(offered if config.environments is not None else environments or ())
             tiers[tier_id] = Tier(id=tier_id, config=config, environments=resolved)
     return tiers
-
-
-# -- tenants/ --------------------------------------------------------------------------------
-
-
-def _load_tenants(
-    folders: Folders,
-    cache: ParseCache,
-    tiers: dict[str, Tier],
-    environments: list[str] | None,
-    model: type[BaseModel] | None,
-    problems: list[Problem],
-) -> dict[str, Tenant]:
-    tier_files = {stem for stem, _, _, _ in _config_files(folders, "tiers", [])}
-    tenants: dict[str, Tenant] = {}
-    seen = _Seen()
-    for tenant_id, path, shown, regular in _config_files(folders, "tenants", problems):
-        if tenant_id in RESERVED_TENANT_IDS:
-            problems.append(Problem(shown, "file name", f"{tenant_id!r} is reserved (it labels pool-wide resources)"))
-            continue
-        data, read_problems = cache.read_mapping(path, shown, regular=regular)
-        problems += read_problems
-        if data is None:
-            continue
-        config = validate_into(TenantConfig, data, shown, problems)
-        if config is None:
-            continue
-        tier = tiers.get(config.tier)
-        if tier is None:
-            if config.tier not in tier_files:
-                known = did_you_mean(config.tier, tier_files) or f" (known: {', '.join(sorted(tier_files)) or 'none'})"
-                problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r}{known}"))
-            continue  # a broken tier file is reported once, on the tier itself
-        tenant = _check_tenant(tenant_id, config, tier, environments, model, shown, problems, seen)
-        if tenant is not None:
-            tenants[tenant_id] = tenant
-    return tenants
-
-
-def _check_tenant(
-    tenant_id: str,
-    config: TenantConfig,
-    tier: Tier,
-    environments: list[str] | None,
-    model: type[BaseModel] | None,
-    shown: str,
-    problems: list[Problem],
-    seen: _Seen,
-) -> Tenant | None:
-    before = len(problems)
-    connected = (tier.id, *config.environments)
-    if connected not in seen.fine_environments:
-        _check_tenant_environments(config, tier, environments, shown, problems)
-        if len(problems) == before:
-            seen.fine_environments.add(connected)
-    if config.wave is not None and tier.model == "pool":
-        problems.append(
-            Problem(
-                shown,
-                "wave",
-                f"tier {tier.id!r} is a pool: its tenants share the pool stack and its wave; "
-                "set the wave on the tier or use a silo tier",
-            )
-        )
-    for key in config.parameters:
-        if key not in tier.config.overridable:
-            allowed = ", ".join(tier.config.overridable) or "nothing"
-            problems.append(
-                Problem(
-                    shown,
-                    f"parameters.{key}",
-                    f"tier {tier.id!r} does not let tenants override {key!r} (overridable: {allowed})",
-                )
-            )
-    if len(problems) != before:
-        return None
-    if not config.parameters:
-        return Tenant(id=tenant_id, config=config, parameters=tier.config.parameters)  # validated, immutable
-    if model is None:
-        return None  # the model could not be loaded (reported): overrides cannot be checked
-    defaults = seen.tier_parameters.get(tier.id)
-    if defaults is None:
-        defaults = seen.tier_parameters[tier.id] = tier.config.parameters.model_dump()
-    merged = merge_overrides(defaults, config.parameters)  # copies what it changes: `defaults` stays as dumped
-    parameters = validate_into(model, merged, shown, problems, prefix="parameters")
-    if parameters is None:
-        return None
-    return Tenant(id=tenant_id, config=config, parameters=parameters)
-
-
-class _Seen:
-    """What checking one load's tenants found once for many: the (tier, environments...) found without a
-    problem (the same lists give the same answers), the dump of each tier's parameters."""
-
-    def __init__(self) -> None:
-        self.fine_environments: set[tuple[str, ...]] = set()
-        self.tier_parameters: dict[str, dict[str, Any]] = {}
-
-
-def _check_tenant_environments(
-    config: TenantConfig, tier: Tier, environments: list[str] | None, shown: str, problems: list[Problem]
-) -> None:
-    if not config.environments:
-        problems.append(Problem(shown, "environments", "connect the tenant to at least one environment"))
-    _check_environments(config.environments, environments, shown, problems, "the lifecycle")
-    if environments is not None:
-        for index, env in enumerate(config.environments):
-            if env in environments and env not in tier.environments:
-                offered = ", ".join(tier.environments)
-                problems.append(
-                    Problem(
-                        shown,
-                        f"environments[{index}]",
-                        f"tier {tier.id!r} is not offered in {env!r} (it is offered in: {offered})",
-                    )
-                )
-
-
-# -- shared helpers --------------------------------------------------------------------------
-
-
-def _config_files(folders: Folders, folder: str, problems: list[Problem]) -> list[tuple[str, str, str, bool]]:
-    """(id, path, shown name, regular) of each YAML file in the folder, with id and duplicate checks. The
-    path is a string (the directory entry's): a Path per file costs more than reading a tenant file's YAML.
-    `regular`: the entry's type says a regular file, not a symbolic link (yamlfile.read_mapping's hint)."""
-    entries = folders.entries(folder)
-    if entries is None:
-        return []
-    found: list[tuple[str, str, str, bool]] = []
-    stems: dict[str, str] = {}
-    for entry in entries:
-        stem, _, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
-        if not stem or suffix not in _SUFFIX_WORDS or is_dir(entry):
-            continue  # a directory is left to unread.py's warning; anything else is read, so a tenant file
-            # that cannot be used (FIFO, socket, device, dangling link, loop) is a problem, never silently gone
-        shown = f"{folder}/{entry.name}"
-        if not is_valid_id(stem) and (why := id_problem(stem)) is not None:
-            problems.append(Problem(shown, "file name", f"the file name is the id: {why}"))
-            continue
-        if stem in stems:
-            problems.append(Problem(shown, "file name", f"duplicate id {stem!r}: {stems[stem]} has it too"))
-            continue
-        stems[stem] = shown
-        found.append((stem, entry.path, shown, _is_regular(entry)))
-    return found
-
-
-def _is_regular(entry: os.DirEntry[str]) -> bool:
-    """The directory entry's own type says a regular file (not a link, not a FIFO or device): the hint
-    that lets yamlfile open it at once; anything else is looked at before it is opened."""
-    try:
-        return entry.is_file(follow_symlinks=False)
-    except OSError:
-        return False
-
-
-def _check_environments(
-    listed: list[str] | None,
-    known: list[str] | None,
-    shown: str,
-    problems: list[Problem],
-    where: str,
-) -> list[str]:
-    if listed is None:
-        return []
-    seen: set[str] = set()
-    for index, env in enumerate(listed):
-        lifecycle_env = known is not None and env in known  # a valid id already
-        if not lifecycle_env and (why := id_problem(env)) is not None:
-            problems.append(Problem(shown, f"environments[{index}]", why))
-        elif env in seen:
-            problems.append(Problem(shown, f"environments[{index}]", f"{env!r} is listed twice"))
-        elif known is not None and not lifecycle_env:
-            choices = did_you_mean(env, known) or f" ({', '.join(known)})"
-            where_known = f"{where}{choices}"
-            problems.append(Problem(shown, f"environments[{index}]", f"environment {env!r} is not in {where_known}"))
-        seen.add(env)
-    return list(listed)
 
 
 def _warnings(project: Project, folders: Folders) -> list[str]:

@@ -84,18 +84,69 @@ class ParseCache:
         except OSError:
             return self._read(path, shown)  # it reports the problem
         if S_ISLNK(stat.st_mode) or yamlfile.links_on_the_way(path, shown, self._session):
-            # a symbolic link (the file, or a folder on its way) is read every time: where it leads decides
-            # whether it may be read at all, which its target's size and time do not tell
-            return self._read(path, shown, regular)
+            return self._read(path, shown, regular)  # a link, or in a linked folder: see _miss
         entry = stored.get(shown)
         if _matches(entry, stat.st_size, stat.st_mtime_ns):
             self._seen[shown] = entry
             return entry[2], []
+        return self._miss(path, shown, regular, stat)
+
+    def _miss(
+        self, path: yamlfile.FilePath, shown: str, regular: bool, stat: os.stat_result
+    ) -> tuple[dict[str, Any] | None, list[Problem]]:
+        """The file read, as without the cache, and its mapping kept when it may be (see the module's docstring)."""
+        if S_ISLNK(stat.st_mode):
+            # a symbolic link (the file, or a folder on its way) is read every time: where it leads decides
+            # whether it may be read at all, which its target's size and time do not tell
+            return self._read(path, shown, regular)
         data, problems = self._read(path, shown, regular)
         if data is not None and stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
             self._seen[shown] = [stat.st_size, stat.st_mtime_ns, data]
             self._changed = True
         return data, problems
+
+    def read_folder(
+        self, directory: str, folder: str, names: list[tuple[str, bool]]
+    ) -> list[tuple[dict[str, Any] | None, list[Problem]]]:
+        """read_mapping(f"{directory}/{name}", f"{folder}/{name}", regular=regular) for each (name, regular) in
+        `names`, in order, where `directory` is the project's folder `folder` (one level under the root, as
+        loader.config_files lists it). The same answers, with the folder's way from the root looked at once
+        rather than once per file, and each file's status compared in one loop."""
+        one_by_one = not names or not self.enabled
+        if not one_by_one:
+            stored = self._entries()
+            first = names[0][0]
+            one_by_one = yamlfile.links_on_the_way(f"{directory}/{first}", f"{folder}/{first}", self._session)
+        if one_by_one:
+            return [
+                self.read_mapping(f"{directory}/{name}", f"{folder}/{name}", regular=regular) for name, regular in names
+            ]
+        prefix, shown_prefix = f"{directory}/", f"{folder}/"
+        seen, lstat, read = self._seen, os.lstat, self._miss
+        found: list[tuple[dict[str, Any] | None, list[Problem]]] = []
+        for name, regular in names:
+            path, shown = prefix + name, shown_prefix + name
+            try:
+                stat = lstat(path)
+            except OSError:
+                found.append(self._read(path, shown))  # it reports the problem
+                continue
+            entry = stored.get(shown)
+            if (  # _matches, inline: 10,000 calls fewer
+                type(entry) is list
+                and len(entry) == 3
+                and type(entry[0]) is int
+                and type(entry[1]) is int
+                and entry[0] == stat.st_size
+                and entry[1] == stat.st_mtime_ns
+                and type(entry[2]) is dict
+                and not S_ISLNK(stat.st_mode)
+            ):
+                seen[shown] = entry
+                found.append((entry[2], []))
+            else:
+                found.append(read(path, shown, regular, stat))
+        return found
 
     def remembered(self, path: Path, key: str, derive: Callable[[Path], Any]) -> Any:
         """derive(path), a value computed from that one file alone (Pulumi.yaml's `main:`), kept under `key` (never

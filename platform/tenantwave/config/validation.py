@@ -29,13 +29,20 @@ def validate_into(
     try:
         return model.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]  # model_validate's work
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            if shown == PLATFORM_FILE and error["loc"][:1] == (NOTIFY,):  # may hold a URL: never repeated
-                loc, message = quiet_problem(error)
-                problems.append(Problem(shown, _field(prefix, loc), message))
-                continue
-            problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error, model)))
+        add_problems(exc, model, shown, problems, prefix)
         return None
+
+
+def add_problems(
+    exc: ValidationError, model: type[BaseModel], shown: str, problems: list[Problem], prefix: str = ""
+) -> None:
+    """Each error of `model`'s validation `exc` added to `problems`, as validate_into adds them."""
+    for error in exc.errors(include_url=False):
+        if shown == PLATFORM_FILE and error["loc"][:1] == (NOTIFY,):  # may hold a URL: never repeated
+            loc, message = quiet_problem(error)
+            problems.append(Problem(shown, _field(prefix, loc), message))
+            continue
+        problems.append(Problem(shown, _field(prefix, error["loc"]), _message(error, model)))
 
 
 def _field(prefix: str, loc: tuple[Any, ...]) -> str:

@@ -1,0 +1,149 @@
+"""tenants/ loaded for many at once (config/tenantload.py) answers exactly as one file at a time: one id match over
+all the file names, the parse cache's folder lookup, the parameters validated once for the same overrides."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from support.fleet import copy_example
+from tenantwave.config.ids import is_valid_id
+from tenantwave.config.loader import load_project
+from tenantwave.config.parsecache import ParseCache
+from tenantwave.config.tenantload import all_ids
+from tenantwave.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+
+NAME_CHARACTERS = st.sampled_from(list("ab09-z.\nA_ \t/é"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(NAME_CHARACTERS, max_size=40), max_size=6))
+def test_one_match_over_all_names_is_each_name_checked_alone(names: list[str]) -> None:
+    assert all_ids(names) == all(is_valid_id(name) for name in names)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [["a", "b\nc"], ["a\n"], ["a" * 32], ["a" * 33], [""], ["-a"], ["a-"], ["a", ""], []],
+)
+def test_newlines_and_edges_are_not_mistaken_for_ids(names: list[str]) -> None:
+    assert all_ids(names) == all(is_valid_id(name) for name in names)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = copy_example(tmp_path / "fleet")
+    (root / ".platform").mkdir()
+    return root
+
+
+def tenant(root: Path, name: str, **content: object) -> None:
+    (root / "tenants" / f"{name}.yaml").write_text(yaml.safe_dump(content, sort_keys=False))
+
+
+def age(root: Path) -> None:
+    then = time.time_ns() - 60 * 1_000_000_000
+    for path in [root / "platform.yaml", root / "Pulumi.yaml", *root.glob("tiers/*"), *root.glob("tenants/*")]:
+        if not path.is_symlink():
+            os.utime(path, ns=(then, then))
+
+
+def test_the_same_overrides_share_parameters_equal_to_each_validated_alone(root: Path) -> None:
+    for name in ("a-one", "b-two", "c-three"):
+        tenant(root, name, tier="premium", environments=["staging"], parameters={"replicas": 5})
+    tenant(root, "d-other", tier="standard", environments=["staging"], parameters={"rate_limit": {"burst": 5000}})
+    tenant(root, "e-other", tier="premium", environments=["staging"], parameters={"rate_limit": {"burst": 5000}})
+    project = load_project(root)
+    model = type(project.tenants["a-one"].parameters)
+    premium = yaml.safe_load((root / "tiers" / "premium.yaml").read_text())["parameters"]
+    alone = model.model_validate({**premium, "replicas": 5})
+    for name in ("a-one", "b-two", "c-three"):
+        assert project.tenants[name].parameters == alone
+    assert project.tenants["a-one"].parameters is project.tenants["c-three"].parameters
+    assert project.tenants["d-other"].parameters != project.tenants["e-other"].parameters  # other tiers' defaults
+
+
+def test_overrides_equal_in_python_but_not_in_type_are_validated_each(root: Path) -> None:
+    """4 == 4.0 in Python (and 1 == True), not to the strict parameter model: no tenant takes another's answer."""
+    tenant(root, "a-int", tier="premium", environments=["staging"], parameters={"replicas": 4})
+    for name, value in (("b-float", 4.0), ("c-bool", True), ("d-text", "4")):
+        tenant(root, name, tier="premium", environments=["staging"], parameters={"replicas": value})
+    tenant(root, "e-int", tier="premium", environments=["staging"], parameters={"replicas": 4})
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    lines = caught.value.lines()
+    for name in ("b-float", "c-bool", "d-text"):
+        assert sum(f"tenants/{name}.yaml: parameters.replicas:" in line for line in lines) == 1, lines
+    assert not any("a-int" in line or "e-int" in line for line in lines)
+
+
+def test_a_bad_override_is_reported_for_every_tenant_that_has_it(root: Path) -> None:
+    for name in ("a-bad", "b-bad", "c-bad"):
+        tenant(root, name, tier="premium", environments=["staging"], parameters={"replicas": -1})
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    lines = caught.value.lines()
+    for name in ("a-bad", "b-bad", "c-bad"):
+        assert sum(line.startswith(f"tenants/{name}.yaml: parameters.replicas") for line in lines) == 1, lines
+
+
+def folder_state(root: Path) -> None:
+    """tenants/ with a link, a dangling link, a FIFO, a recently modified file and a file changed after caching."""
+    tenants = root / "tenants"
+    names = sorted(path.name for path in tenants.iterdir())
+    (tenants / "z-link.yaml").symlink_to(names[0])
+    (tenants / "z-dangling.yaml").symlink_to("nowhere.yaml")
+    os.mkfifo(tenants / "z-fifo.yaml")
+    (tenants / "z-bad.yaml").write_text("tier: [premium\n")
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_folder_read_at_once_answers_as_each_file_read_alone(root: Path, warm: bool) -> None:
+    folder_state(root)
+    age(root)
+    if warm:
+        cache = ParseCache(root)
+        for name in sorted(os.listdir(root / "tenants")):
+            cache.read_mapping(str(root / "tenants" / name), f"tenants/{name}")
+        cache.save()
+        changed = root / "tenants" / sorted(os.listdir(root / "tenants"))[1]
+        changed.write_text(changed.read_text().replace("tier:", "tier:  "))  # new content, new size
+        (root / "tenants" / "z-recent.yaml").write_text("tier: premium\nenvironments: [staging]\n")
+    names = [(name, not (root / "tenants" / name).is_symlink()) for name in sorted(os.listdir(root / "tenants"))]
+    at_once = ParseCache(root).read_folder(str(root / "tenants"), "tenants", names)
+    alone_cache = ParseCache(root)
+    alone = [
+        alone_cache.read_mapping(str(root / "tenants" / name), f"tenants/{name}", regular=regular)
+        for name, regular in names
+    ]
+    assert at_once == alone
+    assert any(problems for _, problems in at_once) and any(data for data, _ in at_once)
+
+
+def test_a_linked_tenants_folder_is_read_file_by_file(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    age(root)
+    expected = load_project(root)
+    (root / "tenants").rename(root / "tenants-real")
+    (root / "tenants").symlink_to("tenants-real")
+    load_project(root)
+    from tenantwave.config import yamlfile
+
+    reads: list[str] = []
+    real = yamlfile.read_mapping
+
+    def counting(path: object, shown: str, **options: object) -> object:
+        reads.append(shown)
+        return real(path, shown, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yamlfile, "read_mapping", counting)
+    again = load_project(root)
+    assert len([shown for shown in reads if shown.startswith("tenants/")]) == len(expected.tenants)
+    assert again.tenants == expected.tenants
