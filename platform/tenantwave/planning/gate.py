@@ -78,7 +78,7 @@ def evaluate_gate(
     crossing = wave.wave.ring is not None and (previous is None or previous.wave.ring != wave.wave.ring)
     if previous is not None:
         recorded = facts.results
-        results = {name: recorded[name] for name in (p.stack.name for p in previous.stacks) if name in recorded}
+        results = {name: recorded[name] for name in [p.stack.name for p in previous.stacks] if name in recorded}
         reasons.extend(_previous_wave(project, release, previous, results, now, named=crossing))
         if not reasons:
             verification = facts.verifications.get(previous.wave.number)

@@ -9,11 +9,12 @@ Naming scheme (stable, documented in docs/configuration.md), always a valid Pulu
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from operator import attrgetter
+from typing import Any, Literal
 
 from tenantwave.config.models import Project
-from tenantwave.ledger import frozen
 from tenantwave.ledger.records import DeploymentRecord
 from tenantwave.planning.rings import RingOf
 
@@ -44,8 +45,10 @@ class Stack:
         return self.wave_key[0], self.ring_rank, self.wave_key[1]
 
 
-_SET_STACK = frozen.setters(Stack)
-_new = object.__new__
+# Stack's slots without its frozen __setattr__: same slots, same layout, so that one filled field by
+# field may become a Stack by `__class__` assignment (new_stack)
+_Unfrozen: Any = type("_UnfrozenStack", (), {"__slots__": vars(Stack)["__slots__"]})
+_name = attrgetter("name")
 
 
 def new_stack(
@@ -61,23 +64,25 @@ def new_stack(
     ring: str | None,
     ring_rank: int,
 ) -> Stack:
-    """Stack(...) with every field in order, the same instance at a fraction of the cost of the
-    frozen dataclass's __init__ (ledger.frozen): the inventory builds one per stack."""
-    stack = _new(Stack)
-    (set_name, set_environment, set_phase, set_phase_index, set_kind, set_tier, set_tenant, set_tenants,
-     set_wave_key, set_ring, set_ring_rank) = _SET_STACK  # fmt: skip
-    set_name(stack, name)
-    set_environment(stack, environment)
-    set_phase(stack, phase)
-    set_phase_index(stack, phase_index)
-    set_kind(stack, kind)
-    set_tier(stack, tier)
-    set_tenant(stack, tenant)
-    set_tenants(stack, tenants)
-    set_wave_key(stack, wave_key)
-    set_ring(stack, ring)
-    set_ring_rank(stack, ring_rank)
-    return stack
+    """Stack(...) with every field in order, the same instance at a quarter of the cost of the frozen
+    dataclass's __init__ (which sets each field through object.__setattr__): the fields are stored
+    in a plain object with the same slots, which then becomes a Stack. The inventory builds one per
+    stack (tests/core/test_plan_memo.py holds it equal to the constructor's)."""
+    stack = _Unfrozen()
+    stack.name = name
+    stack.environment = environment
+    stack.phase = phase
+    stack.phase_index = phase_index
+    stack.kind = kind
+    stack.tier = tier
+    stack.tenant = tenant
+    stack.tenants = tenants
+    stack.wave_key = wave_key
+    stack.ring = ring
+    stack.ring_rank = ring_rank
+    stack.__class__ = Stack
+    built: Stack = stack
+    return built
 
 
 def stack_name(environment: str, kind: str, unit: str) -> str:
@@ -141,9 +146,28 @@ def build_inventory(project: Project) -> list[Stack]:
                     ring_rank=rank,
                 )
             )
-    env_order = {env: position for position, env in enumerate(project.environments)}
-    stacks.sort(key=lambda s: (s.order_key, env_order[s.environment], s.kind, s.name))
-    return stacks
+    return in_plan_order(stacks, project.environments)
+
+
+def in_plan_order(stacks: Iterable[Stack], environments: Sequence[str]) -> list[Stack]:
+    """`stacks` sorted by (order_key, environment order, kind, name): grouped by all but the name
+    (a few dozen groups), then the groups in order, each sorted by name. The same order as one sort
+    by that key, without building and comparing a key of four parts for each of 25,000 stacks."""
+    env_order = {env: position for position, env in enumerate(environments)}
+    groups: dict[tuple[tuple[int, int, int], int, Kind], list[Stack]] = {}
+    for stack in stacks:
+        key = (stack.order_key, env_order[stack.environment], stack.kind)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [stack]
+        else:
+            group.append(stack)
+    ordered: list[Stack] = []
+    for key in sorted(groups):
+        group = groups[key]
+        group.sort(key=_name)
+        ordered += group
+    return ordered
 
 
 def recorded_stack(project: Project, name: str, last: DeploymentRecord) -> Stack:

@@ -68,6 +68,7 @@ class Lifecycle:
         self._tier_phases = self._phases_of_tiers()
         self._tier_gaps: dict[tuple[str, int], str | None] = {}
         self._tenant_gap: dict[tuple[str, int], str | None] = {}  # (tenant, phase index) -> rule 3's reason
+        self._phase_index = {env: index for env, (index, _) in project.phase_of.items()}
         self._done = Verdict("done", (f"already on {history.release}",))
         self._require_tenant = project.platform.require_tenant
         self._progressions: dict[tuple[int, str, tuple[str, ...]], tuple[str, ...]] = {}
@@ -162,8 +163,8 @@ class Lifecycle:
         tenant = self.project.tenants.get(tenant_id)
         if tenant is None:
             return None
-        phase_of = self.project.phase_of
-        earlier = [env for env in tenant.environments if phase_of[env][0] < phase_index]
+        index_of = self._phase_index
+        earlier = [env for env in tenant.config.environments if index_of[env] < phase_index]
         if not earlier:
             return None
         key = self.revisions.tenant_key(tenant_id)
