@@ -10,13 +10,12 @@ tenant still gets its own problems, in file order, with the same messages as whe
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tenantwave.config.folders import Folders, is_dir
+from tenantwave.config.folders import Folders
 from tenantwave.config.ids import ID_PATTERN, id_problem
 from tenantwave.config.models import Tenant, TenantConfig, Tier
 from tenantwave.config.parameters import merge_overrides
@@ -37,29 +36,30 @@ def config_files(folders: Folders, folder: str, problems: list[Problem]) -> list
     """(id, file name, regular) of each YAML file in the folder, with id and duplicate checks. `regular`: the
     entry's type says a regular file, not a symbolic link (yamlfile.read_mapping's hint). Its path is
     f"{root}/{folder}/{name}" (the entry's), its shown name f"{folder}/{name}"."""
-    entries = folders.entries(folder)
-    if entries is None:
+    kinds = folders.kinds(folder)
+    if kinds is None:
         return []
-    candidates: list[tuple[str, os.DirEntry[str]]] = []
-    for entry in entries:
+    candidates: list[tuple[str, str, bool]] = []
+    for entry, regular, directory in kinds:
         stem, _, suffix = entry.name.rpartition(".")  # what Path.stem/.suffix say, without a Path each
-        if stem and suffix in _SUFFIX_WORDS and not is_dir(entry):
-            candidates.append((stem, entry))
+        if stem and suffix in _SUFFIX_WORDS and not directory:
+            candidates.append((stem, entry.name, regular))
         # a directory is left to unread.py's warning; anything else is read, so a tenant file that cannot be
         # used (FIFO, socket, device, dangling link, loop) is a problem, never silently gone
-    all_valid = all_ids([stem for stem, _ in candidates])
+    all_valid = all_ids([stem for stem, _, _ in candidates])
     found: list[ConfigFile] = []
     seen: dict[str, str] = {}
-    for stem, entry in candidates:
+    for candidate in candidates:
+        stem, name, _ = candidate
         if not all_valid and (why := id_problem(stem)) is not None:
-            problems.append(Problem(f"{folder}/{entry.name}", "file name", f"the file name is the id: {why}"))
+            problems.append(Problem(f"{folder}/{name}", "file name", f"the file name is the id: {why}"))
             continue
         if stem in seen:
-            shown, first = f"{folder}/{entry.name}", f"{folder}/{seen[stem]}"
+            shown, first = f"{folder}/{name}", f"{folder}/{seen[stem]}"
             problems.append(Problem(shown, "file name", f"duplicate id {stem!r}: {first} has it too"))
             continue
-        seen[stem] = entry.name
-        found.append((stem, entry.name, _is_regular(entry)))
+        seen[stem] = name
+        found.append(candidate)
     return found
 
 
@@ -69,15 +69,6 @@ def all_ids(names: list[str]) -> bool:
         return True
     text = "\n".join(names) + "\n"
     return text.count("\n") == len(names) and _IDS_RE.fullmatch(text) is not None  # no name holds a newline
-
-
-def _is_regular(entry: os.DirEntry[str]) -> bool:
-    """The directory entry's own type says a regular file (not a link, not a FIFO or device): the hint
-    that lets yamlfile open it at once; anything else is looked at before it is opened."""
-    try:
-        return entry.is_file(follow_symlinks=False)
-    except OSError:
-        return False
 
 
 def load_tenants(
@@ -97,6 +88,7 @@ def load_tenants(
     validate = TenantConfig.__pydantic_validator__.validate_python
     tenants: dict[str, Tenant] = {}
     seen = _Seen()
+    fine = seen.fine_environments
     for tenant_id, name, _ in files:
         shown = f"tenants/{name}"
         if tenant_id in RESERVED_TENANT_IDS:
@@ -118,6 +110,13 @@ def load_tenants(
                 known = did_you_mean(config.tier, tier_files) or f" (known: {', '.join(sorted(tier_files)) or 'none'})"
                 problems.append(Problem(shown, "tier", f"unknown tier {config.tier!r}{known}"))
             continue  # a broken tier file is reported once, on the tier itself
+        if (  # what _check_tenant finds for a tenant without overrides on environments found fine, without a call
+            not config.parameters
+            and (config.wave is None or tier.config.model != "pool")
+            and (tier.id, *config.environments) in fine
+        ):
+            tenants[tenant_id] = Tenant(id=tenant_id, config=config, parameters=tier.config.parameters)
+            continue
         tenant = _check_tenant(tenant_id, config, tier, environments, model, shown, problems, seen)
         if tenant is not None:
             tenants[tenant_id] = tenant

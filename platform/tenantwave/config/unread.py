@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tenantwave.config.folders import Folders, is_dir
+from tenantwave.config.folders import Folders
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 KEEP_FILES = frozenset({".gitkeep", ".keep"})  # placeholders that keep an empty folder in git
@@ -24,8 +24,8 @@ def unread_warnings(root: Path, folders: Folders | None = None) -> list[str]:
     folders = folders or Folders(root)
     warnings: list[str] = []
     for folder, kind in FOLDERS.items():
-        entries = folders.entries(folder)
-        if entries is None:
+        kinds = folders.kinds(folder)
+        if kinds is None:
             if folder == "tenants":
                 warnings.append(
                     "tenants/: no such folder, so the configuration has no tenant: every pool stack would serve "
@@ -33,11 +33,11 @@ def unread_warnings(root: Path, folders: Folders | None = None) -> list[str]:
                 )
             continue
         read = 0
-        for entry in entries:
+        for entry, _, directory in kinds:
             if entry.name in KEEP_FILES:
                 continue
             stem, dot, suffix = entry.name.rpartition(".")
-            if is_dir(entry):
+            if directory:
                 warnings.append(
                     f"{folder}/{entry.name}/: a directory, not read (only {folder}/<id>.yaml files are); "
                     f"move the {kind} files in it up to {folder}/"
