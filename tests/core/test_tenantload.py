@@ -3,6 +3,7 @@ all the file names, the parse cache's folder lookup, the parameters validated on
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -13,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from support.fleet import copy_example
+from tenantwave.config import tenantload
 from tenantwave.config.ids import is_valid_id
 from tenantwave.config.loader import load_project
+from tenantwave.config.models import Tenant
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.tenantload import all_ids
 from tenantwave.errors import ConfigError
@@ -147,3 +150,15 @@ def test_a_linked_tenants_folder_is_read_file_by_file(root: Path, monkeypatch: p
     again = load_project(root)
     assert len([shown for shown in reads if shown.startswith("tenants/")]) == len(expected.tenants)
     assert again.tenants == expected.tenants
+
+
+def test_a_tenant_made_through_its_dict_is_the_constructor_s(root: Path) -> None:
+    project = load_project(root)
+    assert tenantload.make_tenant is tenantload._tenant_by_dict  # Tenant is still the plain dataclass it checks for
+    for tenant in project.tenants.values():
+        built = Tenant(id=tenant.id, config=tenant.config, parameters=tenant.parameters)
+        made = tenantload.make_tenant(tenant.id, tenant.config, tenant.parameters)
+        assert made == built and vars(made) == vars(built)
+        assert type(made) is Tenant and made.environments == built.environments and made.tier == built.tier
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.id = "other"  # type: ignore[misc]

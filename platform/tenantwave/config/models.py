@@ -266,7 +266,10 @@ class Project:
         """Environments with at least one stack: a pool tier offered there or a silo tenant connected."""
         used = {env for tier in self.tiers.values() if tier.model == "pool" for env in tier.environments}
         models = {name: tier.model for name, tier in self.tiers.items()}
+        every = set(self.environments)
         for tenant in self.tenants.values():
             if models[tenant.config.tier] == "silo":
                 used.update(tenant.config.environments)
+                if len(used) >= len(every) and used >= every:
+                    break  # every environment is in use: no other tenant changes the answer
         return tuple(env for env in self.environments if env in used)

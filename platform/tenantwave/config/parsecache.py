@@ -44,6 +44,7 @@ OFF_VALUES = frozenset({"off", "0", "false"})
 RACY_NANOSECONDS = 2_000_000_000  # files modified more recently than this are read, not cached
 MAX_DEPTH = 100  # deeper data is not cached (json's recursion limits stay far away)
 MAX_INT_BITS = 64
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def cache_enabled() -> bool:
@@ -110,7 +111,7 @@ class ParseCache:
     ) -> list[tuple[dict[str, Any] | None, list[Problem]]]:
         """read_mapping(f"{directory}/{name}", f"{folder}/{name}", regular=regular) for each (name, regular) in
         `names`, in order, where `directory` is the project's folder `folder` (one level under the root, as
-        loader.config_files lists it). The same answers, with the folder's way from the root looked at once
+        tenantload.config_files lists it). The same answers, with the folder's way from the root looked at once
         rather than once per file, and each file's status compared in one loop."""
         one_by_one = not names or not self.enabled
         if not one_by_one:
@@ -121,15 +122,31 @@ class ParseCache:
             return [
                 self.read_mapping(f"{directory}/{name}", f"{folder}/{name}", regular=regular) for name, regular in names
             ]
+        try:
+            # the folder itself, not a link put in its place since: each file's status is then taken in it (fstatat),
+            # never through a link, and without looking up the way from / for each of them
+            folder_fd = os.open(directory, _FOLDER_FLAGS)
+        except OSError:
+            return [
+                self.read_mapping(f"{directory}/{name}", f"{folder}/{name}", regular=regular) for name, regular in names
+            ]
+        try:
+            return self._read_in(folder_fd, directory, folder, names, stored)
+        finally:
+            os.close(folder_fd)
+
+    def _read_in(
+        self, folder_fd: int, directory: str, folder: str, names: list[tuple[str, bool]], stored: dict[str, Any]
+    ) -> list[tuple[dict[str, Any] | None, list[Problem]]]:
         prefix, shown_prefix = f"{directory}/", f"{folder}/"
-        seen, lstat, read = self._seen, os.lstat, self._miss
+        seen, status_of, read = self._seen, os.stat, self._miss
         found: list[tuple[dict[str, Any] | None, list[Problem]]] = []
         for name, regular in names:
-            path, shown = prefix + name, shown_prefix + name
+            shown = shown_prefix + name
             try:
-                stat = lstat(path)
+                stat = status_of(name, dir_fd=folder_fd, follow_symlinks=False)
             except OSError:
-                found.append(self._read(path, shown))  # it reports the problem
+                found.append(self._read(prefix + name, shown))  # it reports the problem
                 continue
             entry = stored.get(shown)
             if (  # _matches, inline: 10,000 calls fewer
@@ -145,7 +162,7 @@ class ParseCache:
                 seen[shown] = entry
                 found.append((entry[2], []))
             else:
-                found.append(read(path, shown, regular, stat))
+                found.append(read(prefix + name, shown, regular, stat))
         return found
 
     def remembered(self, path: Path, key: str, derive: Callable[[Path], Any]) -> Any:

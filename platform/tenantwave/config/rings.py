@@ -80,7 +80,7 @@ def ring_problems(project: Project) -> list[Problem]:
     """Rings named where none is defined: `rollout.phases.P.rings.R` and each tenant's `tags.ring`."""
     rollout = project.platform.rollout
     phase_rings = {name: list(policy.rings) for name, policy in rollout.phases.items()}
-    tags = {tenant.id: tenant.config.tags for tenant in project.tenants.values()}
+    tags = {tenant.id: tenant.config.tags for tenant in project.tenants.values() if tenant.config.tags}  # others: none
     return _ring_problems(project.root, rollout.rings, phase_rings, tags)
 
 

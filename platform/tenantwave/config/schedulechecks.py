@@ -52,8 +52,10 @@ def schedule_warnings(project: Project) -> list[str]:
     """Each tenant window naming an environment the tenant is not in (it never applies there)."""
     warnings = []
     for tenant in project.tenants.values():
+        if not tenant.config.windows:
+            continue  # most tenants: nothing to look at
         connected = tenant.config.environments
-        for index, window in enumerate(tenant.config.windows or []):
+        for index, window in enumerate(tenant.config.windows):
             elsewhere = [env for env in window.environments or () if env not in connected]
             if elsewhere:
                 warnings.append(
