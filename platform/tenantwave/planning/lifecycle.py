@@ -71,6 +71,7 @@ class Lifecycle:
         self._phase_index = {env: index for env, (index, _) in project.phase_of.items()}
         self._done = Verdict("done", (f"already on {history.release}",))
         self._require_tenant = project.platform.require_tenant
+        self._release = history.release
         self._progressions: dict[tuple[int, str, tuple[str, ...]], tuple[str, ...]] = {}
         self._blocked: dict[tuple[str, ...], Verdict] = {}  # reasons -> the verdict (shared: frozen)
         self._eligible: dict[str, Verdict] = {}  # reason -> the verdict (shared: frozen)
@@ -206,8 +207,8 @@ class Lifecycle:
     def judge(self, stack: Stack, current: Deployed | None) -> tuple[Verdict, str]:
         """`verdict(stack, its fingerprint now)` and `revision_id(stack)` in one call, for a plan's
         loop (plan.evaluate) that has looked up `current`, the stack's entry in `history.current`."""
-        target, target_id = self._target(stack)
-        if current is not None and current.release == self.history.release and current.revision in (None, target_id):
+        target, target_id = self.revisions.serving(stack.tier, stack.tenants)
+        if current is not None and current.release == self._release and current.revision in (None, target_id):
             return self._on_release(stack, current, target, fingerprint(self.project, stack)), target_id
         return self._judged(stack, None, current, target), target_id
 
@@ -264,7 +265,7 @@ class Lifecycle:
     def _why_eligible(self, stack: Stack, current: Deployed | None, target: Revision) -> str:
         if current is None:
             return "not deployed yet"
-        if current.release != self.history.release:
+        if current.release != self._release:
             return f"on {current.revision or current.release}"
         earlier = Revision.from_json(current.release, current.config)
         if earlier is None or current.revision is None:

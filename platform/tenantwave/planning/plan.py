@@ -163,7 +163,8 @@ def evaluate(
         current = current_of(name)
         verdict, revision = judge(stack, current)
         state, reasons = verdict.state, verdict.reasons
-        taken = removals(project, stack, current) if state != "done" and current is not None else ()
+        moved = state != "done" and current is not None and current.tenants != stack.tenants  # members changed
+        taken = removals(project, stack, current) if moved else ()
         if taken:
             unplanned = [r for r in taken if r.tenant not in offboarding]
             if unplanned and not allow_removal:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 
 from tenantwave.config.models import Project
 from tenantwave.planning.inventory import Stack
@@ -28,11 +30,14 @@ class Wave:
         return tuple(dict.fromkeys(stack.environment for stack in self.stacks))
 
 
+_order_key = attrgetter("order_key")
+
+
 def build_waves(project: Project, stacks: Sequence[Stack]) -> list[Wave]:
     """`stacks` grouped into numbered waves (stacks keep their inventory order inside a wave)."""
     groups: dict[tuple[int, int, int], list[Stack]] = {}
-    for stack in stacks:
-        groups.setdefault(stack.order_key, []).append(stack)
+    for key, run in groupby(stacks, key=_order_key):  # runs of one wave (the inventory comes in waves)
+        groups.setdefault(key, []).extend(run)
     lifecycle = project.platform.lifecycle
     return [
         Wave(
