@@ -7,7 +7,10 @@ row, a deployment and an approval), then opened by today's Ledger, which upgrade
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import (
@@ -25,7 +28,9 @@ from sqlalchemy import (
 )
 
 from support.ledgertools import raw_url, rows
+from tenantwave.errors import LedgerError
 from tenantwave.ledger import Ledger, schema
+from tenantwave.ledger.deferred import DeferredLedger
 
 pytestmark = pytest.mark.integration
 
@@ -162,3 +167,22 @@ def test_a_new_deployment_records_its_revision_after_the_upgrade(ledger_url: str
         stale_after=timedelta(minutes=2), revision="2.0.0+8c1d07e2", unless_current="2.0.0",
     )  # fmt: skip
     assert same.already_current and not same.granted
+
+
+def test_a_value_edited_by_hand_in_a_schema_1_ledger_is_named_after_the_upgrade(tmp_path: Path) -> None:
+    """The quick read answers only at the current schema version: the Ledger upgrades the file, then
+    names the value as it would in a current one (records.StoredValueError)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _make_schema_1_ledger(url)
+    with closing(sqlite3.connect(tmp_path / "old.db")) as conn, conn:
+        conn.execute("UPDATE tw_deployments SET tenants = 'acme,globex'")
+    deferred = DeferredLedger(url)
+    with pytest.raises(LedgerError) as raised:
+        deferred.release_history("2.0.0")
+    assert raised.value.message == (
+        f"ledger {url}: tw_deployments row 1 (stack testing.pool.basic): tenants 'acme,globex' is not a JSON list of "
+        "tenant ids; the ledger was changed outside tenantwave (edited by hand or damaged): correct that row or "
+        "restore the ledger from a backup"
+    )
+    assert deferred._real is not None  # the Ledger read it
+    assert Ledger(url).schema_version() == schema.SCHEMA_VERSION
