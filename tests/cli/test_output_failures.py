@@ -132,3 +132,17 @@ def test_a_failed_command_keeps_its_own_exit_code(
 def test_written_output_keeps_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code(None, 3) == 3
     assert capsys.readouterr().err == ""
+
+
+def test_stdout_is_watched_once_in_a_process(tmp_path: Path) -> None:
+    """main() called twice in one process: the second call finds the first one's watch."""
+    program = (
+        "import sys\n"
+        "from tenantwave.cli import outputfailure, streams\n"
+        "first = outputfailure.watch_stdout()\n"
+        "streams.guard_closed_pipes()\n"
+        "again = outputfailure.watch_stdout()\n"
+        "print(first is again and first is not None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], env=environment(), timeout=60, capture_output=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"True\n", b"")

@@ -93,8 +93,13 @@ def watch_stdout() -> WatchedOutput | None:
             print(f"error: {CLOSED}", file=sys.stderr)
         raise SystemExit(EXIT_OUTPUT)
     buffer = getattr(stream, "buffer", None)
-    if buffer is None or isinstance(buffer, WatchedOutput) or not isinstance(stream, io.TextIOWrapper):
+    if buffer is None or not isinstance(stream, io.TextIOWrapper):
         return None
+    layer = buffer
+    while layer is not None:  # watched already (main() called again in one process), under cli.streams' guard
+        if isinstance(layer, WatchedOutput):
+            return layer
+        layer = getattr(layer, "inner", None)
     encoding, errors = _encoding(stream.encoding, stream.errors)
     stream.flush()
     watched = WatchedOutput(buffer)
