@@ -10,11 +10,12 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+import click
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tenantwave.cli.jsonout import json_text
+from tenantwave.cli.jsonout import echo_json, json_text
 from tenantwave.planning.records import Records
 
 pytestmark = pytest.mark.unit
@@ -154,3 +155,14 @@ def test_records_without_one_text_each_are_encoded_as_a_list_is(texts: list[str]
 def test_records_are_written_from_their_texts() -> None:
     document = {"stacks": Records([{"a": 1}, {"a": 2}], ['{"a": "one"}', '{"a": "two"}'])}
     assert json_text(document) == '{\n  "stacks": [\n    {"a": "one"},\n    {"a": "two"}\n  ]\n}'
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"stacks": Records([{"a": "\x1b[31mred\x1b[0m"}], ['{"a": "\\u001b[31mred\\u001b[0m"}'])}, ["\x1b[1m"]]
+)
+def test_echo_json_writes_what_click_echo_wrote(data: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    click.echo(reference_json_text(data))
+    expected = capsys.readouterr().out
+    echo_json(data)
+    assert capsys.readouterr().out == expected
+    assert expected.endswith("\n") and "\x1b" not in expected
