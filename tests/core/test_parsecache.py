@@ -30,15 +30,20 @@ def cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The shown names of the files actually read (parsed) by yamlfile.read_mapping, in order."""
+    """The shown names of the files actually read (parsed) by yamlfile.read_mapping or read_open, in order."""
     shown_names: list[str] = []
-    real = yamlfile.read_mapping
+    real, real_open = yamlfile.read_mapping, yamlfile.read_open
 
     def counting(path: Path, shown: str, **options: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
         shown_names.append(shown)
         return real(path, shown, **options)
 
+    def counting_open(descriptor: int, shown: str, session: yamlfile.ReadSession) -> Any:
+        shown_names.append(shown)
+        return real_open(descriptor, shown, session)
+
     monkeypatch.setattr(yamlfile, "read_mapping", counting)
+    monkeypatch.setattr(yamlfile, "read_open", counting_open)
     return shown_names
 
 

@@ -162,3 +162,43 @@ def test_a_tenant_made_through_its_dict_is_the_constructor_s(root: Path) -> None
         assert type(made) is Tenant and made.environments == built.environments and made.tier == built.tier
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.id = "other"  # type: ignore[misc]
+
+
+def test_a_tenants_folder_replaced_during_the_load_never_pairs_one_file_s_status_with_another_s_content(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tenants/ moved away and another folder put in its place once read_folder has opened it: each file cached is
+    stored with its own size and time, so the old folder back in place loads warm exactly as cold."""
+    replacement = root / "tenants-new"
+    replacement.mkdir()
+    for path in (root / "tenants").iterdir():  # the same names, another display name each, other sizes and times
+        config = yaml.safe_load(path.read_text())
+        config["name"] = f"Replaced {path.stem}"
+        (replacement / path.name).write_text(yaml.safe_dump(config, sort_keys=False))
+    age(root)
+    then = time.time_ns() - 30 * 1_000_000_000
+    for path in replacement.iterdir():
+        os.utime(path, ns=(then, then))
+    cold = load_project(root)
+    (root / ".platform" / "cache" / "parsed.json").unlink()  # every tenant file a miss in the load below
+    real_open = os.open
+    swapped: list[str] = []
+
+    def swapping_open(path: object, flags: int, *args: object, **options: object) -> int:
+        descriptor = real_open(path, flags, *args, **options)  # type: ignore[arg-type]
+        if flags & os.O_DIRECTORY and str(path) == str(root / "tenants") and not swapped:
+            (root / "tenants").rename(root / "tenants-old")
+            replacement.rename(root / "tenants")
+            swapped.append(str(path))
+        return descriptor
+
+    monkeypatch.setattr(os, "open", swapping_open)
+    load_project(root)
+    monkeypatch.setattr(os, "open", real_open)
+    assert swapped
+    (root / "tenants").rename(replacement)
+    (root / "tenants-old").rename(root / "tenants")
+    warm = load_project(root)
+    assert {name: tenant.config for name, tenant in warm.tenants.items()} == {
+        name: tenant.config for name, tenant in cold.tenants.items()
+    }

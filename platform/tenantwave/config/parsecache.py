@@ -28,7 +28,7 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from stat import S_ISLNK
+from stat import S_ISLNK, S_ISREG
 from typing import Any, TypeGuard
 
 from tenantwave.config import yamlfile
@@ -45,6 +45,7 @@ RACY_NANOSECONDS = 2_000_000_000  # files modified more recently than this are r
 MAX_DEPTH = 100  # deeper data is not cached (json's recursion limits stay far away)
 MAX_INT_BITS = 64
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
 def cache_enabled() -> bool:
@@ -139,7 +140,7 @@ class ParseCache:
         self, folder_fd: int, directory: str, folder: str, names: list[tuple[str, bool]], stored: dict[str, Any]
     ) -> list[tuple[dict[str, Any] | None, list[Problem]]]:
         prefix, shown_prefix = f"{directory}/", f"{folder}/"
-        seen, status_of, read = self._seen, os.stat, self._miss
+        seen, status_of, read = self._seen, os.stat, self._miss_in
         found: list[tuple[dict[str, Any] | None, list[Problem]]] = []
         for name, regular in names:
             shown = shown_prefix + name
@@ -162,8 +163,33 @@ class ParseCache:
                 seen[shown] = entry
                 found.append((entry[2], []))
             else:
-                found.append(read(prefix + name, shown, regular, stat))
+                found.append(read(folder_fd, name, prefix + name, shown, regular, stat))
         return found
+
+    def _miss_in(
+        self, folder_fd: int, name: str, path: str, shown: str, regular: bool, stat: os.stat_result
+    ) -> tuple[dict[str, Any] | None, list[Problem]]:
+        """_miss for the file `name` of the folder open as `folder_fd`: read through that folder, never by its
+        path (which may lead elsewhere by now: the folder moved, another in its place), its mapping kept with the
+        size and time of the file opened (fstat), so both always come from one file. Anything but a regular
+        file opened without following a link is read by its path, as without the cache, and not kept."""
+        if not S_ISREG(stat.st_mode):
+            return self._read(path, shown, regular)  # a link, FIFO, device...: read_mapping reports what it is
+        try:
+            descriptor = os.open(name, _FILE_FLAGS, dir_fd=folder_fd)  # O_NONBLOCK: a FIFO put there never blocks
+        except OSError:
+            return self._read(path, shown, regular)
+        try:
+            read = yamlfile.read_open(descriptor, shown, self._session)
+        finally:
+            os.close(descriptor)
+        if read is None:
+            return self._read(path, shown, regular)  # not a regular file of at most 1 MB now: it says which
+        opened, (data, problems) = read
+        if data is not None and opened.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
+            self._seen[shown] = [opened.st_size, opened.st_mtime_ns, data]
+            self._changed = True
+        return data, problems
 
     def remembered(self, path: Path, key: str, derive: Callable[[Path], Any]) -> Any:
         """derive(path), a value computed from that one file alone (Pulumi.yaml's `main:`), kept under `key` (never

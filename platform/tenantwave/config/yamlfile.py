@@ -113,6 +113,30 @@ def read_mapping(
     raw, unreadable = read if read is not None else _read(path, shown, also_inside, session)
     if raw is None:
         return None, [unreadable] if unreadable else []
+    return _mapping_of(raw, shown, session)
+
+
+def read_open(
+    descriptor: int, shown: str, session: ReadSession
+) -> tuple[os.stat_result, tuple[dict[str, Any] | None, list[Problem]]] | None:
+    """The status (fstat) of the open file `descriptor` and what read_mapping answers for its bytes, both from
+    that one file; None when its status is not a regular file of at most 1 MB or it cannot be read (read it by
+    its path then, with read_mapping: it reports why). The caller opened it (without following a link)."""
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        raw = _read_up_to_limit(descriptor, info.st_size)
+    except OSError:
+        return None
+    if len(raw) > MAX_FILE_BYTES:  # it grew past the limit after its status: what _read says then
+        return info, (None, [Problem(shown, "", f"is more than {MAX_FILE_BYTES} bytes; configuration files are "
+                                                "at most 1 MB")])
+    return info, _mapping_of(raw, shown, session)
+
+
+def _mapping_of(raw: bytes, shown: str, session: ReadSession) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The top-level mapping of a file's bytes, or None with its problems (read_mapping's answer)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
