@@ -1,5 +1,5 @@
 """tenants/ loaded for many at once (config/tenantload.py) answers exactly as one file at a time: one id match over
-all the file names, the parse cache's folder lookup, the parameters validated once for the same overrides."""
+all the file names, the parse cache's folder lookup; each tenant's parameters validated by the model again."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import model_validator
 
 from support.fleet import copy_example
 from tenantwave.config import tenantload
+from tenantwave.config.folders import Folders
 from tenantwave.config.ids import is_valid_id
 from tenantwave.config.loader import load_project
 from tenantwave.config.models import Tenant
 from tenantwave.config.parsecache import ParseCache
 from tenantwave.config.tenantload import all_ids
-from tenantwave.errors import ConfigError
+from tenantwave.errors import ConfigError, Problem
 
 pytestmark = pytest.mark.unit
 
@@ -70,8 +72,29 @@ def test_the_same_overrides_share_parameters_equal_to_each_validated_alone(root:
     alone = model.model_validate({**premium, "replicas": 5})
     for name in ("a-one", "b-two", "c-three"):
         assert project.tenants[name].parameters == alone
-    assert project.tenants["a-one"].parameters is project.tenants["c-three"].parameters
     assert project.tenants["d-other"].parameters != project.tenants["e-other"].parameters  # other tiers' defaults
+
+
+def test_each_tenant_s_parameters_are_validated_by_the_model_again(root: Path) -> None:
+    """The parameter model is the program's code: its validators run for every tenant, even with equal overrides
+    (a validator may keep state, a default_factory may make something new each time): no instance is shared."""
+    for name in ("a-one", "b-two", "c-three"):
+        tenant(root, name, tier="premium", environments=["staging"], parameters={"replicas": 17})
+    project = load_project(root)
+    real_model = type(project.tenants["a-one"].parameters)
+    validated: list[int] = []
+
+    class Counting(real_model):  # type: ignore[valid-type,misc]
+        @model_validator(mode="after")
+        def count(self) -> Counting:
+            validated.append(self.replicas)
+            return self
+
+    problems: list[Problem] = []
+    tenants = tenantload.load_tenants(Folders(root), ParseCache(root), project.tiers, None, Counting, problems)
+    assert problems == []
+    assert validated.count(17) == 3  # (the example's tenants with overrides are validated too)
+    assert len({id(tenants[name].parameters) for name in ("a-one", "b-two", "c-three")}) == 3
 
 
 def test_overrides_equal_in_python_but_not_in_type_are_validated_each(root: Path) -> None:

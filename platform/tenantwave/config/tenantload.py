@@ -2,10 +2,10 @@
 
 The loader's part that runs once per tenant, 10,000 times in a large fleet. The folder's files are looked up in
 the parse cache together (`ParseCache.read_folder`), each mapping is validated by TenantConfig, and what many
-tenants share is worked out once per load (`_Seen`): a (tier, environments...) list found without a problem, a
-tier's dumped parameters, and the parameters validated for the same overrides on the same tier (the program's
-model is a function of what it validates, as every tenant without overrides already shares its tier's). Every
-tenant still gets its own problems, in file order, with the same messages as when checked alone.
+tenants share is worked out once per load (`_Seen`): a (tier, environments...) list found without a problem and a
+tier's dumped parameters. Each tenant's overrides are validated by the program's model for that tenant (its
+code: never an answer shared between tenants). Every tenant gets its own problems, in file order, with the same
+messages as when checked alone.
 """
 
 from __future__ import annotations
@@ -165,17 +165,15 @@ def _check_tenant(
         return make_tenant(tenant_id, config, tier.config.parameters)  # validated, immutable
     if model is None:
         return None  # the model could not be loaded (reported): overrides cannot be checked
-    memo_key = (tier.id, repr(config.parameters))  # repr tells 1, 1.0, True and "1" apart, as strict validation does
-    parameters = seen.overridden.get(memo_key)
+    defaults = seen.tier_parameters.get(tier.id)
+    if defaults is None:
+        defaults = seen.tier_parameters[tier.id] = tier.config.parameters.model_dump()
+    merged = merge_overrides(defaults, config.parameters)  # copies what it changes: `defaults` stays as dumped
+    # validated for each tenant, never shared between equal overrides: the model is the program's code (its
+    # validators and default factories may keep state or make something new each time)
+    parameters = validate_into(model, merged, shown, problems, prefix="parameters")
     if parameters is None:
-        defaults = seen.tier_parameters.get(tier.id)
-        if defaults is None:
-            defaults = seen.tier_parameters[tier.id] = tier.config.parameters.model_dump()
-        merged = merge_overrides(defaults, config.parameters)  # copies what it changes: `defaults` stays as dumped
-        parameters = validate_into(model, merged, shown, problems, prefix="parameters")
-        if parameters is None:
-            return None  # not kept: each tenant with these overrides gets its own problems
-        seen.overridden[memo_key] = parameters
+        return None
     return make_tenant(tenant_id, config, parameters)
 
 
@@ -209,13 +207,11 @@ make_tenant = _tenant_by_dict if _PLAIN_TENANT else _tenant_by_init
 
 class _Seen:
     """What checking one load's tenants found once for many: the (tier, environments...) found without a
-    problem (the same lists give the same answers), the dump of each tier's parameters, the parameters
-    validated for (tier, repr of the overrides)."""
+    problem (the same lists give the same answers) and the dump of each tier's parameters."""
 
     def __init__(self) -> None:
         self.fine_environments: set[tuple[str, ...]] = set()
         self.tier_parameters: dict[str, dict[str, Any]] = {}
-        self.overridden: dict[tuple[str, str], BaseModel] = {}
 
 
 def _check_tenant_environments(
