@@ -108,6 +108,25 @@ def test_a_cache_named_by_version_only_is_used_and_then_named_by_file(example: P
     assert PULUMI_MAIN_KEY in document(example)["remembered"]
 
 
+@pytest.mark.parametrize("change", [lambda file: [file[0] + "x", *file[1:]], lambda file: [*file[:2], file[2] + 1],
+                                    lambda file: [file[0], file[1] + 1, file[2]]])
+def test_a_cache_named_by_another_pyyaml_file_starts_afresh(example: Path, mains: list[Path], change: Any) -> None:
+    """Another PyYAML package file (path, size or time: installed again) starts the cache afresh, its version
+    the same or not (docs/configuration.md); only a cache naming no file at all is taken by version."""
+    load_project(example)
+    other = document(example)
+    other["pyyaml_file"] = change(other["pyyaml_file"])
+    other["files"]["tenants/acme-labs.yaml"][2]["name"] = "From The Cache"
+    (example / CACHE_FILE).write_text(json.dumps(other))
+    mains.clear()
+    assert load_project(example).tenants["acme-labs"].config.name == "Acme Labs"
+    assert len(mains) == 1
+    written = document(example)
+    status = os.stat(yaml.__file__)
+    assert written["pyyaml_file"] == [yaml.__file__, status.st_size, status.st_mtime_ns]
+    assert written["files"]["tenants/acme-labs.yaml"][2]["name"] == "Acme Labs"
+
+
 def test_pulumi_main_is_read_again_when_pulumi_yaml_changes(example: Path, mains: list[Path]) -> None:
     load_project(example)
     mains.clear()

@@ -4,8 +4,9 @@
 and modification time in nanoseconds and the mapping it parsed to; `remembered` holds, the same way, values computed
 from one file (Pulumi.yaml's `main:`). It is for one PyYAML: its version, and the path, size and modification time
 of its package's `__init__.py` (`pyyaml_file`: while they are the same, the version is too, and a warm load never
-imports PyYAML). A file with the same size and modification time is not opened: its mapping comes from the cache and
-goes through exactly the same validation as the YAML would.
+imports PyYAML; a cache naming another is started afresh, one naming none, from an older tree, is used while the
+version is the same). A file with the same size and modification time is not opened: its mapping comes from the
+cache and goes through exactly the same validation as the YAML would.
 Any other file is read with `yamlfile.read_mapping`, as without the cache, and so is a symbolic link (or a file
 reached through a linked folder) every time: whether it may be read depends on where it leads, not on its status.
 
@@ -276,7 +277,7 @@ class ParseCache:
             self._stored = {}
             if self._pyyaml is not None:
                 self._stored, self._remembered, known = _read_cache(self.path, self._pyyaml)
-                # accepted by PyYAML's version, written with another pyyaml_file or none: the next save names this one
+                # accepted by PyYAML's version, written without a pyyaml_file (older tree): the next save names it
                 self._changed = not known and bool(self._stored or self._remembered)
         return self._stored
 
@@ -301,7 +302,8 @@ def _pyyaml_file() -> list[Any] | None:
 
 def _read_cache(path: Path, pyyaml_file: list[Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """The `files` and `remembered` of the cache file, and whether it names `pyyaml_file` (else PyYAML's version was
-    compared, importing it); nothing when it is missing, unreadable, corrupt, of another format or another PyYAML."""
+    compared, importing it); nothing when it is missing, unreadable, corrupt, of another format or another PyYAML:
+    another `pyyaml_file`, or no `pyyaml_file` (an older tree wrote it) and another version."""
     try:
         document = json.loads(path.read_bytes(), parse_constant=_no_constant)
     except (OSError, ValueError, RecursionError):
@@ -313,9 +315,11 @@ def _read_cache(path: Path, pyyaml_file: list[Any]) -> tuple[dict[str, Any], dic
         or not isinstance(document.get("files"), dict)
     ):
         return {}, {}, False
-    known = document.get("pyyaml_file") == pyyaml_file
+    if "pyyaml_file" in document and document["pyyaml_file"] != pyyaml_file:
+        return {}, {}, False  # another PyYAML (installed again, whatever its version): afresh
+    known = "pyyaml_file" in document
     if not known:
-        import yaml  # a cache written by another PyYAML file, or without its name: its version decides
+        import yaml  # a cache written without its PyYAML's file (an older tree): its version decides
 
         if document.get("pyyaml") != yaml.__version__:
             return {}, {}, False
