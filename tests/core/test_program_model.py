@@ -183,6 +183,18 @@ BAD_MODELS = [
         id="pulumi-main-not-a-path",
     ),
     pytest.param(
+        {}, {"Pulumi.yaml": "name: shop\nmain: " + "a" * 300 + "\n"},
+        "Pulumi.yaml: main: '" + "a" * 56 + "... cannot be the program directory (File name too long); "
+        "name a directory of the project, e.g. stacks/",
+        id="pulumi-main-name-too-long",
+    ),
+    pytest.param(
+        {}, {"Pulumi.yaml": "name: shop\nmain: " + "[" * 30 + "x" * 300 + "]" * 30 + "\n"},
+        "Pulumi.yaml: main: " + "[" * 30 + "'" + "x" * 26 + "... is not the path of the program directory "
+        "(e.g. stacks/)",
+        id="pulumi-main-long-not-a-path",
+    ),
+    pytest.param(
         {}, {"Pulumi.yaml": "name: shop\nmain: [stacks\n"},
         "Pulumi.yaml: line 3, column 1: malformed YAML: did not find expected ',' or ']' "
         "(it names the program directory)",

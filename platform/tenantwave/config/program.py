@@ -88,11 +88,22 @@ def program_directory(root: Path, read_main: ReadMain | None = None) -> ProgramD
     if main is None:
         return ProgramDirectory(root, f"the project root ({PULUMI_FILE} has no main:)")
     if not isinstance(main, str) or not main.strip():
-        raise ModelError(f"{main!r} is not the path of the program directory (e.g. stacks/)", PULUMI_FILE, "main")
-    directory = (root / main.strip()).resolve()
-    if directory.is_file():
-        directory = directory.parent
+        raise ModelError(f"{_shown(main)} is not the path of the program directory (e.g. stacks/)", PULUMI_FILE, "main")
+    try:
+        directory = (root / main.strip()).resolve()
+        if directory.is_file():
+            directory = directory.parent
+    except (OSError, RuntimeError) as exc:  # a name too long, a path too deep, a loop of links...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable path"
+        raise ModelError(f"{_shown(main)} cannot be the program directory ({reason}); name a directory of the "
+                         "project, e.g. stacks/", PULUMI_FILE, "main") from None
     return ProgramDirectory(directory, f"{_relative(root, directory)} ({PULUMI_FILE} main:)")
+
+
+def _shown(value: object) -> str:
+    """A value from Pulumi.yaml as a message shows it: its repr (control characters escaped), at most 60 long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def pulumi_main(pulumi_file: Path) -> object:
