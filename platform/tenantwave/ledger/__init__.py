@@ -8,6 +8,7 @@ ledger that imports it only when the database is really used (see `deferred`).
 - `schema`, `version`, `migrations`: the tables, the schema version and the migrations between versions
 - `connection`  opening the database (engine, PRAGMAs, errors); `urls` ledger URLs without SQLAlchemy
 - `statements`  the hot-path statements, built once; `planreads` the planning path's reads
+- `recordreads` the Ledger's reads of whole records (deployments, runs, an approval) in plain SQL
 - `frozen`      the planning reads' records built without their dataclass __init__ (same instances)
 - `claims`      taking a stack for a run, heartbeats, settling stale runs; `liveness` is its process alive
 - `approvals`   wave approvals and what they cover; `unlocking` releasing a claim by hand

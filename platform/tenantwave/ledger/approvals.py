@@ -55,12 +55,6 @@ def approve(
     return replace(_approval(row), repeated=True)
 
 
-def approval(conn: Connection, release: str, wave: int) -> Approval | None:
-    """The latest approval of `wave` of `release`."""
-    row = conn.execute(q.APPROVAL, {"b_release": release, "b_wave": wave}).first()
-    return None if row is None else _approval(row)
-
-
 def _approval(row: Any) -> Approval:
     scope = json.loads(row.scope) if row.scope else None
     return Approval(row.release, row.wave, row.approved_by, row.approved_at, row.comment, scope, row.digest or "")

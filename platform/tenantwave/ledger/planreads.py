@@ -157,7 +157,8 @@ def approval(row: Sequence[Any]) -> Approval:
     where = f"approval of wave {wave} of {release} by {approved_by}"
     when = _checked("tw_approvals", where, "approved_at", approved_at, required_time)
     covered = _checked("tw_approvals", where, "scope", scope, _scope) if scope else None
-    return Approval(release, int(wave), approved_by, when, comment, covered, digest or "")
+    number = _checked("tw_approvals", where, "wave", wave, _wave)
+    return Approval(release, number, approved_by, when, comment, covered, digest or "")
 
 
 def run_record(row: Sequence[Any]) -> RunRecord:
@@ -261,6 +262,13 @@ def _checked(table: str, where: str, column: str, value: Any, read: Callable[[An
         return read(value)
     except (ValueError, TypeError) as exc:
         raise bad_value(table, where, column, value, read) or exc from None
+
+
+def _wave(value: Any) -> int:
+    """A stored wave number: an integer (SQLite keeps any text it is given in an INTEGER column)."""
+    if type(value) is not int:
+        raise ValueError("not a wave number")
+    return value
 
 
 def _scope(text: Any) -> dict[str, str]:

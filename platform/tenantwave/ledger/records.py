@@ -128,6 +128,7 @@ _EXPECTED = {
     "tenants": "a JSON list of tenant ids",
     "scope": "a JSON object (stack: revision)",
     "resources": "a number of resources",
+    "wave": "a wave number",
 }
 
 

@@ -112,12 +112,6 @@ UNCLAIMED_RUNS = select(r.id, r.heartbeat_at, r.host, r.pid).where(
     ~exists().where(c.run_id == r.id),
 )
 
-APPROVAL = (
-    select(s.approvals)
-    .where(a.release == bindparam("b_release"), a.wave == bindparam("b_wave"))
-    .order_by(a.approved_at.desc(), a.id.desc())
-    .limit(1)
-)
 APPROVAL_OF_SCOPE = select(s.approvals).where(
     a.release == bindparam("b_release"), a.wave == bindparam("b_wave"), a.digest == bindparam("b_digest")
 )

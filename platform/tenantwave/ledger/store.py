@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tenantwave.errors import LedgerError
@@ -42,6 +42,7 @@ from tenantwave.ledger import (
     driftreads,
     migrations,
     planreads,
+    recordreads,
     retry,
     unlocking,
 )
@@ -244,23 +245,15 @@ class Ledger:
     ) -> list[DeploymentRecord]:
         if not self.exists():
             return []
-        d = s.deployments
-        query = select(d).order_by(d.c.id)
-        if release is not None:
-            query = query.where(d.c.release == release)
-        if run_id is not None:
-            query = query.where(d.c.run_id == run_id)
-        if stack is not None:
-            query = query.where(d.c.stack == stack)
-        return self._read(lambda conn: [_deployment(r) for r in conn.execute(query)])
+        return self._read(
+            lambda conn: recordreads.deployments(_executor(conn), release=release, run_id=run_id, stack=stack)
+        )
 
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """The latest runs, newest first."""
         if not self.exists():
             return []
-        r = s.runs
-        query = select(r).order_by(r.c.started_at.desc(), r.c.id.desc()).limit(limit)
-        return self._read(lambda conn: [_run(x) for x in conn.execute(query)])
+        return self._read(lambda conn: recordreads.runs(_executor(conn), limit))
 
     def read_plain(self, work: Callable[[planreads.Execute], T]) -> T:
         """`work` over plain SQL (named :parameters, planreads.Execute) in one read transaction,
@@ -320,16 +313,9 @@ class Ledger:
         """The latest finished run of `command` for the release (and wave): e.g. the last `verify`."""
         if not self.exists():
             return None
-        r = s.runs
-        query = (
-            select(r)
-            .where(r.c.release == release, r.c.command == command, r.c.status != "running")
-            .order_by(r.c.started_at.desc(), r.c.id.desc())
-            .limit(1)
+        return self._read(
+            lambda conn: recordreads.last_run(_executor(conn), release=release, command=command, wave=wave)
         )
-        if wave is not None:
-            query = query.where(r.c.wave == wave)
-        return self._read(lambda conn: next((_run(x) for x in conn.execute(query)), None))
 
     def mark_health(self, deployment_id: int, *, healthy: bool, error: str | None) -> bool:
         """A later verification's verdict on a finished deployment: `unhealthy` (with the failed
@@ -454,22 +440,13 @@ class Ledger:
         """The latest approval of `wave` of `release`, whatever it covers."""
         if not self.exists():
             return None
-        return self._read(lambda conn: approvals.approval(conn, release, wave))
+        return self._read(lambda conn: recordreads.latest_approval(_executor(conn), release, wave))
 
     def stack_results(self, release: str, stacks: Sequence[str]) -> dict[str, DeploymentRecord]:
         """The last attempt at `release` of each of `stacks` (for the wave gate)."""
         if not self.exists() or not stacks:
             return {}
-        d = s.deployments
-        wanted = set(stacks)
-        latest = (
-            select(func.max(d.c.id).label("id"))
-            .where(d.c.release == release, d.c.operation.in_(DEPLOYING_OPERATIONS))
-            .group_by(d.c.stack)
-            .subquery()
-        )
-        query = select(d).join(latest, d.c.id == latest.c.id)
-        return self._read(lambda conn: {r.stack: _deployment(r) for r in conn.execute(query) if r.stack in wanted})
+        return self._read(lambda conn: recordreads.stack_results(_executor(conn), release, stacks))
 
     # -- drift checks (driftchecks writes them, driftreads reads them) ----------------------------
 
@@ -499,14 +476,6 @@ class Ledger:
         if not self.exists():
             return []
         return self._read(lambda conn: driftreads.run_checks(_executor(conn), run_id))
-
-
-def _run(r: Any) -> RunRecord:
-    return planreads.run_record([r._mapping[column] for column in planreads.RUN_FIELDS])
-
-
-def _deployment(r: Any) -> DeploymentRecord:
-    return planreads.deployment([r._mapping[column] for column in planreads.DEPLOYMENT_FIELDS])
 
 
 def _executor(conn: Connection) -> planreads.Execute:
