@@ -46,7 +46,7 @@ def test_plan_and_status_name_the_value(
 ) -> None:  # fmt: skip
     row, stack = damaged(project, platform, column, value)
     url = f"sqlite:///{(project / '.platform' / 'ledger.db').resolve()}" + ("" if quick else "?timeout=5")
-    where = f"tw_deployments row {row} (stack {stack})"
+    where = f"tw_deployments row {row} (stack {stack!r})"
     error = f"error: ledger {url}: {where}: {column} {shown} is not {expected}; {FIX}\n"
     options = () if quick else ("--ledger", url)
     chosen = f"ledger: {url} (from --ledger)" if options else "ledger: .platform/ledger.db (from platform.yaml)"

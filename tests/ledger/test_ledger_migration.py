@@ -180,7 +180,7 @@ def test_a_value_edited_by_hand_in_a_schema_1_ledger_is_named_after_the_upgrade(
     with pytest.raises(LedgerError) as raised:
         deferred.release_history("2.0.0")
     assert raised.value.message == (
-        f"ledger {url}: tw_deployments row 1 (stack testing.pool.basic): tenants 'acme,globex' is not a JSON list of "
+        f"ledger {url}: tw_deployments row 1 (stack 'testing.pool.basic'): tenants 'acme,globex' is not a JSON list of "
         "tenant ids; the ledger was changed outside tenantwave (edited by hand or damaged): correct that row or "
         "restore the ledger from a backup"
     )

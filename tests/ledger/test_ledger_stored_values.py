@@ -50,7 +50,7 @@ def edit(url: str, sql: str, **params: Any) -> None:
 
 
 def message(url: str, row: int, stack_: str, column: str, value: str, expected: str) -> str:
-    return f"ledger {url}: tw_deployments row {row} (stack {stack_}): {column} {value} is not {expected}; {FIX}"
+    return f"ledger {url}: tw_deployments row {row} (stack {stack_!r}): {column} {value} is not {expected}; {FIX}"
 
 
 @pytest.mark.parametrize(
@@ -149,12 +149,14 @@ def test_drift_values_are_named(ledger_url: str) -> None:
     with pytest.raises(LedgerError) as raised:
         ledger.drift_marks()
     assert raised.value.message == (
-        f"ledger {ledger_url}: tw_drift check of stack {SILO.name} by run {run}: tenants 'oops' is not a JSON list "
+        f"ledger {ledger_url}: tw_drift check of stack {SILO.name!r} by run {run!r}: tenants 'oops' is not a JSON list "
         f"of tenant ids; {FIX}"
     )
     with pytest.raises(LedgerError) as raised:
         ledger.drift_checks(run)
-    assert raised.value.message.startswith(f"ledger {ledger_url}: tw_drift row {claim.check_id} (stack {SILO.name}): ")
+    assert raised.value.message.startswith(
+        f"ledger {ledger_url}: tw_drift row {claim.check_id} (stack {SILO.name!r}): "
+    )
     ledger.close()
 
 
@@ -183,7 +185,7 @@ def test_an_approvals_scope_is_named(ledger_url: str, stored: str, shown: str) -
     with pytest.raises(LedgerError) as raised:
         ledger.release_history(RELEASE)
     assert raised.value.message == (
-        f"ledger {ledger_url}: tw_approvals approval of wave 1 of {RELEASE} by alice: scope {shown} is not a JSON "
+        f"ledger {ledger_url}: tw_approvals approval of wave 1 of {RELEASE!r} by 'alice': scope {shown} is not a JSON "
         f"object (stack: revision); {FIX}"
     )
     ledger.close()
@@ -202,5 +204,5 @@ def test_a_runs_time_is_named(tmp_path: Path) -> None:
         with pytest.raises(LedgerError) as raised:
             reader.release_history(RELEASE)
         assert raised.value.message == (
-            f"ledger {url}: tw_runs run {run}: ended_at 'soon' is not a time (YYYY-MM-DD HH:MM:SS); {FIX}"
+            f"ledger {url}: tw_runs run {run!r}: ended_at 'soon' is not a time (YYYY-MM-DD HH:MM:SS); {FIX}"
         )

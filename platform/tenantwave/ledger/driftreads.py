@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tenantwave.ledger.records import StoredValueError, bad_value, tenant_list
+from tenantwave.ledger.records import StoredValueError, bad_value, shown, tenant_list
 
 Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
 
@@ -99,7 +99,8 @@ def outstanding(execute: Execute) -> dict[str, DriftMark]:
             marks[stack] = DriftMark(stack, run_id, release, tenant_list(tenants or "[]"), int(resources or 0),
                                      found, _findings(findings))
         except (ValueError, TypeError) as exc:
-            raise _bad_check(f"check of stack {stack} by run {run_id}", tenants, ended_at, resources) or exc from None
+            where = f"check of stack {shown(stack)} by run {shown(run_id)}"
+            raise _bad_check(where, tenants, ended_at, resources, findings) or exc from None
     return marks
 
 
@@ -118,18 +119,19 @@ def check(row: Sequence[Any]) -> DriftCheck:
         return DriftCheck(int(id_), run_id, stack, environment, tenant_list(tenants or "[]"), release, status,
                           resources, _findings(findings), started, _datetime(ended_at), error, log_path)
     except (ValueError, TypeError) as exc:
-        where = f"row {id_} (stack {stack})"
+        where = f"row {id_} (stack {shown(stack)})"
         raise bad_value("tw_drift", where, "started_at", started_at, _required) or _bad_check(
-            where, tenants, ended_at, resources
+            where, tenants, ended_at, resources, findings
         ) or exc from None
 
 
-def _bad_check(where: str, tenants: Any, ended_at: Any, resources: Any) -> StoredValueError | None:
+def _bad_check(where: str, tenants: Any, ended_at: Any, resources: Any, findings: Any) -> StoredValueError | None:
     """The first value of a tw_drift row its reads cannot take, named."""
     return (
         bad_value("tw_drift", where, "tenants", tenants or "[]", tenant_list)
         or bad_value("tw_drift", where, "ended_at", ended_at, _datetime)
         or bad_value("tw_drift", where, "resources", resources or 0, int)
+        or bad_value("tw_drift", where, "findings", findings, _findings)
     )
 
 
@@ -141,11 +143,12 @@ def _required(value: datetime | str | None) -> datetime:
 
 
 def _findings(text: str | None) -> tuple[Mapping[str, Any], ...]:
-    try:
-        value = json.loads(text) if text else []
-    except ValueError:
-        return ()
-    return tuple(item for item in value if isinstance(item, dict)) if isinstance(value, list) else ()
+    """The stored findings (a JSON list of objects, as the drift runner writes them; none when
+    empty); ValueError for anything else (records.StoredValueError names it)."""
+    value = json.loads(text) if text else []
+    if type(value) is not list or not all(type(item) is dict for item in value):
+        raise ValueError("not a JSON list of findings")
+    return tuple(value)
 
 
 def _datetime(value: datetime | str | None) -> datetime | None:

@@ -27,6 +27,7 @@ from tenantwave.ledger.records import (
     StoredValueError,
     bad_value,
     required_time,
+    shown,
     tenant_list,
 )
 
@@ -154,7 +155,7 @@ def current(execute: Execute, names: _Tenants | None = None) -> dict[str, Deploy
 def approval(row: Sequence[Any]) -> Approval:
     """An Approval from the values of APPROVALS' columns, in that order."""
     release, wave, approved_by, approved_at, comment, scope, digest = row
-    where = f"approval of wave {wave} of {release} by {approved_by}"
+    where = f"approval of wave {shown(wave)} of {shown(release)} by {shown(approved_by)}"
     when = _checked("tw_approvals", where, "approved_at", approved_at, required_time)
     covered = _checked("tw_approvals", where, "scope", scope, _scope) if scope else None
     number = _checked("tw_approvals", where, "wave", wave, _wave)
@@ -164,7 +165,7 @@ def approval(row: Sequence[Any]) -> Approval:
 def run_record(row: Sequence[Any]) -> RunRecord:
     """A RunRecord from the values of RUN_FIELDS, in that order."""
     id_, release, command, wave, engine, status, started_at, ended_at, user, simulated, detail = row
-    started = _checked("tw_runs", f"run {id_}", "started_at", started_at, required_time)
+    started = _checked("tw_runs", f"run {shown(id_)}", "started_at", started_at, required_time)
     return RunRecord(
         id=id_,
         release=release,
@@ -173,7 +174,7 @@ def run_record(row: Sequence[Any]) -> RunRecord:
         engine=engine,
         status=status,
         started_at=started,
-        ended_at=_checked("tw_runs", f"run {id_}", "ended_at", ended_at, as_datetime),
+        ended_at=_checked("tw_runs", f"run {shown(id_)}", "ended_at", ended_at, as_datetime),
         user=user,
         simulated=bool(simulated),
         detail=detail,
@@ -245,7 +246,7 @@ def _bad_deployment(row: Sequence[Any]) -> StoredValueError | None:
 def _bad_values(id_: Any, stack: Any, tenants: Any, ended_at: Any, started_at: Any = _UNREAD) -> StoredValueError | None:  # noqa: E501
     """The first of these values of a tw_deployments row its reads cannot take, named (started_at
     only when given: CURRENT does not read it)."""
-    where = f"row {id_} (stack {stack})"
+    where = f"row {id_} (stack {shown(stack)})"
     checks: list[tuple[str, Any, Callable[[Any], Any]]] = [("tenants", tenants, tenant_list)]
     if started_at is not _UNREAD:
         checks.append(("started_at", started_at, required_time))
@@ -275,6 +276,7 @@ def _scope(text: Any) -> dict[str, str]:
     scope = json.loads(text)
     if type(scope) is not dict:
         raise ValueError("not an object")
+    "".join(scope.values())  # TypeError unless every revision is a string (JSON keys always are)
     return scope
 
 _decoder = json.JSONDecoder()

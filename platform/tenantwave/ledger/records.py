@@ -90,7 +90,7 @@ class StoredValueError(LedgerError):
 
     def __init__(self, table: str, row: str, column: str, value: Any, expected: str) -> None:
         self.detail = (
-            f"{table} {row}: {column} {_shown(value)} is not {expected}; the ledger was changed outside "
+            f"{table} {row}: {column} {shown(value)} is not {expected}; the ledger was changed outside "
             "tenantwave (edited by hand or damaged): correct that row or restore the ledger from a backup"
         )
         super().__init__(self.detail)
@@ -99,7 +99,9 @@ class StoredValueError(LedgerError):
         return LedgerError(f"ledger {ledger}: {self.detail}")
 
 
-def _shown(value: Any, limit: int = 60) -> str:
+def shown(value: Any, limit: int = 60) -> str:
+    """`value` for a message: its repr (one line: line breaks and control characters escaped),
+    capped at `limit` characters. Also for the values naming a row (stack, run id, release, who)."""
     text = repr(value)  # one line: repr escapes line breaks and control characters
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -127,6 +129,7 @@ def tenant_list(text: Any, decode: Callable[[Any], Any] = json.loads) -> tuple[s
 _EXPECTED = {
     "tenants": "a JSON list of tenant ids",
     "scope": "a JSON object (stack: revision)",
+    "findings": "a JSON list of findings (objects)",
     "resources": "a number of resources",
     "wave": "a wave number",
 }
