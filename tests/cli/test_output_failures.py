@@ -6,13 +6,16 @@ for text and --json alike and through both entry points (the console script's `c
 from __future__ import annotations
 
 import errno
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from support.fleet import EXAMPLE
 from tenantwave.cli.outputfailure import WatchedOutput, _encoding, exit_code
 
 pytestmark = [pytest.mark.cli, pytest.mark.integration]
@@ -21,7 +24,10 @@ ENTRY_POINTS = {
     "console": "import sys\nfrom tenantwave.cli import console\nif __name__ == '__main__':\n    sys.exit(console())\n",
     "main": "from tenantwave.cli import main\nmain()\n",
 }
-FULL = "error: cannot write the output: No space left on device\n"
+FULL = (
+    "error: cannot write the output: No space left on device"
+    " (the command ran to its end; `platform status` shows anything it recorded)\n"
+)
 CLOSED = (
     "error: cannot write the output: standard output is closed; run the command with its output on a terminal,"
     " a file or a pipe\n"
@@ -93,18 +99,60 @@ def test_an_ascii_locale_writes_the_same_utf8_text(project: Path, script: Path, 
 
 
 @pytest.mark.parametrize(
-    ("encoding", "errors", "chosen"),
+    ("encoding", "errors", "requested", "chosen"),
     [
-        ("ascii", "strict", ("utf-8", "strict")),
-        ("ANSI_X3.4-1968", "strict", ("utf-8", "strict")),  # the C locale's name for ASCII
-        ("latin-1", "strict", ("latin-1", "backslashreplace")),
-        ("cp1252", "replace", ("cp1252", "replace")),
-        ("utf-8", "strict", ("utf-8", "strict")),
-        ("UTF-8", "surrogateescape", ("UTF-8", "surrogateescape")),
+        ("ascii", "surrogateescape", "", ("utf-8", "surrogateescape")),  # LANG=C, UTF-8 mode off
+        ("ANSI_X3.4-1968", "strict", "", ("utf-8", "strict")),  # the C locale's name for ASCII
+        ("ascii", "strict", ":strict", ("utf-8", "strict")),  # only the errors chosen: the locale's ASCII
+        ("ascii", "strict", "ascii", ("ascii", "backslashreplace")),  # chosen by the user: kept
+        ("ascii", "strict", "US-ASCII", ("ascii", "backslashreplace")),
+        ("ascii", "replace", "ascii:replace", ("ascii", "replace")),
+        ("ascii", "strict", "ascii:strict", ("ascii", "backslashreplace")),  # would stop at the first arrow
+        ("latin-1", "strict", "", ("latin-1", "backslashreplace")),
+        ("latin-1", "strict", "latin-1", ("latin-1", "backslashreplace")),
+        ("cp1252", "replace", "", ("cp1252", "replace")),
+        ("utf-8", "strict", "", ("utf-8", "strict")),
+        ("UTF-8", "surrogateescape", "", ("UTF-8", "surrogateescape")),
     ],
 )
-def test_the_encoding_stdout_is_written_with(encoding: str, errors: str, chosen: tuple[str, str]) -> None:
-    assert _encoding(encoding, errors) == chosen
+def test_the_encoding_stdout_is_written_with(
+    encoding: str, errors: str, requested: str, chosen: tuple[str, str]
+) -> None:
+    assert _encoding(encoding, errors, requested) == chosen
+
+
+@pytest.mark.parametrize("args", [["status"], ["plan", "--release", "1.4.0"]])
+def test_an_encoding_set_with_pythonioencoding_is_kept(project: Path, script: Path, args: list[str]) -> None:
+    """PYTHONIOENCODING=ascii: ASCII text, tables drawn with ASCII boxes (rich's choice for an ASCII
+    stream), what ASCII cannot hold as backslash escapes; never UTF-8 bytes, never an error."""
+    utf8 = run(script, args, stdout=subprocess.PIPE)
+    chosen = run(script, args, stdout=subprocess.PIPE, env=environment(PYTHONIOENCODING="ascii"))
+    assert (chosen.returncode, chosen.stderr) == (0, utf8.stderr)
+    assert chosen.stdout.isascii() and not utf8.stdout.isascii()
+    assert b"+---" in chosen.stdout and b"| stack " in chosen.stdout
+    escaped = utf8.stdout.decode().encode("ascii", "backslashreplace").decode("ascii")
+    assert _rows(chosen.stdout.decode("ascii")) == _rows(escaped)
+
+
+def _rows(text: str) -> list[str]:
+    """The text's lines without the tables' borders (ASCII, or escaped box drawing: \\u25xx), each
+    escaped vertical bar as |."""
+    lines = (line.replace("\\u2503", "|").replace("\\u2502", "|") for line in text.splitlines())
+    return [line for line in lines if not set(line) <= set("+-=| ") and "\\u25" not in line]
+
+
+def test_a_full_disk_after_a_deployment_says_it_ran_to_its_end(project: Path, script: Path) -> None:
+    """`up > /dev/full`: the wave is deployed and recorded, exit 2 with a line saying the command ran to
+    its end (exit 2 here is not "bad input, nothing deployed")."""
+    shutil.copytree(EXAMPLE / "stacks", project / "stacks", dirs_exist_ok=True)  # the program the mock runs
+    env = environment(PLATFORM_ENGINE="mock")
+    with open("/dev/full", "wb") as full:
+        up = run(script, ["up", "--release", "1.4.0", "--wave", "1", "--yes"], stdout=full, env=env)
+    assert up.returncode == 2
+    assert up.stderr.decode().endswith(FULL)
+    status = run(script, ["status", "--json"], stdout=subprocess.PIPE, env=env)
+    deployed = [stack["name"] for stack in json.loads(status.stdout)["stacks"] if stack["current_release"] == "1.4.0"]
+    assert deployed == ["testing.pool.basic"]  # wave 1
 
 
 class _Full:
