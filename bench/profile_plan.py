@@ -52,7 +52,7 @@ history = ledger.release_history(release)
 mark("ledger: release history")
 plan = build_plan(project, history, None, now=ledger.now())
 mark("plan (inventory, waves, lifecycle, gates)")
-text = json_text(plan.to_json())
+text = json_text(plan.printable_json() if hasattr(plan, "printable_json") else plan.to_json())  # as plan --json
 mark("plan JSON")
 assert tenantwave.cli.__file__.startswith(sys.argv[1]), tenantwave.cli.__file__
 # the tenant files alone, read again in a loop (the part of "load project" that parsing is)

@@ -1,10 +1,13 @@
-"""A plan's stack records and their text (planning/stackrecords.py): for any stack plan, the record is
-what StackPlan.to_json made before the records were made in one pass (kept here as the reference),
-and its text is json.dumps(record), byte for byte: non-ASCII and control characters, quotes, drift
-with findings, deferred stacks with and without an end."""
+"""A plan's stack records and their texts (planning/stackrecords.py): for any stack plan, the record is
+what StackPlan.to_json made before the records were made in one pass (kept here as the reference), a
+plain dict in a plain list, and its text is json.dumps(record), byte for byte: non-ASCII and control
+characters, quotes, drift with findings, deferred stacks with and without an end. The document code
+reads (Plan.to_json) holds no text that could go stale; the printed one (printable_json) holds texts
+only, which nothing can change."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Any
@@ -13,11 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tenantwave.cli.jsonout import json_text
 from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.planning.inventory import Stack
-from tenantwave.planning.plan import StackPlan, WavePlan, utc_iso
-from tenantwave.planning.records import Records
-from tenantwave.planning.stackrecords import stack_records
+from tenantwave.planning.plan import Plan, StackPlan, WavePlan, utc_iso
+from tenantwave.planning.records import RecordTexts
+from tenantwave.planning.stackrecords import stack_records, stack_texts
 from tenantwave.planning.waves import Wave
 
 pytestmark = pytest.mark.unit
@@ -70,17 +74,48 @@ plans = st.builds(
 def test_the_records_and_their_texts_are_the_reference_and_json_dumps(stack_plans: list[StackPlan]) -> None:
     records = stack_records(stack_plans)
     expected = [reference_record(plan) for plan in stack_plans]
-    assert isinstance(records, Records)
+    assert type(records) is list and all(type(record) is dict for record in records)
     assert records == expected
     assert [list(record) for record in records] == [list(record) for record in expected]  # keys in order
-    assert records.texts == [json.dumps(record) for record in expected]
+    assert stack_texts(stack_plans) == RecordTexts(tuple(json.dumps(record) for record in expected))
     assert [plan.to_json() for plan in stack_plans] == expected
 
 
 @given(st.lists(plans, max_size=4))
-def test_a_wave_plan_gives_its_stacks_as_records_with_their_texts(stack_plans: list[StackPlan]) -> None:
+def test_a_wave_plan_gives_plain_records_and_prints_their_texts(stack_plans: list[StackPlan]) -> None:
     wave = Wave(number=1, phase="production", tier_wave=1, stacks=tuple(plan.stack for plan in stack_plans))
-    stacks = WavePlan(wave, tuple(stack_plans)).to_json()["stacks"]
-    assert isinstance(stacks, Records)
+    wave_plan = WavePlan(wave, tuple(stack_plans))
+    stacks = wave_plan.to_json()["stacks"]
+    assert type(stacks) is list and all(type(record) is dict for record in stacks)
     assert stacks == [reference_record(plan) for plan in stack_plans]
-    assert stacks.texts == [json.dumps(record) for record in stacks]
+    printable = wave_plan.printable_json()
+    assert printable["stacks"] == RecordTexts(tuple(json.dumps(record) for record in stacks))
+    assert {**printable, "stacks": stacks} == wave_plan.to_json()
+    assert json_text(printable) == json_text(wave_plan.to_json())
+
+
+def _plan(stack_plans: list[StackPlan]) -> Plan:
+    wave = Wave(number=1, phase="production", tier_wave=1, stacks=tuple(plan.stack for plan in stack_plans))
+    return Plan(release="2.0.0", waves=(WavePlan(wave, tuple(stack_plans)),), total_waves=1)
+
+
+@given(st.lists(plans, min_size=2, max_size=4))
+def test_a_changed_plan_document_is_printed_as_changed(stack_plans: list[StackPlan]) -> None:
+    """Plan.to_json is plain data: changing a record, or sorting the list in place, is what json_text
+    prints (no text of the records as made is kept to go stale)."""
+    document = _plan(stack_plans).to_json()
+    stacks = document["waves"][0]["stacks"]
+    stacks[0]["state"] = "X"
+    stacks.sort(key=lambda record: record["name"], reverse=True)
+    assert json_text(document) == json_text(json.loads(json.dumps(document)))
+    assert '"state": "X"' in json_text(document)
+
+
+def test_the_printed_form_cannot_be_changed() -> None:
+    texts = RecordTexts(('{"a": 1}',))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        texts.texts = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        texts.texts.append("{}")  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        json.dumps({"stacks": texts})

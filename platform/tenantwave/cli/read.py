@@ -110,7 +110,7 @@ def plan(app: Application, release: str, wave: int | None, wide: bool, as_json: 
     the_plan = build_plan(workspace.project, ledger.release_history(release), wave, now=ledger.now())
     if as_json:
         entries, more = calendar(workspace.project, ledger.now())
-        app.echo_json({**the_plan.to_json(), "calendar": [e.to_json() for e in entries], "calendar_more": more})
+        app.echo_json({**the_plan.printable_json(), "calendar": [e.to_json() for e in entries], "calendar_more": more})
         return
     render.plan(the_plan, wide=wide, now=ledger.now())
     render.calendar(outlook(workspace.project, ledger.now()))

@@ -19,8 +19,9 @@ from tenantwave.planning.deferral import Timing, could_hold, hold
 from tenantwave.planning.gate import GateVerdict, evaluate_gate
 from tenantwave.planning.inventory import Stack, build_inventory
 from tenantwave.planning.lifecycle import Lifecycle, State
+from tenantwave.planning.records import RecordTexts
 from tenantwave.planning.removal import removals
-from tenantwave.planning.stackrecords import stack_records
+from tenantwave.planning.stackrecords import stack_records, stack_texts
 from tenantwave.planning.waves import Wave, build_waves
 
 PLAN_FORMAT_VERSION = 1
@@ -100,6 +101,14 @@ class WavePlan:
         return sum(1 for plan in self.stacks if plan.state == state)
 
     def to_json(self) -> dict[str, Any]:
+        """Its object in `plan --json`: plain dicts and lists, its stacks' records included."""
+        return self._document(stack_records(self.stacks))
+
+    def printable_json(self) -> dict[str, Any]:
+        """`to_json()` with its stacks as their texts only (planning/records.py), for printing at once."""
+        return self._document(stack_texts(self.stacks))
+
+    def _document(self, stacks: list[dict[str, Any]] | RecordTexts) -> dict[str, Any]:
         return {
             "number": self.wave.number,
             "phase": self.wave.phase,
@@ -108,7 +117,7 @@ class WavePlan:
             "environments": list(self.wave.environments),
             "counts": {state: self.count(state) for state in ("eligible", "deferred", "blocked", "done")},
             "gate": self.gate.to_json() if self.gate is not None else None,
-            "stacks": stack_records(self.stacks),  # with their text, for the JSON writer (planning/records.py)
+            "stacks": stacks,
         }
 
 
@@ -119,11 +128,22 @@ class Plan:
     total_waves: int
 
     def to_json(self) -> dict[str, Any]:
+        """The `plan --json` document (docs/commands.md): plain dicts and lists, to read or change."""
         return {
             "format": PLAN_FORMAT_VERSION,
             "release": self.release,
             "total_waves": self.total_waves,
             "waves": [wave.to_json() for wave in self.waves],
+        }
+
+    def printable_json(self) -> dict[str, Any]:
+        """The same document with each wave's stacks as their JSON texts only (planning/records.py:
+        nothing in them to change), for cli.jsonout to print at once; json.dumps refuses it."""
+        return {
+            "format": PLAN_FORMAT_VERSION,
+            "release": self.release,
+            "total_waves": self.total_waves,
+            "waves": [wave.printable_json() for wave in self.waves],
         }
 
 

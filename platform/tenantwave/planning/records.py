@@ -1,23 +1,20 @@
-"""A list of JSON records with their text: what a big document's JSON writer needs to print 25,000
-stacks without testing and encoding each one (cli/jsonout.py)."""
+"""A JSON array of records held only as their texts: what a big document's JSON writer needs to print
+25,000 stacks without testing and encoding each one again (cli/jsonout.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
 
 
-class Records(list[dict[str, Any]]):
-    """A JSON array of records (objects none of whose values is a list holding an object), and, as
-    `texts` when its maker gives them, each record's text exactly as `json.dumps(record)` writes it
-    (ASCII, ", " and ": "), in order. Everything else sees a plain list of dicts (equality, json.dumps,
-    iteration); a writer that prints one record a line (cli/jsonout.py) prints `texts` instead.
+@dataclass(frozen=True, slots=True)
+class RecordTexts:
+    """A JSON array of records (objects none of whose values is a list holding an object) as each
+    record's text, exactly as `json.dumps(record)` writes it (ASCII, ", " and ": "), in order: the
+    JSON writer (cli/jsonout.py) prints them one a line, as it prints a list of such records.
 
-    The texts are the records as made: a Records is not to be changed once made (nothing checks that
-    a record still matches its text; a writer ignores texts that do not number the records)."""
+    There is nothing in it to change, by design: no records, only a tuple of strings, fixed when
+    made (frozen). It is not a list: json.dumps refuses it, and a document holding one is for
+    printing only (Plan.printable_json); the documents code reads and changes (Plan.to_json) hold
+    plain lists of plain dicts."""
 
-    __slots__ = ("texts",)
-
-    def __init__(self, records: Iterable[dict[str, Any]] = (), texts: Sequence[str] | None = None) -> None:
-        super().__init__(records)
-        self.texts = texts
+    texts: tuple[str, ...]

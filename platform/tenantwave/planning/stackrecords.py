@@ -1,6 +1,7 @@
-"""The records of a plan's stacks (`plan --json`, docs/commands.md) with their JSON text, made in one
-pass: at 10,000 tenants a plan has 25,000 of them, and testing then encoding each record again in
-the JSON writer took more time than making it."""
+"""The records of a plan's stacks (`plan --json`, docs/commands.md): as plain dicts (`stack_records`,
+what Plan.to_json holds) or as their JSON texts only (`stack_texts`, what the printed document holds):
+at 10,000 tenants a plan has 25,000 of them, and testing then encoding each record in the JSON writer
+took more time than writing its text directly."""
 
 from __future__ import annotations
 
@@ -9,44 +10,52 @@ from json import dumps
 from json.encoder import encode_basestring_ascii as _encode  # a string as json.dumps writes it
 from typing import TYPE_CHECKING, Any
 
-from tenantwave.planning.records import Records
+from tenantwave.planning.records import RecordTexts
 
 if TYPE_CHECKING:
     from tenantwave.planning.plan import StackPlan
 
 
-def stack_records(plans: Iterable[StackPlan]) -> Records:
-    """Each plan's record (`StackPlan.to_json`: these keys, in this order; `until` only when deferred)
-    and, as `texts`, each record's text exactly as json.dumps(record) writes it (planning/records.py)."""
+def stack_records(plans: Iterable[StackPlan]) -> list[dict[str, Any]]:
+    """Each plan's record (`StackPlan.to_json`): these keys, in this order; `until` only when deferred."""
     from tenantwave.planning.plan import utc_iso
 
     records: list[dict[str, Any]] = []
-    texts: list[str] = []
-    text = _Strings()
     for plan in plans:
-        stack, state, drift, removes = plan.stack, plan.state, plan.drift, plan.removes
-        tenants = stack.tenants
+        stack, state, drift = plan.stack, plan.state, plan.drift
         record = {
             "name": stack.name,
             "environment": stack.environment,
             "phase": stack.phase,
             "kind": stack.kind,
             "tier": stack.tier,
-            "tenants": list(tenants),
+            "tenants": list(stack.tenants),
             "state": state,
             "reason": plan.reason,
             "current_release": plan.current,
             "running_in": plan.running,
             "revision": plan.revision,
             "current_revision": plan.current_revision,
-            "removes": list(removes),
+            "removes": list(plan.removes),
             "drift": None if drift is None else drift.to_json(),
         }
-        end = "}"
         if state == "deferred":
-            record["until"] = until = utc_iso(plan.until)
-            end = f', "until": {text[until]}}}'
+            record["until"] = utc_iso(plan.until)
         records.append(record)
+    return records
+
+
+def stack_texts(plans: Iterable[StackPlan]) -> RecordTexts:
+    """Each plan's record as its text, exactly as json.dumps(record) writes the record `stack_records`
+    makes (tests/core/test_stack_records.py), and nothing else: no dict is made."""
+    from tenantwave.planning.plan import utc_iso
+
+    texts: list[str] = []
+    text = _Strings()
+    for plan in plans:
+        stack, state, drift, removes = plan.stack, plan.state, plan.drift, plan.removes
+        tenants = stack.tenants
+        end = f', "until": {text[utc_iso(plan.until)]}}}' if state == "deferred" else "}"
         texts.append(
             f'{{"name": {_encode(stack.name)}, "environment": {text[stack.environment]}, '
             f'"phase": {text[stack.phase]}, "kind": {text[stack.kind]}, "tier": {text[stack.tier]}, '
@@ -54,9 +63,9 @@ def stack_records(plans: Iterable[StackPlan]) -> Records:
             f'"state": {text[state]}, "reason": {text[plan.reason]}, "current_release": {text[plan.current]}, '
             f'"running_in": {text[plan.running]}, "revision": {text[plan.revision]}, '
             f'"current_revision": {text[plan.current_revision]}, "removes": {_array(removes) if removes else "[]"}, '
-            f'"drift": {"null" if drift is None else dumps(record["drift"])}{end}'
+            f'"drift": {"null" if drift is None else dumps(drift.to_json())}{end}'
         )
-    return Records(records, texts)
+    return RecordTexts(tuple(texts))
 
 
 class _Strings(dict[str | None, str]):
