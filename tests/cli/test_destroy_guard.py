@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from support.clirunner import Platform
 from support.testengine import SPEC, ScriptedEngine
@@ -54,3 +55,39 @@ def test_a_pool_the_tenant_was_offboarded_from_may_go(
     result = platform("destroy", "--stack", POOL, "--yes")
     assert result.exit_code == 0, result.output
     assert test_engine.operations("destroy") == [POOL]
+
+
+def retire_staging(project: Path) -> None:
+    """Remove the staging phase from platform.yaml (its target too) and disconnect every tier and tenant."""
+    config = yaml.safe_load((project / "platform.yaml").read_text())
+    config["lifecycle"] = [phase for phase in config["lifecycle"] if phase["phase"] != "staging"]
+    del config["targets"]["staging"]
+    (project / "platform.yaml").write_text(yaml.safe_dump(config))
+    for path in [*(project / "tiers").glob("*.yaml"), *(project / "tenants").glob("*.yaml")]:
+        data = yaml.safe_load(path.read_text())
+        if "staging" in data.get("environments", []):
+            data["environments"].remove("staging")
+            path.write_text(yaml.safe_dump(data))
+
+
+def test_a_stack_of_a_retired_environment_can_still_be_destroyed(
+    project: Path, test_engine: ScriptedEngine, platform: Platform
+) -> None:
+    platform = platform.with_engine(SPEC)
+    deploy_until(platform, "staging.silo.helios-bank")
+    retire_staging(project)
+    assert platform("validate").exit_code == 0
+    # it had no target any more: the runner's stack config raised KeyError: 'staging' (internal error)
+    result = platform("destroy", "--stack", "staging.silo.helios-bank", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.output
+    forced = platform("destroy", "--stack", POOL, "--force", "--yes")
+    assert forced.exit_code == 0, forced.output
+    status = json.loads(platform("status", "--all", "--json").stdout)
+    retired = {s["name"]: (s["current_release"], s["last"]["operation"], s["in_config"])
+               for s in status["stacks"] if s["environment"] == "staging"}
+    assert retired == {
+        "staging.silo.helios-bank": (None, "destroy", False),
+        POOL: (None, "destroy", False),
+        "staging.pool.standard": ("1.4.0", "up", False),
+    }

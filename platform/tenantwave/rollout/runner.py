@@ -378,6 +378,8 @@ class Runner:
             # destroy records the release the stack ran; Pulumi keeps the config it was deployed with
             release = current or self.plan.release
             known = stack.tenant in project.tenants if stack.kind == "silo" else stack.tier in project.tiers
+            # a stack of an environment retired from platform.yaml has no target any more: its recorded config
+            known = known and stack.environment in project.platform.targets
             config = stack_config(project, stack, release) if known else {}
         else:
             release = self.plan.release
