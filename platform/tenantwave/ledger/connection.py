@@ -10,7 +10,6 @@ PostgreSQL lock waits are bounded by lock_timeout.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from tenantwave.errors import LedgerError
+from tenantwave.ledger.urls import shown_url
 from tenantwave.privacy.files import private_dirs, tighten
 
 DEFAULT_TIMEOUT = 30.0  # seconds: SQLite busy timeout, PostgreSQL lock timeout
@@ -32,11 +32,16 @@ _LOCKS_GUARD = threading.Lock()
 
 
 def redact(url: str) -> str:
-    """`url` with any password replaced by ***, even when it does not parse."""
+    """`url` with its secrets replaced by ***, even when it does not parse: urls.shown_url's
+    (the userinfo's password to its last '@', query parameters named like a password), else as
+    SQLAlchemy renders it without the password."""
+    hidden = shown_url(url)
+    if hidden != url:
+        return hidden
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", url)
+        return url
 
 
 def is_sqlite(url: str) -> bool:
