@@ -21,6 +21,6 @@ Pure over typed data; reads the ledger, never writes it; never imports pulumi.
 - `deferral`    which window or freeze holds an eligible stack (deferred), and what an override waives
 - `outlook`     the calendar under a plan: each freeze and window and its next change
 - `driftage`    drift in one phrase: "drifted: 2 resources, 3 days ago"
-- `records`     a list of JSON records with each one's text, for the JSON writer (`plan --json`)
-- `stackrecords` a plan's stack records (`plan --json`) and their text, made in one pass
+- `records`     a JSON array of records held only as their texts, for printing (`plan --json`)
+- `stackrecords` a plan's stack records (Plan.to_json) and, for printing, their texts alone
 """
