@@ -122,6 +122,19 @@ def read_open(
     """The status (fstat) of the open file `descriptor` and what read_mapping answers for its bytes, both from
     that one file; None when its status is not a regular file of at most 1 MB or it cannot be read (read it by
     its path then, with read_mapping: it reports why). The caller opened it (without following a link)."""
+    read = _descriptor_bytes(descriptor, shown)
+    if read is None:
+        return None
+    info, raw, too_large = read
+    if raw is None:
+        return info, (None, [too_large] if too_large else [])
+    return info, _mapping_of(raw, shown, session)
+
+
+def _descriptor_bytes(descriptor: int, shown: str) -> tuple[os.stat_result, bytes | None, Problem | None] | None:
+    """The status (fstat) of the open file `descriptor` and its bytes, or the problem of a file that grew past
+    the limit while read (what `_read` says then); None when its status is not a regular file of at most
+    1 MB or it cannot be read."""
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
@@ -130,9 +143,9 @@ def read_open(
     except OSError:
         return None
     if len(raw) > MAX_FILE_BYTES:  # it grew past the limit after its status: what _read says then
-        return info, (None, [Problem(shown, "", f"is more than {MAX_FILE_BYTES} bytes; configuration files are "
-                                                "at most 1 MB")])
-    return info, _mapping_of(raw, shown, session)
+        too_large = f"is more than {MAX_FILE_BYTES} bytes; configuration files are at most 1 MB"
+        return info, None, Problem(shown, "", too_large)
+    return info, raw, None
 
 
 def _mapping_of(raw: bytes, shown: str, session: ReadSession) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -217,17 +230,10 @@ def _read_entry(path: FilePath, shown: str, session: ReadSession) -> tuple[bytes
     except OSError:
         return None
     try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            return None
-        raw = _read_up_to_limit(descriptor, info.st_size)
-    except OSError:
-        return None
+        read = _descriptor_bytes(descriptor, shown)
     finally:
         os.close(descriptor)
-    if len(raw) > MAX_FILE_BYTES:  # it grew past the limit after its status: what _read says then
-        return None, Problem(shown, "", f"is more than {MAX_FILE_BYTES} bytes; configuration files are at most 1 MB")
-    return raw, None
+    return None if read is None else read[1:]
 
 
 def _read_up_to_limit(descriptor: int, size: int) -> bytes:
