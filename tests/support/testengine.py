@@ -108,6 +108,24 @@ class ScriptedEngine:
     def operations(self, operation: str = "up") -> list[str]:
         return [call.stack for call in self.calls if call.operation == operation]
 
+    def cancel_when_in_flight(self, count: int, cancel: CancelToken, timeout: float = 30.0) -> threading.Thread:
+        """Cancel `cancel` as soon as `count` operations run at once (not after a fixed delay, which a loaded
+        machine can outrun before any stack started), or after `timeout` seconds so that a run that never
+        gets there fails on the test's assertions instead of hanging."""
+
+        def watch() -> None:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                with self._lock:
+                    if self._in_flight >= count:
+                        break
+                time.sleep(0.01)
+            cancel.cancel()
+
+        watcher = threading.Thread(target=watch, name="cancel-when-in-flight", daemon=True)
+        watcher.start()
+        return watcher
+
     def _operate(self, operation: str, job: StackJob, progress: ProgressCallback, cancel: CancelToken) -> Result:
         step = self.steps.get(f"{job.name}@{job.release}") or self.steps.get(job.name, self.default)
         call = Call(operation, job.name, job.release, dict(job.config), time.monotonic())
