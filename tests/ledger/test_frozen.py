@@ -94,9 +94,9 @@ def test_the_builders_refuse_classes_they_would_build_wrongly() -> None:
         with pytest.raises(TypeError):
             frozen.from_fields(cls)
         with pytest.raises(TypeError):
-            frozen.setters(cls)
+            frozen.unfrozen(cls)
     with pytest.raises(TypeError, match="without slots"):
         frozen.from_fields(Slotted)
     with pytest.raises(TypeError, match="with slots"):
-        frozen.setters(Plain)
+        frozen.unfrozen(Plain)
     assert frozen.from_fields(Plain)({"a": 1}) == Plain(1)

@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Literal
 
 from tenantwave.config.models import Project
+from tenantwave.ledger import frozen
 from tenantwave.ledger.records import DeploymentRecord
 from tenantwave.planning.rings import RingOf
 
@@ -45,9 +46,7 @@ class Stack:
         return self.wave_key[0], self.ring_rank, self.wave_key[1]
 
 
-# Stack's slots without its frozen __setattr__: same slots, same layout, so that one filled field by
-# field may become a Stack by `__class__` assignment (new_stack)
-_Unfrozen: Any = type("_UnfrozenStack", (), {"__slots__": vars(Stack)["__slots__"]})
+_Unfrozen = frozen.unfrozen(Stack)  # Stack's slots, not frozen: filled, then made a Stack (ledger.frozen)
 _name = attrgetter("name")
 
 

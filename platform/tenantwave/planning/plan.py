@@ -13,6 +13,7 @@ from typing import Any
 
 from tenantwave.config.models import Project
 from tenantwave.errors import UsageError
+from tenantwave.ledger import frozen
 from tenantwave.ledger.driftreads import DriftMark
 from tenantwave.ledger.history import ReleaseHistory
 from tenantwave.planning.deferral import Timing, could_hold, hold
@@ -52,9 +53,7 @@ class StackPlan:
         return stack_records((self,))[0]
 
 
-# StackPlan's slots without its frozen __setattr__: same slots, same layout, so that one filled field
-# by field may become a StackPlan by `__class__` assignment (stack_plan)
-_Unfrozen: Any = type("_UnfrozenStackPlan", (), {"__slots__": vars(StackPlan)["__slots__"]})
+_Unfrozen = frozen.unfrozen(StackPlan)  # its slots, not frozen: filled, then made a StackPlan (ledger.frozen)
 
 
 def stack_plan(
