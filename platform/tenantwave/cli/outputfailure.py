@@ -31,6 +31,8 @@ import os
 import sys
 from typing import BinaryIO, cast
 
+from tenantwave.cli.streams import DroppingOutput
+
 EXIT_OUTPUT = 2  # bad usage or environment (README, exit codes)
 
 RAN = "the command ran to its end; `platform status` shows anything it recorded"
@@ -41,53 +43,12 @@ CLOSED = (
 )
 
 
-class WatchedOutput(io.BufferedIOBase):
+class WatchedOutput(DroppingOutput):
     """A binary stream over `inner` that keeps the first write error (other than a closed pipe,
-    which cli.streams handles) and drops everything from then on."""
+    which cli.streams handles) as `failure` and drops everything from then on."""
 
-    def __init__(self, inner: BinaryIO) -> None:
-        super().__init__()
-        self.inner = inner
-        self.failure: OSError | None = None
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        if self.failure is None:
-            try:
-                self.inner.write(data)
-            except BrokenPipeError:
-                raise
-            except OSError as exc:
-                self._fail(exc)
-        return len(data)
-
-    def flush(self) -> None:
-        if self.failure is None:
-            try:
-                self.inner.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as exc:
-                self._fail(exc)
-
-    def fileno(self) -> int:
-        return self.inner.fileno()
-
-    def isatty(self) -> bool:
-        return self.inner.isatty()
-
-    def close(self) -> None:  # the descriptor belongs to the interpreter: flush, never close it
-        self.flush()
-
-    def _fail(self, exc: OSError) -> None:
-        self.failure = exc
-        # what the inner buffer still holds is flushed again at exit: to /dev/null, harmlessly
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.inner.fileno())
-            os.close(devnull)
+    def takes(self, exc: OSError) -> bool:
+        return not isinstance(exc, BrokenPipeError)
 
 
 def watch_stdout() -> WatchedOutput | None:

@@ -16,31 +16,41 @@ import sys
 from typing import BinaryIO, cast
 
 
-class ClosedPipeGuard(io.BufferedIOBase):
-    """A binary stream over `inner` that swallows BrokenPipeError (and everything written after)."""
+class DroppingOutput(io.BufferedIOBase):
+    """A binary stream over `inner` that, at the first write error it takes (`takes`), keeps it as
+    `failure`, points the descriptor at /dev/null and drops everything written from then on; other
+    errors go through. The common part of ClosedPipeGuard (a reader gone) and
+    cli.outputfailure.WatchedOutput (a write that failed)."""
 
     def __init__(self, inner: BinaryIO) -> None:
         super().__init__()
         self.inner = inner
-        self.reader_gone = False
+        self.failure: OSError | None = None
+
+    def takes(self, exc: OSError) -> bool:
+        raise NotImplementedError
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        if not self.reader_gone:
+        if self.failure is None:
             try:
                 self.inner.write(data)
-            except BrokenPipeError:
-                self._drop_from_now_on()
+            except OSError as exc:
+                if not self.takes(exc):
+                    raise
+                self._drop_from_now_on(exc)
         return len(data)
 
     def flush(self) -> None:
-        if not self.reader_gone:
+        if self.failure is None:
             try:
                 self.inner.flush()
-            except BrokenPipeError:
-                self._drop_from_now_on()
+            except OSError as exc:
+                if not self.takes(exc):
+                    raise
+                self._drop_from_now_on(exc)
 
     def fileno(self) -> int:
         return self.inner.fileno()
@@ -51,13 +61,20 @@ class ClosedPipeGuard(io.BufferedIOBase):
     def close(self) -> None:  # the descriptor belongs to the interpreter: flush, never close it
         self.flush()
 
-    def _drop_from_now_on(self) -> None:
-        self.reader_gone = True
+    def _drop_from_now_on(self, exc: OSError) -> None:
+        self.failure = exc
         # what the inner buffer could not write is flushed again at exit: to /dev/null, harmlessly
         with contextlib.suppress(OSError, ValueError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self.inner.fileno())
             os.close(devnull)
+
+
+class ClosedPipeGuard(DroppingOutput):
+    """A binary stream over `inner` that swallows BrokenPipeError (and everything written after)."""
+
+    def takes(self, exc: OSError) -> bool:
+        return isinstance(exc, BrokenPipeError)
 
 
 def guard_closed_pipes() -> None:
