@@ -103,10 +103,17 @@ class ParseCache:
             # whether it may be read at all, which its target's size and time do not tell
             return self._read(path, shown, regular)
         data, problems = self._read(path, shown, regular)
-        if data is not None and stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
-            self._seen[shown] = [stat.st_size, stat.st_mtime_ns, data]
-            self._changed = True
+        if data is not None:
+            self._keep(self._seen, shown, stat, data)
         return data, problems
+
+    def _keep(self, entries: dict[str, Any], key: str, stat: os.stat_result, data: dict[str, Any]) -> None:
+        """Keep `data` under `key` with the size and time of the file it came from (`stat`), unless that file
+        was modified in the last 2 seconds (an edit within the clock's tick would not show) or it is not plain
+        JSON data."""
+        if stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
+            entries[key] = [stat.st_size, stat.st_mtime_ns, data]
+            self._changed = True
 
     def read_folder(
         self, directory: str, folder: str, names: list[tuple[str, bool]]
@@ -187,9 +194,8 @@ class ParseCache:
         if read is None:
             return self._read(path, shown, regular)  # not a regular file of at most 1 MB now: it says which
         opened, (data, problems) = read
-        if data is not None and opened.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
-            self._seen[shown] = [opened.st_size, opened.st_mtime_ns, data]
-            self._changed = True
+        if data is not None:
+            self._keep(self._seen, shown, opened, data)
         return data, problems
 
     def remembered(self, path: Path, key: str, derive: Callable[[Path], Any]) -> Any:
@@ -211,10 +217,7 @@ class ParseCache:
             self._kept[key] = entry
             return entry[2]["value"]
         value = derive(path)
-        data = {"value": value}
-        if stat.st_mtime_ns <= time.time_ns() - RACY_NANOSECONDS and _is_plain(data):
-            self._kept[key] = [stat.st_size, stat.st_mtime_ns, data]
-            self._changed = True
+        self._keep(self._kept, key, stat, {"value": value})
         return value
 
     def _read(
