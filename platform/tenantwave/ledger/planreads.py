@@ -35,7 +35,7 @@ Execute = Callable[[str, dict[str, Any]], Iterable[Sequence[Any]]]
 T = TypeVar("T")
 
 DEPLOYING_OPERATIONS = ("up", "rollback")  # operations that leave a stack running a release
-_DEPLOYING = "(" + ", ".join(f"'{operation}'" for operation in DEPLOYING_OPERATIONS) + ")"
+DEPLOYING = "(" + ", ".join(f"'{operation}'" for operation in DEPLOYING_OPERATIONS) + ")"  # their SQL list
 
 STORED_VERSION = "SELECT max(version) FROM tw_schema_version"
 
@@ -46,7 +46,7 @@ STORED_VERSION = "SELECT max(version) FROM tw_schema_version"
 _CURRENT_ROWS = (
     "FROM tw_deployments d "
     "JOIN (SELECT max(id) AS id FROM tw_deployments WHERE status = 'succeeded' OR operation = 'destroy' "
-    f"GROUP BY stack) latest ON d.id = latest.id WHERE d.operation IN {_DEPLOYING}"
+    f"GROUP BY stack) latest ON d.id = latest.id WHERE d.operation IN {DEPLOYING}"
 )
 CURRENT = "SELECT d.stack, d.release, d.fingerprint, d.ended_at, d.revision, d.config, d.tenants " + _CURRENT_ROWS
 CURRENT_CHECKED = "SELECT d.id, d.stack, d.ended_at, d.tenants " + _CURRENT_ROWS  # which row a failed CURRENT read
@@ -72,7 +72,7 @@ LATEST = (
 # successes and another for each stack's max(id) read them two and three times.
 ATTEMPTS = (
     f"SELECT {', '.join(DEPLOYMENT_FIELDS)} FROM tw_deployments "
-    f"WHERE release = :release AND operation IN {_DEPLOYING}"
+    f"WHERE release = :release AND operation IN {DEPLOYING}"
 )
 
 APPROVALS = (

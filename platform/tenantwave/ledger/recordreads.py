@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tenantwave.ledger.planreads import (
-    DEPLOYING_OPERATIONS,
+    DEPLOYING,
     DEPLOYMENT_FIELDS,
     RUN_FIELDS,
     Execute,
@@ -23,11 +23,10 @@ from tenantwave.ledger.records import Approval, DeploymentRecord, RunRecord
 _DEPLOYMENTS = f"SELECT {', '.join(DEPLOYMENT_FIELDS)} FROM tw_deployments"
 _RUNS = "SELECT " + ", ".join('"' + column + '"' for column in RUN_FIELDS) + " FROM tw_runs"  # "user" is reserved
 _NEWEST_FIRST = " ORDER BY started_at DESC, id DESC"
-_DEPLOYING = "(" + ", ".join(f"'{operation}'" for operation in DEPLOYING_OPERATIONS) + ")"
 _STACK_RESULTS = (
     f"SELECT {', '.join('d.' + column for column in DEPLOYMENT_FIELDS)} FROM tw_deployments d "
     "JOIN (SELECT max(id) AS id FROM tw_deployments "
-    f"WHERE release = :release AND operation IN {_DEPLOYING} GROUP BY stack) latest ON d.id = latest.id"
+    f"WHERE release = :release AND operation IN {DEPLOYING} GROUP BY stack) latest ON d.id = latest.id"
 )
 _APPROVAL = (
     "SELECT release, wave, approved_by, approved_at, comment, scope, digest FROM tw_approvals "
